@@ -1,0 +1,78 @@
+# cluster.sh - a throw-away PostgreSQL 15 cluster for tests, the demo and the
+# benchmarks: created as the postgres user in a temporary directory, on a free
+# port, with kaireon and pg_cron preloaded. Sourced; runs as root.
+#
+#   kr_cluster_start      creates and starts it; exports PGHOST PGPORT PGUSER
+#   kr_cluster_stop       stops it and removes its directory
+#   kr_cluster_restart    restarts it (shared memory is rebuilt)
+
+KR_PGBIN=${KR_PGBIN:-/usr/lib/postgresql/15/bin}
+KR_CLUSTER_DIR=""
+
+kr_as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# kr_free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+kr_free_port() {
+    local port
+    for port in $(seq 54320 54420) $(shuf -i 20000-60000 -n 50); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "kaireon: no free port found" >&2
+    return 1
+}
+
+kr_cluster_start() {
+    KR_CLUSTER_DIR=$(mktemp -d /tmp/kaireon-cluster.XXXXXX)
+    chmod 755 "$KR_CLUSTER_DIR"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$KR_CLUSTER_DIR"; fi
+    local port
+    port=$(kr_free_port) || return 1
+    kr_as_postgres "$KR_PGBIN/initdb" -D "$KR_CLUSTER_DIR/data" -U postgres -A trust -E UTF8 \
+        --locale=C.UTF-8 --no-sync >"$KR_CLUSTER_DIR/initdb.log" 2>&1 || {
+        cat "$KR_CLUSTER_DIR/initdb.log" >&2
+        return 1
+    }
+    cat >>"$KR_CLUSTER_DIR/data/postgresql.conf" <<CONF
+# kaireon throw-away cluster
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$KR_CLUSTER_DIR'
+shared_preload_libraries = 'kaireon, pg_cron'
+cron.database_name = 'postgres'
+max_connections = 120
+max_prepared_transactions = 10
+fsync = off
+full_page_writes = off
+log_min_messages = warning
+lc_messages = 'C'
+CONF
+    kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" -w -t 60 start \
+        >/dev/null || {
+        cat "$KR_CLUSTER_DIR/server.log" >&2
+        return 1
+    }
+    export PGHOST="$KR_CLUSTER_DIR" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
+    echo "kaireon: cluster on port $port in $KR_CLUSTER_DIR"
+}
+
+kr_cluster_restart() {
+    kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" -w -t 60 \
+        -m fast restart >/dev/null
+}
+
+kr_cluster_stop() {
+    if [ -n "$KR_CLUSTER_DIR" ] && [ -d "$KR_CLUSTER_DIR" ]; then
+        kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+        rm -rf "$KR_CLUSTER_DIR"
+    fi
+    KR_CLUSTER_DIR=""
+}

@@ -1,0 +1,37 @@
+// json.h - the one JSON library of the project (nlohmann/json from Debian)
+// and the limits every request document is parsed under.
+#pragma once
+#include "core/pure.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <string_view>
+
+namespace kaireon {
+
+// Json keeps keys in insertion order, so that error bodies and responses read
+// in the order the spec writes them.
+using Json = nlohmann::ordered_json;
+
+struct JsonLimits {
+    size_t max_bytes = 1 << 20;  // a request document is at most 1 MiB
+    int max_depth = 64;          // nesting of objects and arrays
+};
+
+// parse_json returns the document in `text`, or throws Error(BadRequest) whose
+// message names what is wrong and where (byte offset), e.g.
+// "malformed JSON at byte 12: unexpected '}'". `what` names the document in
+// messages ("request", "catalog", ...).
+Json parse_json(std::string_view text, std::string_view what = "request",
+                const JsonLimits& limits = JsonLimits{});
+
+// parse_json_object is parse_json that also requires a top-level object.
+Json parse_json_object(std::string_view text, std::string_view what = "request",
+                       const JsonLimits& limits = JsonLimits{});
+
+// type_name returns the JSON type of `value` as a user reads it ("object",
+// "string", "number", ...), for error messages.
+const char* type_name(const Json& value);
+
+}  // namespace kaireon

@@ -1,0 +1,116 @@
+#include "pg/guard.h"
+
+#include <cstring>
+#include <new>
+
+namespace kaireon::pg {
+namespace {
+
+// Messages longer than this are cut: an error must never fail to be raised
+// because its text is huge.
+constexpr size_t kMaxErrorText = 16 * 1024;
+
+// copy_text returns a palloc'd copy of `text` (cut at kMaxErrorText), or
+// `fallback` when memory is exhausted. It never raises.
+const char* copy_text(const char* text, const char* fallback) noexcept {
+    if (text == nullptr) return nullptr;
+    size_t length = strnlen(text, kMaxErrorText);
+    auto* copy = static_cast<char*>(palloc_extended(length + 1, MCXT_ALLOC_NO_OOM));
+    if (copy == nullptr) return fallback;
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    return copy;
+}
+
+int sqlstate_of(std::string_view code) noexcept {
+    if (code.size() != 5) return ERRCODE_INTERNAL_ERROR;
+    return MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]);
+}
+
+}  // namespace
+
+const char* PgError::what() const noexcept {
+    return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
+}
+
+void capture_current_exception(CaughtError& out) noexcept {
+    try {
+        throw;
+    } catch (const PgError& e) {
+        out.pg_error = e.edata();
+    } catch (const kaireon::Error& e) {
+        out.sqlstate = sqlstate_of(e.info().sqlstate);
+        out.message = copy_text(e.what(), "kaireon error (out of memory while reporting it)");
+        try {
+            std::string detail = e.detail_text();
+            out.detail = copy_text(detail.c_str(), nullptr);
+        } catch (...) {
+            out.detail = nullptr;
+        }
+        out.hint = e.hint().empty() ? nullptr : copy_text(e.hint().c_str(), nullptr);
+    } catch (const std::bad_alloc&) {
+        out.sqlstate = ERRCODE_OUT_OF_MEMORY;
+        out.message = "out of memory";
+    } catch (const std::exception& e) {
+        out.sqlstate = ERRCODE_INTERNAL_ERROR;
+        out.message = copy_text(e.what(), "internal error");
+    } catch (...) {
+        out.sqlstate = ERRCODE_INTERNAL_ERROR;
+        out.message = "unknown C++ exception";
+    }
+}
+
+void raise_caught(const CaughtError& err, int elevel) {
+    if (err.pg_error != nullptr) {
+        if (elevel >= ERROR) ReThrowError(err.pg_error);
+        // Demoted (e.g. in an abort callback): report it, keep going.
+        err.pg_error->elevel = elevel;
+        ThrowErrorData(err.pg_error);
+        return;
+    }
+    ereport(elevel, (errcode(err.sqlstate), errmsg_internal("%s", err.message),
+                     err.detail ? errdetail_internal("%s", err.detail) : 0,
+                     err.hint ? errhint("%s", err.hint) : 0));
+}
+
+ErrorData* pg_try(void (*fn)(void*), void* arg) {
+    MemoryContext caller_context = CurrentMemoryContext;
+    ErrorData* volatile edata = nullptr;
+    PG_TRY();
+    {
+        fn(arg);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_context);
+        edata = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    return edata;
+}
+
+Datum run_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
+    CaughtError err;
+    try {
+        return body(fcinfo);
+    } catch (...) {
+        capture_current_exception(err);
+    }
+    // Every C++ object of the call has been destroyed by now.
+    raise_caught(err, ERROR);
+    pg_unreachable();
+}
+
+void run_guarded_void(void (*body)(void*), void* arg, int elevel) {
+    CaughtError err;
+    try {
+        body(arg);
+        return;
+    } catch (...) {
+        capture_current_exception(err);
+    }
+    raise_caught(err, elevel);
+}
+
+}  // namespace kaireon::pg

@@ -1,0 +1,26 @@
+// module.cpp - _PG_init, the dispatcher: check the preconditions, then let
+// each module define its settings and register its hooks and callbacks.
+#include "pg/guard.h"
+#include "pg/shared_state.h"
+#include "pg/tenant_access.h"
+#include "pg/xact_state.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+void _PG_init(void) {
+    if (!process_shared_preload_libraries_in_progress) {
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("kaireon must be loaded via shared_preload_libraries"),
+                        errdetail("kaireon keeps per-tenant counters and cache generations in shared memory."),
+                        errhint("Add kaireon to shared_preload_libraries in postgresql.conf and restart the "
+                                "server.")));
+    }
+    kaireon::pg::tenant_access_init();
+    kaireon::pg::shared_state_init();
+    kaireon::pg::xact_state_init();
+    MarkGUCPrefixReserved("kaireon");
+}

@@ -1,0 +1,84 @@
+#include "pg/spi.h"
+
+#include <vector>
+
+namespace kaireon::pg {
+
+SpiArg text_arg(const std::string& value) {
+    return SpiArg{TEXTOID, pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(value.data(), value.size())); })};
+}
+
+SpiArg oid_arg(Oid value) { return SpiArg{OIDOID, ObjectIdGetDatum(value)}; }
+
+SpiSession::SpiSession() {
+    int rc = pg_call([] { return SPI_connect(); });
+    if (rc != SPI_OK_CONNECT) throw Error(ErrorCode::Internal, "SPI_connect failed");
+    connected_ = true;
+}
+
+SpiSession::~SpiSession() {
+    // SPI_finish reports failures by return code; it does not raise.
+    if (connected_) SPI_finish();
+}
+
+uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
+    constexpr size_t kMaxArgs = 16;
+    if (args.size() > kMaxArgs) throw Error(ErrorCode::Internal, "too many SPI arguments");
+    Oid types[kMaxArgs];
+    Datum values[kMaxArgs];
+    char nulls[kMaxArgs];
+    int n = 0;
+    for (const auto& arg : args) {
+        types[n] = arg.type;
+        values[n] = arg.value;
+        nulls[n] = arg.is_null ? 'n' : ' ';
+        ++n;
+    }
+    int rc = pg_call([&] { return SPI_execute_with_args(sql, n, types, values, nulls, read_only, 0); });
+    if (rc < 0) throw Error(ErrorCode::Internal, std::string("SPI query failed: ") + SPI_result_code_string(rc));
+    return SPI_processed;
+}
+
+uint64 SpiSession::rows() const { return SPI_tuptable == nullptr ? 0 : SPI_processed; }
+
+Datum SpiSession::datum(uint64 row, int column, bool* is_null) const {
+    if (SPI_tuptable == nullptr || row >= SPI_processed || column >= SPI_tuptable->tupdesc->natts) {
+        throw Error(ErrorCode::Internal, "SPI result access out of range");
+    }
+    return pg_call([&] { return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column + 1, is_null); });
+}
+
+bool SpiSession::is_null(uint64 row, int column) const {
+    bool null = false;
+    datum(row, column, &null);
+    return null;
+}
+
+std::optional<std::string> SpiSession::text(uint64 row, int column) const {
+    if (is_null(row, column)) return std::nullopt;
+    char* chars = pg_call([&] { return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column + 1); });
+    return std::string(chars);
+}
+
+std::optional<bool> SpiSession::boolean(uint64 row, int column) const {
+    bool null = false;
+    Datum value = datum(row, column, &null);
+    if (null) return std::nullopt;
+    return DatumGetBool(value);
+}
+
+std::optional<Oid> SpiSession::oid(uint64 row, int column) const {
+    bool null = false;
+    Datum value = datum(row, column, &null);
+    if (null) return std::nullopt;
+    return DatumGetObjectId(value);
+}
+
+AsUser::AsUser(Oid user) {
+    GetUserIdAndSecContext(&saved_user_, &saved_context_);
+    SetUserIdAndSecContext(user, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+AsUser::~AsUser() { SetUserIdAndSecContext(saved_user_, saved_context_); }
+
+}  // namespace kaireon::pg

@@ -1,0 +1,166 @@
+#include "core/error.h"
+#include "core/tenant.h"
+
+#include "pg/tenant_access.h"
+
+#include "pg/guard.h"
+#include "pg/spi.h"
+
+#include <unordered_map>
+#include <vector>
+
+namespace kaireon::pg {
+namespace {
+
+char* g_tenant_setting = nullptr;
+
+// What a backend remembers of one tenant: whether it exists and the roles it
+// is granted to.
+struct TenantGrants {
+    bool exists = false;
+    std::vector<Oid> grantees;
+};
+
+std::unordered_map<std::string, TenantGrants>& grant_cache() {
+    static std::unordered_map<std::string, TenantGrants> cache;
+    return cache;
+}
+
+Oid g_tenants_relid = InvalidOid;  // kaireon.tenants, looked up lazily
+Oid g_grants_relid = InvalidOid;   // kaireon.tenant_grants
+
+void forget_everything() noexcept {
+    grant_cache().clear();
+    g_tenants_relid = InvalidOid;
+    g_grants_relid = InvalidOid;
+}
+
+void on_relcache_invalidation(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == g_tenants_relid || relid == g_grants_relid) forget_everything();
+}
+
+void on_role_invalidation(Datum, int, uint32) { forget_everything(); }
+
+// relation_owner returns the owner of `relid` (the extension's owner).
+Oid relation_owner(Oid relid) {
+    return pg_call([&] {
+        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+        if (!HeapTupleIsValid(tuple)) elog(ERROR, "kaireon: relation %u vanished", relid);
+        Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+        ReleaseSysCache(tuple);
+        return owner;
+    });
+}
+
+const TenantGrants& load_grants(const std::string& tenant) {
+    auto& cache = grant_cache();
+    if (auto it = cache.find(tenant); it != cache.end()) return it->second;
+
+    Oid schema = pg_call([] { return get_namespace_oid("kaireon", true); });
+    Oid tenants = schema == InvalidOid ? InvalidOid : pg_call([&] { return get_relname_relid("tenants", schema); });
+    Oid grants = schema == InvalidOid ? InvalidOid
+                                      : pg_call([&] { return get_relname_relid("tenant_grants", schema); });
+    if (tenants == InvalidOid || grants == InvalidOid) {
+        throw Error(ErrorCode::Internal, "the kaireon extension is not installed in this database", Json::object(),
+                    "CREATE EXTENSION kaireon;");
+    }
+
+    TenantGrants loaded;
+    {
+        // The lookup runs as the extension's owner: the calling role (e.g. in
+        // an RLS policy) has no privileges on these tables.
+        AsUser owner(relation_owner(grants));
+        SpiSession spi;
+        spi.execute(
+            "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), "
+            "       r.oid "
+            "FROM (SELECT 1) AS one "
+            "LEFT JOIN kaireon.tenant_grants g ON g.tenant_id = $1 "
+            "LEFT JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name",
+            {text_arg(tenant)}, /*read_only=*/true);
+        for (uint64 row = 0; row < spi.rows(); ++row) {
+            loaded.exists = spi.boolean(row, 0).value_or(false);
+            if (auto grantee = spi.oid(row, 1)) loaded.grantees.push_back(*grantee);
+        }
+    }
+    g_tenants_relid = tenants;
+    g_grants_relid = grants;
+    return cache.emplace(tenant, std::move(loaded)).first->second;
+}
+
+}  // namespace
+
+bool is_kaireon_admin(Oid role) {
+    return pg_call([&] {
+        if (superuser_arg(role)) return true;
+        Oid admin = get_role_oid("kaireon_admin", true);
+        return OidIsValid(admin) && is_member_of_role(role, admin);
+    });
+}
+
+TenantAccess tenant_access(Oid role, const std::string& tenant) {
+    if (!tenant_id_problem(tenant).empty()) return TenantAccess::Denied;
+    const TenantGrants& grants = load_grants(tenant);
+    if (is_kaireon_admin(role)) return grants.exists ? TenantAccess::Admin : TenantAccess::UnknownTenant;
+    if (!grants.exists) return TenantAccess::Denied;
+    for (Oid grantee : grants.grantees) {
+        if (pg_call([&] { return is_member_of_role(role, grantee); })) return TenantAccess::Member;
+    }
+    return TenantAccess::Denied;
+}
+
+std::string current_tenant_setting() { return g_tenant_setting == nullptr ? std::string() : g_tenant_setting; }
+
+std::string require_current_tenant() {
+    std::string tenant = current_tenant_setting();
+    if (tenant.empty()) {
+        throw Error(ErrorCode::BadRequest, "no tenant selected", Json::object(),
+                    "SET kaireon.tenant = '<tenant id>' (or SET LOCAL inside a transaction).");
+    }
+    Oid role = GetOuterUserId();
+    switch (tenant_access(role, tenant)) {
+        case TenantAccess::Member:
+        case TenantAccess::Admin:
+            return tenant;
+        case TenantAccess::UnknownTenant:
+            throw_bad_request("unknown tenant \"" + tenant + "\"", Json{{"tenant", tenant}});
+        case TenantAccess::Denied:
+            break;
+    }
+    const char* name = pg_call([&] { return GetUserNameFromId(role, true); });
+    std::string role_name = name != nullptr ? name : "?";
+    throw Error(ErrorCode::TenantAccessDenied,
+                "role \"" + role_name + "\" may not act on tenant \"" + tenant + "\"",
+                Json{{"tenant", tenant}, {"role", role_name}},
+                "An administrator grants access with kaireon.grant_tenant(role, tenant_id).");
+}
+
+namespace {
+
+bool check_tenant_setting(char** value, void**, GucSource) {
+    if (*value == nullptr || **value == '\0') return true;
+    // Copied to a plain buffer so that no C++ object is alive when
+    // GUC_check_errdetail (which may raise) runs.
+    char problem[256] = "";
+    try {
+        strlcpy(problem, tenant_id_problem(*value).c_str(), sizeof(problem));
+    } catch (...) {
+        strlcpy(problem, "the tenant id could not be checked", sizeof(problem));
+    }
+    if (problem[0] == '\0') return true;
+    GUC_check_errdetail("%s.", problem);
+    return false;
+}
+
+}  // namespace
+
+void tenant_access_init() {
+    DefineCustomStringVariable("kaireon.tenant", "The tenant that kaireon calls act on.",
+                               "SET or SET LOCAL; the calling role must be a member of the tenant.",
+                               &g_tenant_setting, "", PGC_USERSET, 0, check_tenant_setting, nullptr, nullptr);
+    CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
+    CacheRegisterSyscacheCallback(AUTHOID, on_role_invalidation, 0);
+    CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, on_role_invalidation, 0);
+}
+
+}  // namespace kaireon::pg

@@ -1,0 +1,42 @@
+// tenant_access.h - who may act on which tenant.
+//
+// The current tenant is the setting kaireon.tenant. A role may act on a
+// tenant when it is a member of a role granted the tenant with
+// kaireon.grant_tenant, or when it is a superuser or a member of
+// kaireon_admin. Grants are cached per backend and the cache is dropped when
+// kaireon.tenants or kaireon.tenant_grants change (relcache invalidation
+// fired by their triggers) or when roles change (syscache invalidation).
+#pragma once
+#include "pg/postgres_headers.h"
+
+#include <string>
+
+namespace kaireon::pg {
+
+enum class TenantAccess {
+    Member,         // granted, directly or through role membership
+    Admin,          // superuser or kaireon_admin: any existing tenant
+    UnknownTenant,  // an administrator asked for a tenant that does not exist
+    Denied,
+};
+
+// tenant_access returns what `role` may do on `tenant`.
+TenantAccess tenant_access(Oid role, const std::string& tenant);
+
+// current_tenant_setting returns the value of kaireon.tenant ("" when unset).
+std::string current_tenant_setting();
+
+// require_current_tenant returns the current tenant after checking that the
+// calling role (the one in effect after SET ROLE, not the owner of a
+// SECURITY DEFINER function) may act on it; it throws KR400 when no tenant
+// is set and KR403 TENANT_ACCESS_DENIED when the role is not a member.
+std::string require_current_tenant();
+
+// is_kaireon_admin returns whether `role` is a superuser or kaireon_admin.
+bool is_kaireon_admin(Oid role);
+
+// tenant_access_init defines kaireon.tenant and registers the invalidation
+// callbacks (from _PG_init).
+void tenant_access_init();
+
+}  // namespace kaireon::pg

@@ -1,0 +1,60 @@
+// tenant_functions.cpp - SQL-callable functions of tenants and access.
+#include "core/tenant.h"
+
+#include "pg/guard.h"
+#include "pg/tenant_access.h"
+
+namespace {
+
+std::string text_argument(FunctionCallInfo fcinfo, int n) {
+    return kaireon::pg::pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(n)); });
+}
+
+}  // namespace
+
+// kaireon_current_tenant returns the current tenant, or raises KR400 (none
+// set) or KR403 TENANT_ACCESS_DENIED (the calling role is not a member).
+KAIREON_FUNCTION(kaireon_current_tenant) {
+    std::string tenant = kaireon::pg::require_current_tenant();
+    return kaireon::pg::pg_call([&] { return PointerGetDatum(cstring_to_text(tenant.c_str())); });
+}
+
+// kaireon_visible_tenant returns the tenant whose rows the current user may
+// see (the one in kaireon.tenant, when the user may act on it), else NULL.
+// Row-level security policies compare tenant_id with it; it never raises for
+// a tenant the user may not see, so a foreign tenant's rows just vanish.
+KAIREON_FUNCTION(kaireon_visible_tenant) {
+    std::string tenant = kaireon::pg::current_tenant_setting();
+    if (tenant.empty()) PG_RETURN_NULL();
+    switch (kaireon::pg::tenant_access(GetUserId(), tenant)) {
+        case kaireon::pg::TenantAccess::Member:
+        case kaireon::pg::TenantAccess::Admin:
+            return kaireon::pg::pg_call([&] { return PointerGetDatum(cstring_to_text(tenant.c_str())); });
+        default:
+            PG_RETURN_NULL();
+    }
+}
+
+// kaireon_is_admin returns whether the current user is a superuser or a
+// member of kaireon_admin (RLS policies use it).
+KAIREON_FUNCTION(kaireon_is_admin) {
+    PG_RETURN_BOOL(kaireon::pg::is_kaireon_admin(GetUserId()));
+}
+
+// kaireon_check_tenant_id returns its argument when it is a valid tenant id,
+// else raises KR400 saying what is wrong.
+KAIREON_FUNCTION(kaireon_check_tenant_id) {
+    if (PG_ARGISNULL(0)) kaireon::throw_bad_request("tenant id is null");
+    kaireon::validate_tenant_id(text_argument(fcinfo, 0));
+    PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+// kaireon_tenants_changed is the statement trigger on kaireon.tenants and
+// kaireon.tenant_grants: it tells every backend to drop its cached grants
+// (at commit; this backend at the next command). Returns NULL.
+KAIREON_FUNCTION(kaireon_tenants_changed) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) kaireon::throw_bad_request("kaireon_tenants_changed is a trigger");
+    auto* trigger_data = reinterpret_cast<TriggerData*>(fcinfo->context);
+    kaireon::pg::pg_call([&] { CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger_data->tg_relation)); });
+    PG_RETURN_NULL();
+}

@@ -1,0 +1,30 @@
+// xact_state.h - per-transaction C++ state, cleared when the transaction (or
+// the subtransaction that created it) ends, so an aborted transaction never
+// leaves C++ state behind for the next one.
+#pragma once
+#include "pg/postgres_headers.h"
+
+namespace kaireon::pg {
+
+// XactState is implemented by each module that keeps per-transaction state
+// in C++ (pending events, "already notified" flags, ...). Instances have
+// static storage duration and register themselves once.
+class XactState {
+public:
+    // reset_at_end drops everything: the top-level transaction committed or
+    // aborted.
+    virtual void reset_at_end() noexcept = 0;
+    // reset_subxact drops what the aborted subtransaction `subxact` added.
+    virtual void reset_subxact(SubTransactionId subxact) noexcept = 0;
+
+protected:
+    ~XactState() = default;
+};
+
+// register_xact_state makes `state` follow transaction ends from now on.
+void register_xact_state(XactState* state);
+
+// xact_state_init registers the transaction callbacks (from _PG_init).
+void xact_state_init();
+
+}  // namespace kaireon::pg
