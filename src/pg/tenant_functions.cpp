@@ -51,10 +51,11 @@ KAIREON_FUNCTION(kaireon_check_tenant_id) {
 
 // kaireon_tenants_changed is the statement trigger on kaireon.tenants and
 // kaireon.tenant_grants: it tells every backend to drop its cached grants
-// (at commit; this backend at the next command). Returns NULL.
+// (at commit; this backend at the next command). Returns a null pointer
+// (not SQL NULL), as statement triggers do.
 KAIREON_FUNCTION(kaireon_tenants_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo)) kaireon::throw_bad_request("kaireon_tenants_changed is a trigger");
     auto* trigger_data = reinterpret_cast<TriggerData*>(fcinfo->context);
     kaireon::pg::pg_call([&] { CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger_data->tg_relation)); });
-    PG_RETURN_NULL();
+    return PointerGetDatum(nullptr);
 }

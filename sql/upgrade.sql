@@ -1,0 +1,30 @@
+-- ALTER EXTENSION kaireon UPDATE from the first version keeps the data in
+-- place and gives the same objects as a fresh install.
+\set SHOW_CONTEXT never
+CREATE TEMP TABLE fresh_objects AS
+    SELECT pg_describe_object(classid, objid, objsubid) AS object
+    FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+      AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kaireon');
+DROP EXTENSION kaireon;
+CREATE EXTENSION kaireon VERSION '0.1';
+SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
+CREATE ROLE regress_kr_upgrade IN ROLE kaireon_app;
+SELECT kaireon.create_tenant('old-tenant', 'Old', 'old@old.test') - 'createdAt' AS created;
+SELECT kaireon.grant_tenant('regress_kr_upgrade', 'old-tenant');
+ALTER EXTENSION kaireon UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
+-- The data survived and works with the new version's functions.
+SELECT tenant_id, name, admin_email FROM kaireon.tenants;
+SET ROLE regress_kr_upgrade;
+SET kaireon.tenant = 'old-tenant';
+SELECT kaireon.current_tenant();
+RESET ROLE;
+RESET kaireon.tenant;
+-- Same objects as a fresh install of the default version.
+SELECT object AS missing_after_upgrade FROM fresh_objects
+EXCEPT
+SELECT pg_describe_object(classid, objid, objsubid)
+FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kaireon');
+SELECT kaireon.drop_tenant('old-tenant');
+DROP ROLE regress_kr_upgrade;
