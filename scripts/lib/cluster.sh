@@ -5,6 +5,7 @@
 #   kr_cluster_start      creates and starts it; exports PGHOST PGPORT PGUSER
 #   kr_cluster_stop       stops it and removes its directory
 #   kr_cluster_restart    restarts it (shared memory is rebuilt)
+# KR_PRELOAD overrides shared_preload_libraries (default "kaireon, pg_cron").
 
 KR_PGBIN=${KR_PGBIN:-/usr/lib/postgresql/15/bin}
 KR_CLUSTER_DIR=""
@@ -46,7 +47,7 @@ kr_cluster_start() {
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$KR_CLUSTER_DIR'
-shared_preload_libraries = 'kaireon, pg_cron'
+shared_preload_libraries = '${KR_PRELOAD-kaireon, pg_cron}'
 cron.database_name = 'postgres'
 max_connections = 120
 max_prepared_transactions = 10

@@ -1,0 +1,39 @@
+-- The kaireon demo: what a client of the extension sees. Run by
+-- scripts/demo.sh as the superuser of a throw-away cluster.
+\pset footer off
+\set SHOW_CONTEXT never
+\echo '-- 1. Install: the extension, and pg_cron for scheduled jobs'
+CREATE EXTENSION kaireon;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT extname, extversion FROM pg_extension WHERE extname IN ('kaireon', 'pg_cron') ORDER BY 1;
+
+\echo '-- 2. An administrator creates a tenant and lets an application role act on it'
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_app') THEN
+        CREATE ROLE demo_app LOGIN IN ROLE kaireon_app;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_intruder') THEN
+        CREATE ROLE demo_intruder LOGIN IN ROLE kaireon_app;
+    END IF;
+END $$;
+SELECT jsonb_pretty(kaireon.create_tenant('demo-bank', 'Demo Retail Bank', 'ops@demo-bank.example'));
+SELECT kaireon.create_tenant('demo-telco', 'Demo Telco', 'it@demo-telco.example') ->> 'tenantId' AS second_tenant;
+SELECT kaireon.grant_tenant('demo_app', 'demo-bank');
+
+\echo '-- 3. The application selects its tenant (SET or SET LOCAL) and works inside it'
+SET ROLE demo_app;
+SET kaireon.tenant = 'demo-bank';
+SELECT kaireon.current_tenant();
+SELECT tenant_id, name, admin_email FROM kaireon.tenants;
+
+\echo '-- 4. Another tenant stays invisible: no rows, and the API refuses with KR403'
+SET kaireon.tenant = 'demo-telco';
+SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
+\set ON_ERROR_STOP 0
+SELECT kaireon.current_tenant();
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo '-- 5. Operations: the tenants and the per-tenant counters'
+SELECT tenant_id, name, created_at::date AS created FROM kaireon.tenants ORDER BY 1;
+SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;
