@@ -1,5 +1,6 @@
 // module.cpp - _PG_init, the dispatcher: check the preconditions, then let
 // each module define its settings and register its hooks and callbacks.
+#include "pg/cache_watch.h"
 #include "pg/guard.h"
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
@@ -19,6 +20,7 @@ void _PG_init(void) {
                         errhint("Add kaireon to shared_preload_libraries in postgresql.conf and restart the "
                                 "server.")));
     }
+    kaireon::pg::cache_watch_init();
     kaireon::pg::tenant_access_init();
     kaireon::pg::shared_state_init();
     kaireon::pg::xact_state_init();

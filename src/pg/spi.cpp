@@ -74,6 +74,17 @@ std::optional<Oid> SpiSession::oid(uint64 row, int column) const {
     return DatumGetObjectId(value);
 }
 
+Oid extension_owner() {
+    return pg_call([] {
+        Oid schema = get_namespace_oid("kaireon", false);
+        HeapTuple tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(schema));
+        if (!HeapTupleIsValid(tuple)) elog(ERROR, "kaireon: schema %u vanished", schema);
+        Oid owner = reinterpret_cast<Form_pg_namespace>(GETSTRUCT(tuple))->nspowner;
+        ReleaseSysCache(tuple);
+        return owner;
+    });
+}
+
 AsUser::AsUser(Oid user) {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
     SetUserIdAndSecContext(user, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);

@@ -44,6 +44,10 @@ private:
     bool connected_ = false;
 };
 
+// extension_owner returns the role that owns the kaireon schema (the
+// superuser who created the extension).
+Oid extension_owner();
+
 // AsUser runs a scope with the privileges of `user` (for the
 // extension's own lookups from code that any role may call, e.g. RLS
 // policies), restoring the caller's identity when the scope ends, also on

@@ -3,6 +3,7 @@
 
 #include "pg/tenant_access.h"
 
+#include "pg/cache_watch.h"
 #include "pg/guard.h"
 #include "pg/spi.h"
 
@@ -26,50 +27,24 @@ std::unordered_map<std::string, TenantGrants>& grant_cache() {
     return cache;
 }
 
-Oid g_tenants_relid = InvalidOid;  // kaireon.tenants, looked up lazily
-Oid g_grants_relid = InvalidOid;   // kaireon.tenant_grants
+void forget_grants() noexcept { grant_cache().clear(); }
 
-void forget_everything() noexcept {
-    grant_cache().clear();
-    g_tenants_relid = InvalidOid;
-    g_grants_relid = InvalidOid;
-}
+// Grants are rebuilt when the tenants or their grants change...
+CacheWatch g_watch({"tenants", "tenant_grants"}, forget_grants);
 
-void on_relcache_invalidation(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == g_tenants_relid || relid == g_grants_relid) forget_everything();
-}
-
-void on_role_invalidation(Datum, int, uint32) { forget_everything(); }
-
-// relation_owner returns the owner of `relid` (the extension's owner).
-Oid relation_owner(Oid relid) {
-    return pg_call([&] {
-        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-        if (!HeapTupleIsValid(tuple)) elog(ERROR, "kaireon: relation %u vanished", relid);
-        Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
-        ReleaseSysCache(tuple);
-        return owner;
-    });
-}
+// ... and when roles or role memberships change.
+void on_role_invalidation(Datum, int, uint32) { forget_grants(); }
 
 const TenantGrants& load_grants(const std::string& tenant) {
     auto& cache = grant_cache();
     if (auto it = cache.find(tenant); it != cache.end()) return it->second;
 
-    Oid schema = pg_call([] { return get_namespace_oid("kaireon", true); });
-    Oid tenants = schema == InvalidOid ? InvalidOid : pg_call([&] { return get_relname_relid("tenants", schema); });
-    Oid grants = schema == InvalidOid ? InvalidOid
-                                      : pg_call([&] { return get_relname_relid("tenant_grants", schema); });
-    if (tenants == InvalidOid || grants == InvalidOid) {
-        throw Error(ErrorCode::Internal, "the kaireon extension is not installed in this database", Json::object(),
-                    "CREATE EXTENSION kaireon;");
-    }
-
+    g_watch.resolve();
     TenantGrants loaded;
     {
         // The lookup runs as the extension's owner: the calling role (e.g. in
         // an RLS policy) has no privileges on these tables.
-        AsUser owner(relation_owner(grants));
+        AsUser owner(extension_owner());
         SpiSession spi;
         spi.execute(
             "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), "
@@ -83,8 +58,6 @@ const TenantGrants& load_grants(const std::string& tenant) {
             if (auto grantee = spi.oid(row, 1)) loaded.grantees.push_back(*grantee);
         }
     }
-    g_tenants_relid = tenants;
-    g_grants_relid = grants;
     return cache.emplace(tenant, std::move(loaded)).first->second;
 }
 
@@ -158,7 +131,6 @@ void tenant_access_init() {
     DefineCustomStringVariable("kaireon.tenant", "The tenant that kaireon calls act on.",
                                "SET or SET LOCAL; the calling role must be a member of the tenant.",
                                &g_tenant_setting, "", PGC_USERSET, 0, check_tenant_setting, nullptr, nullptr);
-    CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
     CacheRegisterSyscacheCallback(AUTHOID, on_role_invalidation, 0);
     CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, on_role_invalidation, 0);
 }

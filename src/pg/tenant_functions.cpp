@@ -49,12 +49,14 @@ KAIREON_FUNCTION(kaireon_check_tenant_id) {
     PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 
-// kaireon_tenants_changed is the statement trigger on kaireon.tenants and
-// kaireon.tenant_grants: it tells every backend to drop its cached grants
-// (at commit; this backend at the next command). Returns a null pointer
+// kaireon_invalidate_caches is the statement trigger on every table that
+// backends cache (tenants, grants, licences, keys, ...): it sends a relcache
+// invalidation for the table, which every backend receives after the change
+// commits (this one at its next command) and which drops the caches built
+// from it. Plain DML fires no invalidation by itself. Returns a null pointer
 // (not SQL NULL), as statement triggers do.
-KAIREON_FUNCTION(kaireon_tenants_changed) {
-    if (!CALLED_AS_TRIGGER(fcinfo)) kaireon::throw_bad_request("kaireon_tenants_changed is a trigger");
+KAIREON_FUNCTION(kaireon_invalidate_caches) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) kaireon::throw_bad_request("kaireon_invalidate_caches is a trigger");
     auto* trigger_data = reinterpret_cast<TriggerData*>(fcinfo->context);
     kaireon::pg::pg_call([&] { CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger_data->tg_relation)); });
     return PointerGetDatum(nullptr);

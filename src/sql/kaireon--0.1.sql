@@ -62,8 +62,8 @@ AS 'MODULE_PATHNAME', 'kaireon_check_tenant_id' LANGUAGE C IMMUTABLE PARALLEL SA
 CREATE FUNCTION kaireon._raise(code text, message text, extra jsonb DEFAULT NULL, hint text DEFAULT NULL)
 RETURNS void AS 'MODULE_PATHNAME', 'kaireon_raise' LANGUAGE C VOLATILE;
 
-CREATE FUNCTION kaireon._tenants_changed() RETURNS trigger
-AS 'MODULE_PATHNAME', 'kaireon_tenants_changed' LANGUAGE C;
+CREATE FUNCTION kaireon._invalidate_caches() RETURNS trigger
+AS 'MODULE_PATHNAME', 'kaireon_invalidate_caches' LANGUAGE C;
 
 -- Tenants and who may act on them.
 CREATE TABLE kaireon.tenants (
@@ -85,9 +85,9 @@ COMMENT ON TABLE kaireon.tenant_grants IS
 
 -- Every backend caches grants; any change to these tables drops the caches.
 CREATE TRIGGER tenants_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kaireon.tenants
-    FOR EACH STATEMENT EXECUTE FUNCTION kaireon._tenants_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION kaireon._invalidate_caches();
 CREATE TRIGGER tenant_grants_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kaireon.tenant_grants
-    FOR EACH STATEMENT EXECUTE FUNCTION kaireon._tenants_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION kaireon._invalidate_caches();
 
 -- Row-level security: a row is visible when it belongs to the tenant in
 -- kaireon.tenant AND the current user may act on that tenant; setting another
