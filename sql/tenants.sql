@@ -31,7 +31,7 @@ SELECT kaireon.grant_tenant('regress_kr_team', 'globex');
 SELECT kaireon.grant_tenant('regress_kr_ghost', 'acme');
 \echo :LAST_ERROR_SQLSTATE
 SELECT kaireon.grant_tenant('regress_kr_app1', 'nope');
-SELECT tenant_id, role_name FROM kaireon.tenant_grants ORDER BY 1, 2;
+SELECT tenant_id, role FROM kaireon.tenant_grants ORDER BY 1, 2::text;
 
 -- No tenant selected.
 SET ROLE regress_kr_app1;
@@ -129,7 +129,46 @@ RESET ROLE;
 -- Offboarding removes the tenant and its grants.
 SELECT kaireon.drop_tenant('globex');
 SELECT kaireon.drop_tenant('globex');
-SELECT tenant_id, role_name FROM kaireon.tenant_grants ORDER BY 1, 2;
+SELECT tenant_id, role FROM kaireon.tenant_grants ORDER BY 1, 2::text;
 
 SELECT kaireon.drop_tenant('acme');
 DROP ROLE regress_kr_app1, regress_kr_app2, regress_kr_member, regress_kr_team, regress_kr_admin, regress_kr_nobody;
+
+-- Hostile callers. The extension's own lookups run as its owner with a
+-- pinned search_path: an operator planted in the caller's schema never runs
+-- with the owner's privileges.
+CREATE ROLE regress_kr_evil IN ROLE kaireon_app;
+CREATE SCHEMA regress_kr_evil AUTHORIZATION regress_kr_evil;
+SELECT kaireon.create_tenant('victim', 'Victim', 'v@victim.test') IS NOT NULL AS created;
+SET ROLE regress_kr_evil;
+CREATE FUNCTION regress_kr_evil.texteq(a text, b text) RETURNS bool LANGUAGE plpgsql AS
+    $$BEGIN RAISE NOTICE 'planted operator ran as %', current_user; RETURN pg_catalog.texteq(a, b); END$$;
+CREATE OPERATOR regress_kr_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_kr_evil.texteq);
+SET search_path = regress_kr_evil, pg_catalog;
+SET kaireon.tenant = 'victim';
+SELECT kaireon.current_tenant();
+SELECT count(*) AS visible FROM kaireon.tenants;
+RESET search_path;
+RESET kaireon.tenant;
+RESET ROLE;
+DROP SCHEMA regress_kr_evil CASCADE;
+
+-- Grants belong to the role, not to its name: a rename keeps them, and a new
+-- role that reuses a dropped role's name inherits nothing.
+SELECT kaireon.grant_tenant('regress_kr_evil', 'victim');
+ALTER ROLE regress_kr_evil RENAME TO regress_kr_renamed;
+SET ROLE regress_kr_renamed;
+SET kaireon.tenant = 'victim';
+SELECT kaireon.current_tenant() AS after_rename;
+RESET ROLE;
+DROP ROLE regress_kr_renamed;
+CREATE ROLE regress_kr_renamed IN ROLE kaireon_app;
+SET ROLE regress_kr_renamed;
+SELECT kaireon.current_tenant();
+RESET ROLE;
+RESET kaireon.tenant;
+SELECT kaireon.grant_tenant(NULL, 'victim');
+SELECT kaireon.grant_tenant('regress_kr_renamed', 'Not A Tenant');
+SELECT kaireon.revoke_tenant('regress_kr_ghost', 'victim');
+SELECT kaireon.drop_tenant('victim') ->> 'tenantId' AS dropped;
+DROP ROLE regress_kr_renamed;

@@ -55,10 +55,19 @@ public:
     // detail_text returns the DETAIL string: compact JSON in insertion order.
     std::string detail_text() const;
 
+    // A sensitive error came from a request that carried a secret (a licence
+    // token): the server log must not show the statement that raised it.
+    bool sensitive() const noexcept { return sensitive_; }
+    Error& mark_sensitive() noexcept {
+        sensitive_ = true;
+        return *this;
+    }
+
 private:
     ErrorCode code_;
     Json detail_;
     std::string hint_;
+    bool sensitive_ = false;
 };
 
 // throw_bad_request throws Error(BadRequest): the most common throw.

@@ -38,6 +38,7 @@ void on_relcache_invalidation(Datum, Oid relid) {
         bool hit = relid == InvalidOid;
         for (size_t i = 0; !hit && i < watch->count_; ++i) hit = watch->relids_[i] == relid;
         if (hit) {
+            ++watch->generation_;
             watch->clear_();
             watch->relids_.fill(InvalidOid);  // the extension may have been dropped and created again
         }

@@ -10,6 +10,7 @@
 #include "pg/postgres_headers.h"
 
 #include <array>
+#include <cstdint>
 #include <initializer_list>
 
 namespace kaireon::pg {
@@ -31,11 +32,18 @@ public:
     // relid returns the id of the i-th table (after resolve()).
     Oid relid(size_t i) const { return relids_[i]; }
 
+    // generation counts the invalidations seen. A loader notes it before it
+    // reads (under LatestSnapshot) and caches what it read only when it is
+    // unchanged after: a change committed meanwhile may be missing from the
+    // read, and its invalidation may already have been processed.
+    uint64_t generation() const { return generation_; }
+
 private:
     friend void on_relcache_invalidation(Datum, Oid);
     std::array<const char*, kMaxTables> tables_{};
     std::array<Oid, kMaxTables> relids_{};
     size_t count_ = 0;
+    uint64_t generation_ = 0;
     void (*clear_)() noexcept;
 };
 

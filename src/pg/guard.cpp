@@ -48,6 +48,7 @@ void capture_current_exception(CaughtError& out) noexcept {
             out.detail = nullptr;
         }
         out.hint = e.hint().empty() ? nullptr : copy_text(e.hint().c_str(), nullptr);
+        out.hide_statement = e.sensitive();
     } catch (const std::bad_alloc&) {
         out.sqlstate = ERRCODE_OUT_OF_MEMORY;
         out.message = "out of memory";
@@ -70,7 +71,7 @@ void raise_caught(const CaughtError& err, int elevel) {
     }
     ereport(elevel, (errcode(err.sqlstate), errmsg_internal("%s", err.message),
                      err.detail ? errdetail_internal("%s", err.detail) : 0,
-                     err.hint ? errhint("%s", err.hint) : 0));
+                     err.hint ? errhint("%s", err.hint) : 0, errhidestmt(err.hide_statement)));
 }
 
 ErrorData* pg_try(void (*fn)(void*), void* arg) {

@@ -44,6 +44,7 @@ struct CaughtError {
     const char* message = nullptr;
     const char* detail = nullptr;
     const char* hint = nullptr;
+    bool hide_statement = false;  // the statement carried a secret: keep it out of the log
     bool failed() const noexcept { return pg_error != nullptr || message != nullptr; }
 };
 

@@ -1,7 +1,11 @@
 // module.cpp - _PG_init, the dispatcher: check the preconditions, then let
 // each module define its settings and register its hooks and callbacks.
+#include "core/license.h"
+
 #include "pg/cache_watch.h"
+#include "pg/clock.h"
 #include "pg/guard.h"
+#include "pg/license_state.h"
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
 #include "pg/xact_state.h"
@@ -23,6 +27,8 @@ void _PG_init(void) {
     kaireon::pg::cache_watch_init();
     kaireon::pg::tenant_access_init();
     kaireon::pg::shared_state_init();
+    kaireon::pg::clock_init();
+    kaireon::pg::license_init();
     kaireon::pg::xact_state_init();
     MarkGUCPrefixReserved("kaireon");
 }

@@ -5,6 +5,7 @@
 #include "core/error.h"
 
 #include "pg/guard.h"
+#include "pg/jsonb.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/xact_state.h"
@@ -69,7 +70,7 @@ public:
     };
     std::vector<Note> notes;
 
-    void reset_at_end() noexcept override { notes.clear(); }
+    void reset_at_end(bool) noexcept override { notes.clear(); }
     void reset_subxact(SubTransactionId subxact) noexcept override {
         std::erase_if(notes, [&](const Note& note) { return note.subxact >= subxact; });
     }
@@ -93,7 +94,7 @@ SelftestNotes& selftest_notes() {
 // inside pg_call) or 'spi' (a failing query inside an SPI session).
 KAIREON_FUNCTION(kaireon_selftest_throw) {
     int depth = PG_GETARG_INT32(0);
-    std::string kind = kaireon::pg::pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
+    std::string kind = kaireon::pg::text_from_datum(PG_GETARG_DATUM(1));
     if (depth < 0 || depth > 10000) kaireon::throw_bad_request("depth must be between 0 and 10000");
     PG_RETURN_INT32(descend(depth, kind));
 }
@@ -112,7 +113,7 @@ KAIREON_FUNCTION(kaireon_selftest_heap_bytes) {
 // how many the transaction holds.
 KAIREON_FUNCTION(kaireon_selftest_xact_note) {
     auto& state = selftest_notes();
-    std::string note = kaireon::pg::pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+    std::string note = kaireon::pg::text_from_datum(PG_GETARG_DATUM(0));
     state.notes.push_back({GetCurrentSubTransactionId(), std::move(note)});
     PG_RETURN_INT32(static_cast<int32>(state.notes.size()));
 }
@@ -125,8 +126,8 @@ KAIREON_FUNCTION(kaireon_selftest_xact_notes) {
 // kaireon_selftest_bump_stat(tenant text, stat text, delta int8) adds delta to
 // a kaireon.stats counter and returns delta.
 KAIREON_FUNCTION(kaireon_selftest_bump_stat) {
-    std::string tenant = kaireon::pg::pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
-    std::string stat = kaireon::pg::pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(1)); });
+    std::string tenant = kaireon::pg::text_from_datum(PG_GETARG_DATUM(0));
+    std::string stat = kaireon::pg::text_from_datum(PG_GETARG_DATUM(1));
     int64 delta = PG_GETARG_INT64(2);
     for (int i = 0; i < kaireon::pg::kStatCount; ++i) {
         auto which = static_cast<kaireon::pg::Stat>(i);

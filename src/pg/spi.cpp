@@ -1,11 +1,13 @@
 #include "pg/spi.h"
 
+#include "pg/jsonb.h"
+
 #include <vector>
 
 namespace kaireon::pg {
 
 SpiArg text_arg(const std::string& value) {
-    return SpiArg{TEXTOID, pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(value.data(), value.size())); })};
+    return SpiArg{TEXTOID, text_datum(value)};
 }
 
 SpiArg oid_arg(Oid value) { return SpiArg{OIDOID, ObjectIdGetDatum(value)}; }
@@ -85,11 +87,32 @@ Oid extension_owner() {
     });
 }
 
-AsUser::AsUser(Oid user) {
+AsExtensionOwner::AsExtensionOwner() {
+    Oid owner = extension_owner();
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
-    SetUserIdAndSecContext(user, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);
+    SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    guc_nest_level_ = NewGUCNestLevel();
+    try {
+        pg_call([] {
+            set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                              true, 0, false);
+        });
+    } catch (...) {
+        AtEOXact_GUC(false, guc_nest_level_);
+        SetUserIdAndSecContext(saved_user_, saved_context_);
+        throw;
+    }
 }
 
-AsUser::~AsUser() { SetUserIdAndSecContext(saved_user_, saved_context_); }
+AsExtensionOwner::~AsExtensionOwner() {
+    AtEOXact_GUC(true, guc_nest_level_);
+    SetUserIdAndSecContext(saved_user_, saved_context_);
+}
+
+LatestSnapshot::LatestSnapshot() {
+    pg_call([] { PushActiveSnapshot(GetLatestSnapshot()); });
+}
+
+LatestSnapshot::~LatestSnapshot() { PopActiveSnapshot(); }
 
 }  // namespace kaireon::pg

@@ -48,20 +48,35 @@ private:
 // superuser who created the extension).
 Oid extension_owner();
 
-// AsUser runs a scope with the privileges of `user` (for the
-// extension's own lookups from code that any role may call, e.g. RLS
-// policies), restoring the caller's identity when the scope ends, also on
-// error.
-class AsUser {
+// AsExtensionOwner runs a scope with the privileges of the extension's owner,
+// for the extension's own lookups from code that any role may call (RLS
+// policies, API functions). For the scope, search_path is pg_catalog,
+// pg_temp (so the caller's objects, operators included, can never run as the
+// owner) and the operation is security-restricted. The caller's identity and
+// settings come back when the scope ends, also on error.
+class AsExtensionOwner {
 public:
-    explicit AsUser(Oid user);
-    ~AsUser();
-    AsUser(const AsUser&) = delete;
-    AsUser& operator=(const AsUser&) = delete;
+    AsExtensionOwner();
+    ~AsExtensionOwner();
+    AsExtensionOwner(const AsExtensionOwner&) = delete;
+    AsExtensionOwner& operator=(const AsExtensionOwner&) = delete;
 
 private:
-    Oid saved_user_;
-    int saved_context_;
+    Oid saved_user_ = InvalidOid;
+    int saved_context_ = 0;
+    int guc_nest_level_ = 0;
+};
+
+// LatestSnapshot makes queries of its scope (SpiSession::execute with
+// read_only = true) read the latest committed data rather than the
+// transaction's snapshot: caches that outlive the transaction must not be
+// filled from a REPEATABLE READ snapshot.
+class LatestSnapshot {
+public:
+    LatestSnapshot();
+    ~LatestSnapshot();
+    LatestSnapshot(const LatestSnapshot&) = delete;
+    LatestSnapshot& operator=(const LatestSnapshot&) = delete;
 };
 
 }  // namespace kaireon::pg

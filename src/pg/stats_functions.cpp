@@ -1,5 +1,6 @@
 // stats_functions.cpp - the rows behind the kaireon.stats view.
 #include "pg/guard.h"
+#include "pg/jsonb.h"
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
 
@@ -26,7 +27,7 @@ KAIREON_FUNCTION(kaireon_stats) {
             nulls[0] = true;
             values[0] = 0;
         } else {
-            values[0] = pg_call([&] { return PointerGetDatum(cstring_to_text(tenant.c_str())); });
+            values[0] = text_datum(tenant);
         }
         for (int i = 0; i < kStatCount; ++i) values[1 + i] = Int64GetDatum(static_cast<int64>(row.counters[i]));
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });

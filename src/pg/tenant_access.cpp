@@ -35,30 +35,37 @@ CacheWatch g_watch({"tenants", "tenant_grants"}, forget_grants);
 // ... and when roles or role memberships change.
 void on_role_invalidation(Datum, int, uint32) { forget_grants(); }
 
-const TenantGrants& load_grants(const std::string& tenant) {
+// A backend remembers at most this many tenants (every distinct value of
+// kaireon.tenant it checked, existing or not).
+constexpr size_t kMaxCachedTenants = 10000;
+
+TenantGrants load_grants(const std::string& tenant) {
     auto& cache = grant_cache();
     if (auto it = cache.find(tenant); it != cache.end()) return it->second;
 
     g_watch.resolve();
+    uint64_t generation = g_watch.generation();
     TenantGrants loaded;
     {
-        // The lookup runs as the extension's owner: the calling role (e.g. in
-        // an RLS policy) has no privileges on these tables.
-        AsUser owner(extension_owner());
+        // As the extension's owner (the calling role, e.g. in an RLS policy,
+        // has no privileges on these tables), from the latest committed data.
+        AsExtensionOwner owner;
+        LatestSnapshot latest;
         SpiSession spi;
         spi.execute(
-            "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), "
-            "       r.oid "
-            "FROM (SELECT 1) AS one "
-            "LEFT JOIN kaireon.tenant_grants g ON g.tenant_id = $1 "
-            "LEFT JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name",
+            "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), g.role::oid "
+            "FROM (SELECT 1) AS one LEFT JOIN kaireon.tenant_grants g ON g.tenant_id = $1",
             {text_arg(tenant)}, /*read_only=*/true);
         for (uint64 row = 0; row < spi.rows(); ++row) {
             loaded.exists = spi.boolean(row, 0).value_or(false);
             if (auto grantee = spi.oid(row, 1)) loaded.grantees.push_back(*grantee);
         }
     }
-    return cache.emplace(tenant, std::move(loaded)).first->second;
+    if (g_watch.generation() == generation) {
+        if (cache.size() >= kMaxCachedTenants) cache.clear();
+        cache.emplace(tenant, loaded);
+    }
+    return loaded;
 }
 
 }  // namespace
@@ -73,7 +80,7 @@ bool is_kaireon_admin(Oid role) {
 
 TenantAccess tenant_access(Oid role, const std::string& tenant) {
     if (!tenant_id_problem(tenant).empty()) return TenantAccess::Denied;
-    const TenantGrants& grants = load_grants(tenant);
+    TenantGrants grants = load_grants(tenant);
     if (is_kaireon_admin(role)) return grants.exists ? TenantAccess::Admin : TenantAccess::UnknownTenant;
     if (!grants.exists) return TenantAccess::Denied;
     for (Oid grantee : grants.grantees) {

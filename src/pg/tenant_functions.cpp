@@ -2,21 +2,14 @@
 #include "core/tenant.h"
 
 #include "pg/guard.h"
+#include "pg/jsonb.h"
 #include "pg/tenant_access.h"
-
-namespace {
-
-std::string text_argument(FunctionCallInfo fcinfo, int n) {
-    return kaireon::pg::pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(n)); });
-}
-
-}  // namespace
 
 // kaireon_current_tenant returns the current tenant, or raises KR400 (none
 // set) or KR403 TENANT_ACCESS_DENIED (the calling role is not a member).
 KAIREON_FUNCTION(kaireon_current_tenant) {
     std::string tenant = kaireon::pg::require_current_tenant();
-    return kaireon::pg::pg_call([&] { return PointerGetDatum(cstring_to_text(tenant.c_str())); });
+    return kaireon::pg::text_datum(tenant);
 }
 
 // kaireon_visible_tenant returns the tenant whose rows the current user may
@@ -29,7 +22,7 @@ KAIREON_FUNCTION(kaireon_visible_tenant) {
     switch (kaireon::pg::tenant_access(GetUserId(), tenant)) {
         case kaireon::pg::TenantAccess::Member:
         case kaireon::pg::TenantAccess::Admin:
-            return kaireon::pg::pg_call([&] { return PointerGetDatum(cstring_to_text(tenant.c_str())); });
+            return kaireon::pg::text_datum(tenant);
         default:
             PG_RETURN_NULL();
     }
@@ -45,7 +38,7 @@ KAIREON_FUNCTION(kaireon_is_admin) {
 // else raises KR400 saying what is wrong.
 KAIREON_FUNCTION(kaireon_check_tenant_id) {
     if (PG_ARGISNULL(0)) kaireon::throw_bad_request("tenant id is null");
-    kaireon::validate_tenant_id(text_argument(fcinfo, 0));
+    kaireon::validate_tenant_id(kaireon::pg::text_from_datum(PG_GETARG_DATUM(0)));
     PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 

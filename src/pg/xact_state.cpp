@@ -13,17 +13,20 @@ std::array<XactState*, kMaxStates> g_states{};
 size_t g_state_count = 0;
 
 void on_xact(XactEvent event, void*) {
+    bool committed = false;
     switch (event) {
         case XACT_EVENT_COMMIT:
         case XACT_EVENT_PARALLEL_COMMIT:
+            committed = true;
+            break;
         case XACT_EVENT_ABORT:
         case XACT_EVENT_PARALLEL_ABORT:
-        case XACT_EVENT_PREPARE:
-            for (size_t i = 0; i < g_state_count; ++i) g_states[i]->reset_at_end();
+        case XACT_EVENT_PREPARE:  // a prepared transaction may still abort: treat as not committed
             break;
         default:
-            break;
+            return;
     }
+    for (size_t i = 0; i < g_state_count; ++i) g_states[i]->reset_at_end(committed);
 }
 
 void on_subxact(SubXactEvent event, SubTransactionId subxact, SubTransactionId, void*) {

@@ -11,9 +11,9 @@ namespace kaireon::pg {
 // static storage duration and register themselves once.
 class XactState {
 public:
-    // reset_at_end drops everything: the top-level transaction committed or
-    // aborted.
-    virtual void reset_at_end() noexcept = 0;
+    // reset_at_end drops everything: the top-level transaction ended;
+    // `committed` tells whether its effects are now visible to others.
+    virtual void reset_at_end(bool committed) noexcept = 0;
     // reset_subxact drops what the aborted subtransaction `subxact` added.
     virtual void reset_subxact(SubTransactionId subxact) noexcept = 0;
 

@@ -74,11 +74,14 @@ CREATE TABLE kaireon.tenants (
 );
 COMMENT ON TABLE kaireon.tenants IS 'One row per tenant; write it with create_tenant and drop_tenant.';
 
+-- The grantee is stored as regrole (its OID): a grant follows a role through
+-- a rename, and a new role that reuses a dropped role's name inherits
+-- nothing. pg_dump writes it as the role's name.
 CREATE TABLE kaireon.tenant_grants (
     tenant_id  text NOT NULL REFERENCES kaireon.tenants ON DELETE CASCADE,
-    role_name  text NOT NULL,
+    role       regrole NOT NULL,
     granted_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant_id, role_name)
+    PRIMARY KEY (tenant_id, role)
 );
 COMMENT ON TABLE kaireon.tenant_grants IS
     'Roles that may act on a tenant (members of these roles too); write it with grant_tenant and revoke_tenant.';
@@ -163,16 +166,34 @@ BEGIN
 END
 $$;
 
--- grant_tenant lets `role` (and its members) act on a tenant.
-CREATE FUNCTION kaireon.grant_tenant(role name, tenant_id text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- _require_role returns the role called `role`, or raises KR400.
+CREATE FUNCTION kaireon._require_role(role name) RETURNS regrole
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found oid;
 BEGIN
-    PERFORM kaireon._require_tenant(tenant_id);
-    IF role IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = grant_tenant.role) THEN
+    IF role IS NULL THEN
+        PERFORM kaireon._raise('BAD_REQUEST', 'role must not be null', '{"field": "role"}');
+    END IF;
+    SELECT r.oid INTO found FROM pg_roles r WHERE r.rolname = role;
+    IF found IS NULL THEN
         PERFORM kaireon._raise('BAD_REQUEST', format('role "%s" does not exist', role),
                                jsonb_build_object('role', role));
     END IF;
-    INSERT INTO kaireon.tenant_grants (tenant_id, role_name) VALUES (tenant_id, role)
+    RETURN found::regrole;
+END
+$$;
+
+-- grant_tenant lets `role` (and its members) act on a tenant.
+CREATE FUNCTION kaireon.grant_tenant(role name, tenant_id text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    grantee regrole;
+BEGIN
+    PERFORM kaireon._check_tenant_id(tenant_id);
+    PERFORM kaireon._require_tenant(tenant_id);
+    grantee := kaireon._require_role(role);
+    INSERT INTO kaireon.tenant_grants AS g (tenant_id, role) VALUES (grant_tenant.tenant_id, grantee)
     ON CONFLICT DO NOTHING;
 END
 $$;
@@ -180,9 +201,13 @@ $$;
 -- revoke_tenant takes a grant back (no error when there was none).
 CREATE FUNCTION kaireon.revoke_tenant(role name, tenant_id text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    grantee regrole;
 BEGIN
+    PERFORM kaireon._check_tenant_id(tenant_id);
     PERFORM kaireon._require_tenant(tenant_id);
-    DELETE FROM kaireon.tenant_grants g WHERE g.tenant_id = revoke_tenant.tenant_id AND g.role_name = role;
+    grantee := kaireon._require_role(role);
+    DELETE FROM kaireon.tenant_grants g WHERE g.tenant_id = revoke_tenant.tenant_id AND g.role = grantee;
 END
 $$;
 

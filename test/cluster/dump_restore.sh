@@ -33,7 +33,7 @@ answers() {
     psql -qXAt -v ON_ERROR_STOP=0 -d "$1" 2>&1 <<'SQL'
 SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
 SELECT tenant_id, name, admin_email, created_at FROM kaireon.tenants ORDER BY 1;
-SELECT tenant_id, role_name, granted_at FROM kaireon.tenant_grants ORDER BY 1, 2;
+SELECT tenant_id, role, granted_at FROM kaireon.tenant_grants ORDER BY 1, 2::text;
 SELECT table_name, on_drop, drop_order FROM kaireon.tenant_tables ORDER BY 1;
 SET ROLE kr_dump_app1;
 SET kaireon.tenant = 'acme';

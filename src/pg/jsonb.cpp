@@ -1,0 +1,30 @@
+#include "pg/jsonb.h"
+
+extern "C" {
+#include "utils/jsonb.h"
+}
+
+namespace kaireon::pg {
+
+Datum jsonb_datum(const Json& value) {
+    std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str())); });
+}
+
+Json json_from_jsonb(Datum value, const char* what) {
+    const char* text = pg_call([&] {
+        Jsonb* jsonb = DatumGetJsonbP(value);
+        return JsonbToCString(nullptr, &jsonb->root, VARSIZE(jsonb));
+    });
+    return parse_json(text, what);
+}
+
+Datum text_datum(const std::string& value) {
+    return pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size()))); });
+}
+
+std::string text_from_datum(Datum value) {
+    return std::string(pg_call([&] { return text_to_cstring(DatumGetTextPP(value)); }));
+}
+
+}  // namespace kaireon::pg

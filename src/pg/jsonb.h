@@ -1,0 +1,20 @@
+// jsonb.h - conversions between jsonb Datums and kaireon::Json.
+#pragma once
+#include "pg/guard.h"
+
+#include <string>
+
+namespace kaireon::pg {
+
+// jsonb_datum returns `value` as a jsonb Datum (palloc'd).
+Datum jsonb_datum(const Json& value);
+
+// json_from_jsonb returns the jsonb Datum `value` as Json; `what` names it in
+// errors.
+Json json_from_jsonb(Datum value, const char* what);
+
+// text_datum / text_from_datum convert between text Datums and std::string.
+Datum text_datum(const std::string& value);
+std::string text_from_datum(Datum value);
+
+}  // namespace kaireon::pg
