@@ -29,6 +29,14 @@ PG_CXXFLAGS += -Werror
 endif
 SHLIB_LINK = -lstdc++ -lssl -lcrypto
 
+# KAIREON_SANITIZE=1 builds the library with AddressSanitizer + UBSan; the
+# server must then run with the ASan runtime preloaded
+# (scripts/lib/cluster.sh does it when KR_ASAN=1).
+ifeq ($(KAIREON_SANITIZE),1)
+PG_CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=address,undefined
+endif
+
 # Debian's PGXS compiles every source to LLVM bitcode with clang and without
 # PG_CXXFLAGS; the extension has no use for JIT-inlining its C++, so skip it.
 # (`override` must come before the include to win over Makefile.global.)

@@ -6,6 +6,8 @@
 #   kr_cluster_stop       stops it and removes its directory
 #   kr_cluster_restart    restarts it (shared memory is rebuilt)
 # KR_PRELOAD overrides shared_preload_libraries (default "kaireon, pg_cron").
+# KR_ASAN=1 runs the server with the AddressSanitizer runtime preloaded, for a
+# library built with `make KAIREON_SANITIZE=1`; reports go to server.log.
 
 KR_PGBIN=${KR_PGBIN:-/usr/lib/postgresql/15/bin}
 KR_CLUSTER_DIR=""
@@ -56,7 +58,12 @@ full_page_writes = off
 log_min_messages = warning
 lc_messages = 'C'
 CONF
-    kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" -w -t 60 start \
+    local env=()
+    if [ "${KR_ASAN:-0}" = 1 ]; then
+        env=(env "LD_PRELOAD=$(g++ -print-file-name=libasan.so)"
+            "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$KR_CLUSTER_DIR/asan")
+    fi
+    kr_as_postgres "${env[@]}" "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" -w -t 60 start \
         >/dev/null || {
         cat "$KR_CLUSTER_DIR/server.log" >&2
         return 1

@@ -9,6 +9,8 @@ KAIREON_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl
     # libraries
     libssl-dev nlohmann-json3-dev
+    # test oracles (run with /usr/bin/python3)
+    python3-jwt python3-cryptography
     # tests, benchmarks, fuzzing, sanitizers
     libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
 )

@@ -7,12 +7,23 @@
 namespace kaireon {
 namespace {
 
-// parse_error_message turns nlohmann's "[json.exception.parse_error.101] parse
-// error at line 1, column 5: syntax error while parsing value - invalid
-// literal; last read: 'tru}'" into "invalid literal; last read: 'tru}'".
+// short_reason turns nlohmann's "[json.exception.parse_error.101] parse error
+// at line 1, column 5: syntax error while parsing value - invalid literal;
+// last read: 'tru}'" into "invalid literal". The "last read" part is dropped:
+// it quotes raw input bytes (maybe not UTF-8) into a message for people.
 std::string short_reason(const std::string& what) {
-    auto pos = what.find(" - ");
-    return pos == std::string::npos ? what : what.substr(pos + 3);
+    std::string reason = what;
+    if (auto dash = reason.find(" - "); dash != std::string::npos) reason = reason.substr(dash + 3);
+    if (auto bracket = reason.find("] "); reason.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
+        reason = reason.substr(bracket + 2);
+    }
+    if (auto last_read = reason.find("; last read:"); last_read != std::string::npos) reason.resize(last_read);
+    return reason;
+}
+
+[[noreturn]] void malformed(std::string_view what, size_t byte, const std::string& reason) {
+    throw_bad_request("malformed JSON in " + std::string(what) + " at byte " + std::to_string(byte) + ": " + reason,
+                      Json{{"position", byte}});
 }
 
 }  // namespace
@@ -23,34 +34,46 @@ Json parse_json(std::string_view text, std::string_view what, const JsonLimits& 
                               " bytes, at most " + std::to_string(limits.max_bytes),
                           Json{{"limit", limits.max_bytes}});
     }
+    // The lexer would take a NUL byte for the end of input and ignore what
+    // follows; JSON allows no raw NUL anywhere, so refuse it here.
+    if (auto nul = text.find('\0'); nul != std::string_view::npos) malformed(what, nul + 1, "NUL byte");
     // The callback sees every value with its depth before it is stored, so a
     // hostile document cannot nest deeper than the limit.
-    int deepest = 0;
+    bool too_deep = false;
     auto depth_guard = [&](int depth, Json::parse_event_t event, Json&) {
-        if (event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) {
-            if (depth >= limits.max_depth) {
-                deepest = depth;
-                return false;
-            }
+        if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+            depth >= limits.max_depth) {
+            too_deep = true;
+            return false;
         }
         return true;
     };
+    Json doc;
     try {
-        Json doc = Json::parse(text.begin(), text.end(), depth_guard, /*allow_exceptions=*/true,
-                               /*ignore_comments=*/false);
-        if (deepest > 0) {
-            throw_bad_request(std::string(what) + " is nested too deeply: at most " +
-                                  std::to_string(limits.max_depth) + " levels",
-                              Json{{"limit", limits.max_depth}});
-        }
-        return doc;
+        doc = Json::parse(text.begin(), text.end(), depth_guard, /*allow_exceptions=*/true, /*ignore_comments=*/false);
     } catch (const Json::parse_error& e) {
-        throw_bad_request("malformed JSON in " + std::string(what) + " at byte " + std::to_string(e.byte) +
-                              ": " + short_reason(e.what()),
-                          Json{{"position", e.byte}});
+        if (too_deep) doc = nullptr;  // the refusal below explains it better
+        else malformed(what, e.byte, short_reason(e.what()));
+    } catch (const Json::out_of_range& e) {
+        // A number beyond double's range ("number overflow parsing '1e400'"):
+        // no position from the library, so find the literal it quotes.
+        std::string reason = short_reason(e.what());
+        size_t byte = 0;
+        if (auto open = reason.find('\''), close = reason.rfind('\'');
+            open != std::string::npos && close > open + 1) {
+            auto found = text.find(reason.substr(open + 1, close - open - 1));
+            if (found != std::string_view::npos) byte = found + 1;
+        }
+        malformed(what, byte, reason);
     } catch (const Json::exception& e) {
-        throw_bad_request("malformed JSON in " + std::string(what) + ": " + short_reason(e.what()));
+        malformed(what, 0, short_reason(e.what()));
     }
+    if (too_deep) {
+        throw_bad_request(std::string(what) + " is nested too deeply: at most " + std::to_string(limits.max_depth) +
+                              " levels",
+                          Json{{"limit", limits.max_depth}});
+    }
+    return doc;
 }
 
 Json parse_json_object(std::string_view text, std::string_view what, const JsonLimits& limits) {

@@ -118,6 +118,9 @@ Status evaluate(bool has_license, const std::optional<Claims>& claims, const std
     if (claims) {
         status.tier = claims->tier;
         status.expires_at = claims->exp;
+    } else {
+        status.tier = stored.tier;
+        status.expires_at = stored.expires_at;
     }
     if (!failure) {
         status.state = State::Valid;

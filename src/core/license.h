@@ -60,6 +60,8 @@ std::string_view state_name(State state);
 struct Stored {
     Tier verified_tier = Tier::Community;   // the tier when it last verified
     std::optional<int64_t> first_failure;   // when it was first seen failing
+    std::optional<Tier> tier;               // as verified at install: shown when the token
+    std::optional<int64_t> expires_at;      //   no longer verifies at all
 };
 
 // Status is the answer of license_status().

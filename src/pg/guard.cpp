@@ -22,6 +22,25 @@ const char* copy_text(const char* text, const char* fallback) noexcept {
     return copy;
 }
 
+// The memory context current when the innermost guard was entered: errors are
+// copied there, because it outlives everything the guarded call creates (an
+// SPI procedure context, say, which is deleted while the exception unwinds).
+MemoryContext g_error_context = nullptr;
+
+// GuardScope sets g_error_context for a guarded call and restores the outer
+// one when the call ends (guards nest: SQL -> C++ -> SPI -> SQL -> C++).
+class GuardScope {
+public:
+    GuardScope() noexcept : outer_(g_error_context) { g_error_context = CurrentMemoryContext; }
+    ~GuardScope() { g_error_context = outer_; }
+    GuardScope(const GuardScope&) = delete;
+    GuardScope& operator=(const GuardScope&) = delete;
+    MemoryContext context() const noexcept { return g_error_context; }
+
+private:
+    MemoryContext outer_;
+};
+
 int sqlstate_of(std::string_view code) noexcept {
     if (code.size() != 5) return ERRCODE_INTERNAL_ERROR;
     return MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]);
@@ -83,9 +102,10 @@ ErrorData* pg_try(void (*fn)(void*), void* arg) {
     }
     PG_CATCH();
     {
-        MemoryContextSwitchTo(caller_context);
+        MemoryContextSwitchTo(g_error_context != nullptr ? g_error_context : caller_context);
         edata = CopyErrorData();
         FlushErrorState();
+        MemoryContextSwitchTo(caller_context);
     }
     PG_END_TRY();
     return edata;
@@ -93,10 +113,14 @@ ErrorData* pg_try(void (*fn)(void*), void* arg) {
 
 Datum run_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     CaughtError err;
-    try {
-        return body(fcinfo);
-    } catch (...) {
-        capture_current_exception(err);
+    {
+        GuardScope scope;
+        try {
+            return body(fcinfo);
+        } catch (...) {
+            MemoryContextSwitchTo(scope.context());
+            capture_current_exception(err);
+        }
     }
     // Every C++ object of the call has been destroyed by now.
     raise_caught(err, ERROR);
@@ -105,11 +129,15 @@ Datum run_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
 
 void run_guarded_void(void (*body)(void*), void* arg, int elevel) {
     CaughtError err;
-    try {
-        body(arg);
-        return;
-    } catch (...) {
-        capture_current_exception(err);
+    {
+        GuardScope scope;
+        try {
+            body(arg);
+            return;
+        } catch (...) {
+            MemoryContextSwitchTo(scope.context());
+            capture_current_exception(err);
+        }
     }
     raise_caught(err, elevel);
 }

@@ -152,6 +152,8 @@ struct StoredRow {
     license::Tier verified_tier = license::Tier::Community;
     std::optional<int64_t> first_failure;
     std::optional<int64_t> quota_reset_at;
+    std::optional<license::Tier> tier;  // as verified at install
+    std::optional<int64_t> expires_at;
 };
 using RowPtr = std::shared_ptr<const StoredRow>;
 
@@ -181,7 +183,8 @@ RowPtr stored_row(const std::string& tenant) {
         SpiSession spi;
         spi.execute(
             "SELECT token, verified_tier, floor(extract(epoch FROM first_failure_at))::int8, "
-            "       floor(extract(epoch FROM quota_reset_at))::int8 "
+            "       floor(extract(epoch FROM quota_reset_at))::int8, tier, "
+            "       floor(extract(epoch FROM expires_at))::int8 "
             "FROM kaireon.licenses WHERE tenant_id = $1",
             {text_arg(tenant)}, true);
         if (spi.rows() == 1) {
@@ -191,6 +194,8 @@ RowPtr stored_row(const std::string& tenant) {
                 license::tier_from_name(spi.text(0, 1).value_or("")).value_or(license::Tier::Community);
             row->first_failure = optional_seconds(spi, 2);
             row->quota_reset_at = optional_seconds(spi, 3);
+            row->tier = license::tier_from_name(spi.text(0, 4).value_or(""));
+            row->expires_at = optional_seconds(spi, 5);
         }
     }
     if (row->present) row->token = verdict(token);
@@ -350,7 +355,7 @@ EffectiveLicense effective_license(const std::string& tenant) {
     result.claims = row->token->claims;
     result.quota_reset_at = row->quota_reset_at;
     result.status = license::evaluate(true, row->token->claims, failure,
-                                      license::Stored{row->verified_tier, row->first_failure}, now);
+                                      license::Stored{row->verified_tier, row->first_failure, row->tier, row->expires_at}, now);
     if (!read_only_transaction()) {
         record_verification(tenant, *row, result.status, failure);
         emit_license_events(tenant, result.status, row->token->claims, now);
