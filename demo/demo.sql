@@ -12,21 +12,23 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_app') THEN
         CREATE ROLE demo_app LOGIN IN ROLE kaireon_app;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_intruder') THEN
-        CREATE ROLE demo_intruder LOGIN IN ROLE kaireon_app;
-    END IF;
 END $$;
 SELECT jsonb_pretty(kaireon.create_tenant('demo-bank', 'Demo Retail Bank', 'ops@demo-bank.example'));
 SELECT kaireon.create_tenant('demo-telco', 'Demo Telco', 'it@demo-telco.example') ->> 'tenantId' AS second_tenant;
 SELECT kaireon.grant_tenant('demo_app', 'demo-bank');
 
-\echo '-- 3. The application selects its tenant (SET or SET LOCAL) and works inside it'
+\echo '-- 3. Licensing: register the signing key, install the enterprise licence (RS256 JWT)'
+SELECT kaireon.add_license_key('demo-key', 'RS256', :'demo_public_key') - 'createdAt' AS signing_key;
+SELECT jsonb_pretty(kaireon.install_license(:'demo_license'));
+
+\echo '-- 4. The application selects its tenant (SET or SET LOCAL) and works inside it'
 SET ROLE demo_app;
 SET kaireon.tenant = 'demo-bank';
 SELECT kaireon.current_tenant();
 SELECT tenant_id, name, admin_email FROM kaireon.tenants;
+SELECT kaireon.license_status() ->> 'effectiveTier' AS effective_tier, kaireon.license_status() ->> 'state' AS state;
 
-\echo '-- 4. Another tenant stays invisible: no rows, and the API refuses with KR403'
+\echo '-- 5. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
 SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
 \set ON_ERROR_STOP 0
@@ -34,6 +36,8 @@ SELECT kaireon.current_tenant();
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
-\echo '-- 5. Operations: the tenants and the per-tenant counters'
-SELECT tenant_id, name, created_at::date AS created FROM kaireon.tenants ORDER BY 1;
+\echo '-- 6. Operations: tenants, licences, events, per-tenant counters'
+SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at::date AS licence_expires
+FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
+SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
 SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;

@@ -12,6 +12,8 @@ cd "$root"
 source scripts/lib/deps.sh
 # shellcheck source=lib/cluster.sh
 source scripts/lib/cluster.sh
+# shellcheck source=lib/license.sh
+source scripts/lib/license.sh
 
 keep=false
 [ "${1:-}" = "--keep" ] && keep=true
@@ -24,8 +26,13 @@ make -s install >/dev/null
 kr_cluster_start
 if ! $keep; then trap kr_cluster_stop EXIT; fi
 
+echo "== minting the demo's enterprise licence with a demo key"
+kr_demo_key "$KR_CLUSTER_DIR"
+demo_license=$(kr_mint_license "$KR_CLUSTER_DIR/demo-key.pem" demo-key demo-bank enterprise 365)
+
 echo "== loading the demo tenant"
-psql -qX -v ON_ERROR_STOP=1 -d postgres -f demo/demo.sql
+psql -qX -v ON_ERROR_STOP=1 -d postgres -v demo_public_key="$(cat "$KR_CLUSTER_DIR/demo-key.pub.pem")" \
+    -v demo_license="$demo_license" -f demo/demo.sql
 
 if $keep; then
     echo
