@@ -38,6 +38,11 @@ SELECT c ->> 'name' || ': expected ' || (c ->> 'expect') || ', got ' || coalesce
 FROM jsonb_array_elements(:'cases'::jsonb -> 'cases') AS c;
 SQL
 )
+# One refusal at top level, where PostgreSQL would log the failing statement
+# (and with it the token) unless kaireon hides it.
+bad_token=$(/usr/bin/python3 -c 'import json,sys; print([c["token"] for c in json.load(open(sys.argv[1]))["cases"] if c["name"] == "signed_by_other_key"][0])' "$work/cases.json")
+psql -qXAt -d "$db" -c "SET kaireon.test_clock = '2026-06-01T00:00:00Z'" -c "SELECT kaireon.install_license('$bad_token')" \
+    >/dev/null 2>&1 && { echo "license_interop: a forged token was installed" >&2; exit 1; }
 cases=$(grep -c ': expected' <<<"$result")
 wrong=$(grep ': expected' <<<"$result" | awk -F': expected |, got ' '$2 != $3' || true)
 if [ "$cases" -lt 20 ] || [ -n "$wrong" ]; then
@@ -45,4 +50,19 @@ if [ "$cases" -lt 20 ] || [ -n "$wrong" ]; then
     echo "${wrong:-(too few cases)}" >&2
     exit 1
 fi
-echo "license_interop: $cases tokens from PyJWT accepted or refused as expected"
+# Secrets never reach the server log: no token's signature appears in it,
+# although every refused install was logged (with its reason).
+log="$PGHOST/server.log"
+if [ -r "$log" ]; then
+    grep -q 'kaireon: licence refused for tenant "interop"' "$log" || {
+        echo "license_interop: refused installs were not logged" >&2
+        exit 1
+    }
+    /usr/bin/python3 -c 'import json,sys; [print(c["token"].split(".")[-1][:40]) for c in json.load(open(sys.argv[1]))["cases"] if len(c["token"].split(".")[-1]) >= 40]' \
+        "$work/cases.json" >"$work/signatures"
+    if grep -F -f "$work/signatures" "$log" >/dev/null; then
+        echo "license_interop: a licence token appears in the server log" >&2
+        exit 1
+    fi
+fi
+echo "license_interop: $cases tokens from PyJWT accepted or refused as expected; none in the server log"
