@@ -176,6 +176,7 @@ SET kaireon.license_server_url = 'https://licenses.kaireon.example/verify';
 SHOW kaireon.license_server_url;
 
 RESET kaireon.test_clock;
-SELECT kaireon.drop_tenant('lic-a') -> 'deleted' AS deleted;
+SELECT d -> 'deleted' -> 'kaireon.licenses' AS licences_deleted, d -> 'deleted' -> 'kaireon.events' AS events_deleted
+FROM kaireon.drop_tenant('lic-a') AS d;
 SELECT kaireon.drop_tenant('lic-b') ->> 'tenantId' AS dropped;
 DROP ROLE regress_lic_app;

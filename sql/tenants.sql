@@ -127,11 +127,13 @@ SELECT kaireon.drop_tenant('globex');
 RESET ROLE;
 
 -- Offboarding removes the tenant and its grants.
-SELECT kaireon.drop_tenant('globex');
+SELECT d ->> 'tenantId' AS dropped, d -> 'deleted' -> 'kaireon.tenant_grants' AS grants_deleted
+FROM kaireon.drop_tenant('globex') AS d;
 SELECT kaireon.drop_tenant('globex');
 SELECT tenant_id, role FROM kaireon.tenant_grants ORDER BY 1, 2::text;
 
-SELECT kaireon.drop_tenant('acme');
+SELECT d ->> 'tenantId' AS dropped, d -> 'deleted' -> 'kaireon.tenant_grants' AS grants_deleted
+FROM kaireon.drop_tenant('acme') AS d;
 DROP ROLE regress_kr_app1, regress_kr_app2, regress_kr_member, regress_kr_team, regress_kr_admin, regress_kr_nobody;
 
 -- Hostile callers. The extension's own lookups run as its owner with a

@@ -12,7 +12,8 @@ CREATE ROLE regress_kr_upgrade IN ROLE kaireon_app;
 SELECT kaireon.create_tenant('old-tenant', 'Old', 'old@old.test') - 'createdAt' AS created;
 SELECT kaireon.grant_tenant('regress_kr_upgrade', 'old-tenant');
 ALTER EXTENSION kaireon UPDATE;
-SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
+SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'kaireon') AS at_default_version
+FROM pg_extension WHERE extname = 'kaireon';
 -- The data survived and works with the new version's functions.
 SELECT tenant_id, name, admin_email FROM kaireon.tenants;
 SET ROLE regress_kr_upgrade;
@@ -26,5 +27,6 @@ EXCEPT
 SELECT pg_describe_object(classid, objid, objsubid)
 FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kaireon');
-SELECT kaireon.drop_tenant('old-tenant');
+SELECT d ->> 'tenantId' AS dropped, d -> 'deleted' -> 'kaireon.tenant_grants' AS grants_deleted
+FROM kaireon.drop_tenant('old-tenant') AS d;
 DROP ROLE regress_kr_upgrade;

@@ -1,0 +1,39 @@
+// entitlement_state.h - what a tenant is entitled to, for the API functions
+// and for every later feature gate (the decision engine asks it which
+// scoring, ranking and experiment features a tenant has).
+//
+// Features and plans are cached per backend, overrides per tenant, all
+// dropped when their tables change; the licence comes from license_state.
+#pragma once
+#include "core/entitlements.h"
+
+#include "pg/guard.h"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace kaireon::pg {
+
+struct FeatureEntry {
+    entitlements::FeatureDefinition definition;
+    bool builtin = false;
+    std::array<std::optional<entitlements::Value>, 3> tiers;  // community, professional, enterprise
+};
+using FeaturePtr = std::shared_ptr<const FeatureEntry>;
+
+// find_feature returns the feature called `key`, or throws KR400.
+FeaturePtr find_feature(const std::string& key);
+
+// evaluate_entitlement returns what `tenant` may do with `feature` now, as
+// if `requested` more were used. Usage is read only for numeric features and
+// only when `with_usage` (a pure enabled/disabled question needs none).
+entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const FeatureEntry& feature,
+                                              double requested, bool with_usage);
+
+// forget_overrides drops this backend's cached overrides of `tenant` (after
+// writing them, before the invalidation arrives).
+void forget_overrides(const std::string& tenant);
+
+}  // namespace kaireon::pg
