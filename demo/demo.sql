@@ -27,6 +27,9 @@ SET kaireon.tenant = 'demo-bank';
 SELECT kaireon.current_tenant();
 SELECT tenant_id, name, admin_email FROM kaireon.tenants;
 SELECT kaireon.license_status() ->> 'effectiveTier' AS effective_tier, kaireon.license_status() ->> 'state' AS state;
+SELECT kaireon.entitlement('decisions_per_month');
+SELECT kaireon.has_feature('journeys') AS journeys, kaireon.has_feature('experiments.bandit') AS bandits,
+       kaireon.entitlement('support') -> 'config' AS support;
 
 \echo '-- 5. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
