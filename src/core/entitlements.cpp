@@ -56,13 +56,13 @@ constexpr int kMaxSchemaDepth = 32;
 
 constexpr std::string_view kKnownOptions =
     "aggregation, period, unit, schema, limitType, gracePercent, thresholds, nonNegative";
-constexpr std::array<std::string_view, 7> kNumericOptions{"aggregation", "period",     "unit",       "limitType",
+constexpr std::array<std::string_view, 7> kNumericOptions{"aggregation",  "period",     "unit",       "limitType",
                                                           "gracePercent", "thresholds", "nonNegative"};
 constexpr std::string_view kSchemaKeywords =
     "type, required, properties, additionalProperties, items, minimum, maximum, minLength, maxLength, minItems, "
     "maxItems, enum, description";
-constexpr std::array<std::string_view, 7> kSchemaTypes{"object", "array",   "string", "number",
-                                                        "integer", "boolean", "null"};
+constexpr std::array<std::string_view, 7> kSchemaTypes{"object",  "array",   "string", "number",
+                                                       "integer", "boolean", "null"};
 
 // name_of returns the text of `value` in `table`; the tables follow the enums'
 // order, so this is an index, but a lookup keeps a reordered table correct.
@@ -74,6 +74,7 @@ std::string_view name_of(const std::array<std::pair<std::string_view, T>, N>& ta
     return table.front().first;
 }
 
+// from_name returns the entry named `text` in `table`, if any.
 template <typename T, size_t N>
 std::optional<T> from_name(const std::array<std::pair<std::string_view, T>, N>& table, std::string_view text) {
     for (const auto& [name, entry] : table) {
@@ -108,6 +109,8 @@ std::string one_of(const std::array<std::pair<std::string_view, T>, N>& table) {
     throw_bad_request(std::string(path) + ": " + message, extra);
 }
 
+// member_path and index_path build the paths that messages name:
+// "value.config.maxReplicas", "options.thresholds[2]".
 std::string member_path(std::string_view base, std::string_view key) {
     std::string out(base);
     out += '.';
@@ -119,6 +122,8 @@ std::string index_path(std::string_view base, size_t index) {
     return std::string(base) + "[" + std::to_string(index) + "]";
 }
 
+// is_integral says whether `value` is a JSON integer in the schema sense: a
+// number without a fractional part (3.0 counts).
 bool is_integral(const Json& value) {
     if (value.is_number_integer()) return true;
     if (!value.is_number_float()) return false;
@@ -150,6 +155,7 @@ size_t utf8_length(const std::string& text) {
 
 // ---- schema subset ----------------------------------------------------------
 
+// has_type says whether the schema's "type" admits `type`.
 bool has_type(const Json& schema, std::string_view type) {
     auto it = schema.find("type");
     if (it == schema.end()) return true;  // no "type": every keyword may apply
@@ -162,6 +168,7 @@ bool has_type(const Json& schema, std::string_view type) {
     return false;
 }
 
+// declared_types returns the schema's "type" as messages read it ("string or null").
 std::string declared_types(const Json& schema) {
     const Json& type = schema.at("type");
     if (type.is_string()) return type.get<std::string>();
@@ -173,12 +180,16 @@ std::string declared_types(const Json& schema) {
     return out;
 }
 
+// check_non_negative_integer checks minLength, maxLength, minItems and maxItems.
 void check_non_negative_integer(const Json& value, const std::string& path) {
     if (!is_integral(value) || value.get<double>() < 0) fail(path, "must be an integer >= 0");
 }
 
+// check_schema is validate_schema at nesting `depth`.
 void check_schema(const Json& schema, const std::string& path, int depth) {
-    if (depth > kMaxSchemaDepth) fail(path, "is nested too deeply (at most " + std::to_string(kMaxSchemaDepth) + " levels)");
+    if (depth > kMaxSchemaDepth) {
+        fail(path, "is nested too deeply (at most " + std::to_string(kMaxSchemaDepth) + " levels)");
+    }
     if (!schema.is_object()) fail(path, std::string("must be an object (a JSON schema), not ") + type_name(schema));
     for (const auto& [keyword, value] : schema.items()) {
         const std::string here = member_path(path, keyword);
@@ -224,8 +235,7 @@ void check_schema(const Json& schema, const std::string& path, int depth) {
             check_schema(value, here, depth + 1);
         } else if (keyword == "minimum" || keyword == "maximum") {
             if (!is_finite_number(value)) fail(here, "must be a number");
-        } else if (keyword == "minLength" || keyword == "maxLength" || keyword == "minItems" ||
-                   keyword == "maxItems") {
+        } else if (keyword == "minLength" || keyword == "maxLength" || keyword == "minItems" || keyword == "maxItems") {
             check_non_negative_integer(value, here);
         } else if (keyword == "enum") {
             if (!value.is_array() || value.empty()) fail(here, "must be a non-empty array of the allowed values");
@@ -288,6 +298,7 @@ void check_schema(const Json& schema, const std::string& path, int depth) {
     }
 }
 
+// matches_type says whether `value` is of the schema type named by `type`.
 bool matches_type(const Json& value, const Json& type) {
     if (!type.is_string()) return false;
     const auto& name = type.get_ref<const std::string&>();
@@ -334,32 +345,32 @@ void check_config(const Json& schema, const Json& value, const std::string& path
     }
     if (value.is_number()) {
         double number = value.get<double>();
-        if (auto minimum = schema.find("minimum"); minimum != schema.end() && minimum->is_number() &&
-                                                    number < minimum->get<double>()) {
+        if (auto minimum = schema.find("minimum");
+            minimum != schema.end() && minimum->is_number() && number < minimum->get<double>()) {
             fail(path, value.dump() + " is below the minimum " + minimum->dump());
         }
-        if (auto maximum = schema.find("maximum"); maximum != schema.end() && maximum->is_number() &&
-                                                    number > maximum->get<double>()) {
+        if (auto maximum = schema.find("maximum");
+            maximum != schema.end() && maximum->is_number() && number > maximum->get<double>()) {
             fail(path, value.dump() + " is above the maximum " + maximum->dump());
         }
     } else if (value.is_string()) {
         size_t length = utf8_length(value.get_ref<const std::string&>());
-        if (auto minimum = schema.find("minLength"); minimum != schema.end() && minimum->is_number() &&
-                                                      static_cast<double>(length) < minimum->get<double>()) {
+        if (auto minimum = schema.find("minLength");
+            minimum != schema.end() && minimum->is_number() && static_cast<double>(length) < minimum->get<double>()) {
             fail(path, "must be at least " + minimum->dump() + " characters long");
         }
-        if (auto maximum = schema.find("maxLength"); maximum != schema.end() && maximum->is_number() &&
-                                                      static_cast<double>(length) > maximum->get<double>()) {
+        if (auto maximum = schema.find("maxLength");
+            maximum != schema.end() && maximum->is_number() && static_cast<double>(length) > maximum->get<double>()) {
             fail(path, "must be at most " + maximum->dump() + " characters long");
         }
     } else if (value.is_array()) {
         auto size = static_cast<double>(value.size());
-        if (auto minimum = schema.find("minItems"); minimum != schema.end() && minimum->is_number() &&
-                                                     size < minimum->get<double>()) {
+        if (auto minimum = schema.find("minItems");
+            minimum != schema.end() && minimum->is_number() && size < minimum->get<double>()) {
             fail(path, "must have at least " + minimum->dump() + " items");
         }
-        if (auto maximum = schema.find("maxItems"); maximum != schema.end() && maximum->is_number() &&
-                                                     size > maximum->get<double>()) {
+        if (auto maximum = schema.find("maxItems");
+            maximum != schema.end() && maximum->is_number() && size > maximum->get<double>()) {
             fail(path, "must have at most " + maximum->dump() + " items");
         }
         if (auto items = schema.find("items"); items != schema.end()) {
@@ -397,6 +408,8 @@ void check_config(const Json& schema, const Json& value, const std::string& path
     }
 }
 
+// default_config_schema is the schema of a config feature defined without
+// one: any object.
 const Json& default_config_schema() {
     static const Json schema = {{"type", "object"}};
     return schema;
@@ -408,16 +421,19 @@ const Json& config_schema(const FeatureDefinition& feature) {
 
 // ---- values -----------------------------------------------------------------
 
+// limit_number returns a numeric limit (finite, >= 0) or throws `message`.
 double limit_number(const Json& value, const std::string& path, const char* message) {
     if (!is_finite_number(value) || value.get<double>() < 0) fail(path, message);
     double limit = value.get<double>();
     return limit == 0 ? 0 : limit;  // -0 would print as "-0"
 }
 
+// require_object throws unless `value` is an object, naming the shape expected.
 void require_object(const Json& value, const std::string& path, const std::string& shape) {
     if (!value.is_object()) fail(path, "must be " + shape + ", not " + type_name(value));
 }
 
+// numeric_value, boolean_value and config_value are parse_value per type.
 Value numeric_value(const Json& value, const std::string& path, bool allow_shorthand) {
     Value out;
     out.enabled = true;
@@ -430,7 +446,8 @@ Value numeric_value(const Json& value, const std::string& path, bool allow_short
     for (const auto& [key, member] : value.items()) {
         if (key == "limit") {
             has_limit = true;
-            if (!member.is_null()) out.limit = limit_number(member, member_path(path, key), "must be a number >= 0 or null");
+            if (!member.is_null())
+                out.limit = limit_number(member, member_path(path, key), "must be a number >= 0 or null");
         } else if (key == "enabled") {
             if (!member.is_boolean()) fail(member_path(path, key), "must be true or false");
             out.enabled = member.get<bool>();
@@ -482,6 +499,7 @@ Value config_value(const FeatureDefinition& feature, const Json& value, const st
 
 // ---- built-in features --------------------------------------------------------
 
+// limit_of, enabled_of and config_of build the seed table's values.
 Value limit_of(std::optional<double> limit) {
     Value value;
     value.enabled = true;
@@ -502,6 +520,7 @@ Value config_of(Json config) {
     return value;
 }
 
+// numeric_builtin and boolean_builtin build one row of the seed's table.
 BuiltinFeature numeric_builtin(std::string_view key, std::string_view period, std::string_view unit,
                                std::array<std::optional<double>, 3> limits, std::string description,
                                Json thresholds = Json::array()) {
@@ -520,6 +539,8 @@ BuiltinFeature boolean_builtin(std::string_view key, std::array<bool, 3> enabled
             std::move(description)};
 }
 
+// make_builtin_features builds the seed's table through from_options, so a
+// built-in definition is held to the rules an administrator's is.
 std::vector<BuiltinFeature> make_builtin_features() {
     constexpr std::optional<double> kUnlimited;
     std::vector<BuiltinFeature> out;
@@ -528,8 +549,8 @@ std::vector<BuiltinFeature> make_builtin_features() {
                                   Json::array({90, 95, 100})));
     out.push_back(boolean_builtin("scoring.scorecard", {true, true, true}, "Scorecard scoring engine"));
     out.push_back(boolean_builtin("scoring.bayesian", {false, true, true}, "Bayesian propensity scoring engine"));
-    out.push_back(boolean_builtin("scoring.gradient_boosted", {false, true, true},
-                                  "Gradient-boosted propensity scoring engine"));
+    out.push_back(
+        boolean_builtin("scoring.gradient_boosted", {false, true, true}, "Gradient-boosted propensity scoring engine"));
     out.push_back(boolean_builtin("scoring.custom", {false, false, true}, "Custom scoring models"));
     out.push_back(boolean_builtin("ranking.top_n", {true, true, true}, "Top-N ranking"));
     out.push_back(boolean_builtin("ranking.arbitration", {false, true, true}, "Arbitration ranking"));
@@ -542,8 +563,8 @@ std::vector<BuiltinFeature> make_builtin_features() {
     out.push_back(boolean_builtin("experiments.bandit", {false, false, true}, "Multi-armed bandit experiments"));
     out.push_back(boolean_builtin("journeys", {false, false, true}, "Multi-step journeys"));
     out.push_back(boolean_builtin("triggers", {false, false, true}, "Event-driven triggers"));
-    out.push_back(numeric_builtin("content_items", "never", "items", {100, 1000, kUnlimited},
-                                  "Content items in the catalog"));
+    out.push_back(
+        numeric_builtin("content_items", "never", "items", {100, 1000, kUnlimited}, "Content items in the catalog"));
     out.push_back(numeric_builtin("cms_sources", "never", "sources", {2, 10, kUnlimited}, "CMS sources"));
     out.push_back(numeric_builtin("behavioral_metrics", "never", "metrics", {5, 15, 20}, "Behavioral metrics"));
     out.push_back(numeric_builtin("decision_traces_per_day", "day", "traces", {100, 10000, kUnlimited},
@@ -783,8 +804,7 @@ Json evaluation_json(const Evaluation& evaluation) {
 }
 
 Resolved resolve(const Candidates& candidates, int64_t now) {
-    if (candidates.override_value &&
-        (!candidates.override_expires_at || *candidates.override_expires_at > now)) {
+    if (candidates.override_value && (!candidates.override_expires_at || *candidates.override_expires_at > now)) {
         return {candidates.override_value, Source::Override};
     }
     if (candidates.license_value) return {candidates.license_value, Source::License};

@@ -5,6 +5,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -99,6 +100,7 @@ PublicKey PublicKey::from_pem(std::string_view pem, Algorithm alg) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) throw std::bad_alloc();
     PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    ERR_clear_error();  // a failed parse leaves OpenSSL errors queued in the backend
     if (!key) bad_key("public key is not a PEM-encoded public key (-----BEGIN PUBLIC KEY-----)");
 
     int type = EVP_PKEY_get_base_id(key.get());
@@ -135,6 +137,10 @@ PublicKey PublicKey::from_pem(std::string_view pem, Algorithm alg) {
 }
 
 bool PublicKey::verify(std::string_view message, std::string_view signature) const {
+    // A failed verification queues OpenSSL errors; leave the queue empty.
+    struct ClearErrors {
+        ~ClearErrors() { ERR_clear_error(); }
+    } clear_errors;
     MdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx) throw std::bad_alloc();
     EVP_PKEY_CTX* pctx = nullptr;
