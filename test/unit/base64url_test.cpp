@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base64url_oracle.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -18,18 +20,7 @@ namespace {
 
 constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// reference_encode is base64url written with OpenSSL's standard base64
-// encoder: '+' -> '-', '/' -> '_', padding dropped.
-std::string reference_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                 reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(length));
-    while (!out.empty() && out.back() == '=') out.pop_back();
-    std::replace(out.begin(), out.end(), '+', '-');
-    std::replace(out.begin(), out.end(), '/', '_');
-    return out;
-}
+std::string reference_encode(std::string_view bytes) { return kaireon::testing::reference_base64url(bytes); }
 
 struct Vector {
     std::string_view bytes;

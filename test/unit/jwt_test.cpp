@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base64url_oracle.h"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -116,18 +118,7 @@ std::string private_pem(EVP_PKEY* key) {
     return std::string(data, static_cast<size_t>(length));
 }
 
-// b64url is base64url written with OpenSSL's standard encoder, independent of
-// src/core/base64url.cpp.
-std::string b64url(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                 reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(length));
-    while (!out.empty() && out.back() == '=') out.pop_back();
-    std::replace(out.begin(), out.end(), '+', '-');
-    std::replace(out.begin(), out.end(), '/', '_');
-    return out;
-}
+std::string b64url(std::string_view bytes) { return kaireon::testing::reference_base64url(bytes); }
 
 enum class Signer { RS256, PS256, ES256, ES384Raw, EdDSA };
 
