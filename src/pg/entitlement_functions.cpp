@@ -13,14 +13,10 @@
 #include <cmath>
 
 using namespace kaireon;
+using kaireon::pg::required_text;
 using kaireon::pg::text_from_datum;
 
 namespace {
-
-std::string required_text(FunctionCallInfo fcinfo, int n, const char* name) {
-    if (PG_ARGISNULL(n)) throw_bad_request(std::string(name) + " must not be null", Json{{"field", name}});
-    return text_from_datum(PG_GETARG_DATUM(n));
-}
 
 Json optional_json(FunctionCallInfo fcinfo, int n, const char* what) {
     if (PG_ARGISNULL(n)) return Json(nullptr);

@@ -27,4 +27,9 @@ std::string text_from_datum(Datum value) {
     return std::string(pg_call([&] { return text_to_cstring(DatumGetTextPP(value)); }));
 }
 
+std::string required_text(FunctionCallInfo fcinfo, int n, const char* name) {
+    if (PG_ARGISNULL(n)) throw_bad_request(std::string(name) + " must not be null", Json{{"field", name}});
+    return text_from_datum(PG_GETARG_DATUM(n));
+}
+
 }  // namespace kaireon::pg

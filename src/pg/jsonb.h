@@ -17,4 +17,8 @@ Json json_from_jsonb(Datum value, const char* what);
 Datum text_datum(const std::string& value);
 std::string text_from_datum(Datum value);
 
+// required_text returns text argument `n` of a SQL-callable function, or
+// throws KR400 "<name> must not be null" (DETAIL field = name).
+std::string required_text(FunctionCallInfo fcinfo, int n, const char* name);
+
 }  // namespace kaireon::pg

@@ -13,14 +13,10 @@
 #include "pg/tenant_access.h"
 
 using namespace kaireon;
+using kaireon::pg::required_text;
 using kaireon::pg::text_from_datum;
 
 namespace {
-
-std::string required_text(FunctionCallInfo fcinfo, int n, const char* name) {
-    if (PG_ARGISNULL(n)) throw_bad_request(std::string(name) + " must not be null", Json{{"field", name}});
-    return text_from_datum(PG_GETARG_DATUM(n));
-}
 
 void check_kid(const std::string& kid) {
     if (kid.empty() || kid.size() > 200) throw_bad_request("kid must be 1 to 200 characters", Json{{"field", "kid"}});
