@@ -20,10 +20,15 @@ kr_as_postgres() {
     fi
 }
 
-# kr_free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# kr_free_port prints a TCP port on 127.0.0.1 that nothing listens on. Ports
+# come from below the kernel's ephemeral range: a port inside it can be held
+# by any client connection's local end (CI once lost a run to exactly that:
+# "could not bind ... Address already in use" on a port nothing listened on).
 kr_free_port() {
-    local port
-    for port in $(seq 54320 54420) $(shuf -i 20000-60000 -n 50); do
+    local low=32768 port
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    [ "$low" -gt 12000 ] || low=32768
+    for port in $(shuf -i "10000-$((low - 1))" -n 100); do
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -46,7 +51,6 @@ kr_cluster_start() {
     }
     cat >>"$KR_CLUSTER_DIR/data/postgresql.conf" <<CONF
 # kaireon throw-away cluster
-port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$KR_CLUSTER_DIR'
 shared_preload_libraries = '${KR_PRELOAD-kaireon, pg_cron}'
@@ -63,11 +67,24 @@ CONF
         env=(env "LD_PRELOAD=$(g++ -print-file-name=libasan.so)"
             "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$KR_CLUSTER_DIR/asan")
     fi
-    kr_as_postgres "${env[@]}" "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" -w -t 60 start \
-        >/dev/null || {
+    # A port free when checked can be taken before the postmaster binds it:
+    # on "could not bind", pick another one and try again.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        echo "port = $port" >"$KR_CLUSTER_DIR/data/port.conf"
+        grep -q "^include_if_exists = 'port.conf'" "$KR_CLUSTER_DIR/data/postgresql.conf" ||
+            echo "include_if_exists = 'port.conf'" >>"$KR_CLUSTER_DIR/data/postgresql.conf"
+        chown --reference="$KR_CLUSTER_DIR/data" "$KR_CLUSTER_DIR/data/port.conf" 2>/dev/null || true
+        if kr_as_postgres "${env[@]}" "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log"             -w -t 60 start >"$KR_CLUSTER_DIR/pg_ctl.log" 2>&1; then
+            break
+        fi
+        if [ "$attempt" -lt 5 ] && grep -q 'could not bind' "$KR_CLUSTER_DIR/server.log"; then
+            port=$(kr_free_port) || return 1
+            continue
+        fi
         cat "$KR_CLUSTER_DIR/server.log" >&2
         return 1
-    }
+    done
     export PGHOST="$KR_CLUSTER_DIR" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
     echo "kaireon: cluster on port $port in $KR_CLUSTER_DIR"
 }
