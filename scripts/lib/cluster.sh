@@ -75,7 +75,8 @@ CONF
         grep -q "^include_if_exists = 'port.conf'" "$KR_CLUSTER_DIR/data/postgresql.conf" ||
             echo "include_if_exists = 'port.conf'" >>"$KR_CLUSTER_DIR/data/postgresql.conf"
         chown --reference="$KR_CLUSTER_DIR/data" "$KR_CLUSTER_DIR/data/port.conf" 2>/dev/null || true
-        if kr_as_postgres "${env[@]}" "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log"             -w -t 60 start >"$KR_CLUSTER_DIR/pg_ctl.log" 2>&1; then
+        if kr_as_postgres "${env[@]}" "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" \
+            -w -t 60 start >"$KR_CLUSTER_DIR/pg_ctl.log" 2>&1; then
             break
         fi
         if [ "$attempt" -lt 5 ] && grep -q 'could not bind' "$KR_CLUSTER_DIR/server.log"; then
