@@ -133,16 +133,6 @@ bool is_integral(const Json& value) {
 
 bool is_finite_number(const Json& value) { return value.is_number() && std::isfinite(value.get<double>()); }
 
-// json_number returns `value` as a JSON integer when it is integral, so that
-// responses read 67433 rather than 67433.0 (and -0 reads 0).
-Json json_number(double value) {
-    // 2^63 is exact in a double; anything at or past it stays a double.
-    if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9223372036854775808.0) {
-        return Json(static_cast<int64_t>(value));
-    }
-    return Json(value);
-}
-
 // utf8_length counts code points, as JSON Schema's minLength/maxLength do: a
 // continuation byte (10xxxxxx) does not start one.
 size_t utf8_length(const std::string& text) {

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <cmath>
 #include <string>
 
 namespace kaireon {
@@ -98,6 +99,14 @@ const char* type_name(const Json& value) {
         case Json::value_t::discarded: return "discarded";
     }
     return "unknown";
+}
+
+Json json_number(double value) {
+    // 2^63 is exact in a double; anything at or past it stays a double.
+    if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9223372036854775808.0) {
+        return Json(static_cast<int64_t>(value));
+    }
+    return Json(value);
 }
 
 }  // namespace kaireon

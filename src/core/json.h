@@ -34,4 +34,8 @@ Json parse_json_object(std::string_view text, std::string_view what = "request",
 // "string", "number", ...), for error messages.
 const char* type_name(const Json& value);
 
+// json_number returns `value` as a JSON integer when it is integral, so that
+// responses read 67433 rather than 67433.0 (and -0 reads 0).
+Json json_number(double value);
+
 }  // namespace kaireon

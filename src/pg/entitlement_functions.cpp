@@ -68,8 +68,11 @@ KAIREON_FUNCTION(kaireon_define_feature) {
     }
     auto definition = entitlements::FeatureDefinition::from_options(key, type, options.is_null() ? Json::object() : options);
     pg::SpiSession spi;
-    spi.execute("SELECT builtin, type FROM kaireon.features WHERE key = $1 FOR UPDATE", {pg::text_arg(key)});
+    spi.execute("SELECT builtin, type, options ->> 'period' FROM kaireon.features WHERE key = $1 FOR UPDATE",
+                {pg::text_arg(key)});
+    std::optional<std::string> old_period;
     if (spi.rows() == 1) {
+        old_period = spi.text(0, 2);
         if (spi.boolean(0, 0).value_or(false)) {
             throw_bad_request("feature \"" + key + "\" is built in; define your own feature under another key",
                               Json{{"path", "key"}});
@@ -91,6 +94,11 @@ KAIREON_FUNCTION(kaireon_define_feature) {
         "ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, options = EXCLUDED.options, "
         "updated_at = EXCLUDED.updated_at",
         {pg::text_arg(key), pg::text_arg(type), pg::text_arg(options_text)});
+    // Rollups are kept per the feature's period: a new period regroups them.
+    std::string period(entitlements::name(definition.period));
+    if (old_period && definition.type == entitlements::FeatureType::Numeric && *old_period != period) {
+        spi.execute("SELECT kaireon._rebuild_usage_rollups($1, $2)", {pg::text_arg(key), pg::text_arg(period)});
+    }
     return pg::jsonb_datum(Json{{"key", key}, {"type", type}, {"options", definition.options()}});
 }
 
@@ -233,14 +241,7 @@ KAIREON_FUNCTION(kaireon_has_feature) {
 KAIREON_FUNCTION(kaireon_require_feature) {
     Evaluated result = evaluate_api(fcinfo, "require_feature", 0, false);
     if (result.evaluation.enabled) PG_RETURN_VOID();
-    const std::string& key = result.feature->definition.key;
-    auto needed = entitlements::lowest_tier(result.feature->tiers);
-    std::string message = "feature \"" + key + "\" is not included in the tenant's plan";
-    if (needed) message += "; it needs the " + std::string(license::tier_name(*needed)) + " tier";
-    throw Error(ErrorCode::FeatureNotEntitled, message,
-                Json{{"feature", key},
-                     {"requiredTier", needed ? Json(std::string(license::tier_name(*needed))) : Json(nullptr)}},
-                needed ? "Upgrade the licence to " + std::string(license::tier_name(*needed)) + " or higher." : "");
+    pg::throw_not_entitled(*result.feature);
 }
 
 // kaireon_check_usage(feature, requested) answers whether `requested` more

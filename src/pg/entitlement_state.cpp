@@ -145,7 +145,7 @@ FeaturePtr find_feature(const std::string& key) {
 }
 
 entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const FeatureEntry& feature,
-                                              double requested, bool with_usage) {
+                                              double requested, bool with_usage, std::optional<double> known_usage) {
     int64_t now = now_seconds();
     EffectiveLicense licence = effective_license(tenant);
     entitlements::Candidates candidates;
@@ -167,9 +167,20 @@ entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const F
     double usage = 0;
     if (with_usage && feature.definition.type == entitlements::FeatureType::Numeric && resolved.value &&
         resolved.value->enabled) {
-        usage = current_usage(tenant, feature.definition, now);
+        usage = known_usage ? *known_usage : current_usage(tenant, feature.definition, now);
     }
     return entitlements::evaluate(feature.definition, resolved.value, resolved.source, usage, requested);
+}
+
+void throw_not_entitled(const FeatureEntry& feature) {
+    const std::string& key = feature.definition.key;
+    auto needed = entitlements::lowest_tier(feature.tiers);
+    std::string message = "feature \"" + key + "\" is not included in the tenant's plan";
+    if (needed) message += "; it needs the " + std::string(license::tier_name(*needed)) + " tier";
+    throw Error(ErrorCode::FeatureNotEntitled, message,
+                Json{{"feature", key},
+                     {"requiredTier", needed ? Json(std::string(license::tier_name(*needed))) : Json(nullptr)}},
+                needed ? "Upgrade the licence to " + std::string(license::tier_name(*needed)) + " or higher." : "");
 }
 
 }  // namespace kaireon::pg

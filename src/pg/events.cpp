@@ -1,6 +1,7 @@
 #include "pg/events.h"
 
 #include "pg/jsonb.h"
+#include "pg/name_lock.h"
 #include "pg/spi.h"
 #include "pg/xact_state.h"
 
@@ -39,10 +40,20 @@ bool emit_event(const std::string& tenant, const std::string& type, const Json& 
     {
         AsExtensionOwner owner;
         SpiSession spi;
+        if (!dedupe_key.empty()) {
+            // One transaction at a time emits a given key. Busy: another one is
+            // emitting it right now. Free: the latest committed data tells
+            // whether it was emitted (every emitter held this lock until it
+            // committed).
+            if (!lock_name(NameSpace::EventDedupe, tenant, dedupe_key, false)) return false;
+            LatestSnapshot latest;
+            spi.execute("SELECT 1 FROM kaireon.events WHERE tenant_id = $1 AND dedupe_key = $2",
+                        {text_arg(tenant), text_arg(dedupe_key)}, true);
+            if (spi.rows() > 0) return false;
+        }
         added = spi.execute(
             "INSERT INTO kaireon.events (tenant_id, type, payload, dedupe_key, created_at) "
-            "VALUES ($1, $2, $3, NULLIF($4, ''), kaireon.clock()) "
-            "ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+            "VALUES ($1, $2, $3, NULLIF($4, ''), kaireon.clock())",
             {text_arg(tenant), text_arg(type), SpiArg{JSONBOID, jsonb_datum(payload)}, text_arg(dedupe_key)});
     }
     NotifyState& state = notify_state();

@@ -6,8 +6,10 @@
 #include "pg/clock.h"
 #include "pg/guard.h"
 #include "pg/license_state.h"
+#include "pg/limit_gate.h"
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
+#include "pg/usage_ingest.h"
 #include "pg/xact_state.h"
 
 extern "C" {
@@ -29,6 +31,8 @@ void _PG_init(void) {
     kaireon::pg::shared_state_init();
     kaireon::pg::clock_init();
     kaireon::pg::license_init();
+    kaireon::pg::limit_gate_init();
+    kaireon::pg::usage_ingest_init();
     kaireon::pg::xact_state_init();
     MarkGUCPrefixReserved("kaireon");
 }

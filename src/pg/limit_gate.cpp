@@ -1,0 +1,252 @@
+#include "pg/limit_gate.h"
+
+#include "pg/guard.h"
+#include "pg/xact_state.h"
+
+#include <openssl/sha.h>
+
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include "utils/hsearch.h"
+}
+
+namespace kaireon::pg {
+namespace {
+
+constexpr const char* kTrancheName = "kaireon limit gate";
+constexpr int kStableReadAttempts = 16;  // then the admission counts a concurrent release twice (conservative)
+
+// EntryKey hashes as a blob: always zero-filled before use.
+struct EntryKey {
+    Oid database;
+    unsigned char digest[20];  // SHA-256 of tenant NUL counter, truncated
+    int64 period_start;
+};
+
+struct Entry {
+    EntryKey key;  // must be first: the hash table's key
+    double admitted;     // in flight: admitted, not yet ended
+    int32 holders;       // reservations behind `admitted` (exact zero when none)
+    double released;     // committed amounts released since the entry was made
+    uint64 incarnation;  // tells a reader the entry was evicted and made again
+};
+
+struct Header {
+    LWLock* lock;
+    uint64 next_incarnation;
+};
+
+int g_max_counters = 4096;
+Header* g_header = nullptr;
+HTAB* g_entries = nullptr;
+shmem_request_hook_type g_prev_shmem_request = nullptr;
+shmem_startup_hook_type g_prev_shmem_startup = nullptr;
+
+void on_shmem_request() {
+    if (g_prev_shmem_request) g_prev_shmem_request();
+    RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(Header)), hash_estimate_size(g_max_counters, sizeof(Entry))));
+    RequestNamedLWLockTranche(kTrancheName, 1);
+}
+
+void on_shmem_startup() {
+    if (g_prev_shmem_startup) g_prev_shmem_startup();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found = false;
+    g_header = static_cast<Header*>(ShmemInitStruct("kaireon limit gate", sizeof(Header), &found));
+    if (!found) {
+        g_header->lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
+        g_header->next_incarnation = 1;
+    }
+    HASHCTL info;
+    memset(&info, 0, sizeof(info));
+    info.keysize = sizeof(EntryKey);
+    info.entrysize = sizeof(Entry);
+    g_entries = ShmemInitHash("kaireon limit gate entries", g_max_counters, g_max_counters, &info,
+                              HASH_ELEM | HASH_BLOBS);
+    LWLockRelease(AddinShmemInitLock);
+}
+
+EntryKey make_key(const GateKey& key) {
+    EntryKey out;
+    memset(&out, 0, sizeof(out));
+    out.database = MyDatabaseId;
+    out.period_start = key.period_start;
+    std::string material = key.tenant;
+    material.push_back('\0');
+    material += key.counter;
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+    memcpy(out.digest, digest, sizeof(out.digest));
+    return out;
+}
+
+// This transaction's reservations, released when it (or the subtransaction
+// that made one) ends.
+struct Reservation {
+    EntryKey key;
+    double amount;
+    SubTransactionId subxact;
+};
+
+// release gives back reservations; with `committed` their amounts are now
+// part of committed usage. Called from transaction callbacks: no errors.
+void release(const std::vector<Reservation>& reservations, bool committed) noexcept {
+    if (reservations.empty() || g_entries == nullptr) return;
+    LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
+    for (const Reservation& r : reservations) {
+        auto* entry = static_cast<Entry*>(hash_search(g_entries, &r.key, HASH_FIND, nullptr));
+        if (entry == nullptr) continue;  // cannot happen: entries with holders are never evicted
+        entry->admitted -= r.amount;
+        if (--entry->holders <= 0) {
+            entry->holders = 0;
+            entry->admitted = 0;
+        }
+        if (committed) entry->released += r.amount;
+    }
+    LWLockRelease(g_header->lock);
+}
+
+class Reservations final : public XactState {
+public:
+    std::vector<Reservation> held;
+
+    double own(const EntryKey& key) const {
+        double sum = 0;
+        for (const Reservation& r : held) {
+            if (memcmp(&r.key, &key, sizeof(key)) == 0) sum += r.amount;
+        }
+        return sum;
+    }
+    void reset_at_end(bool committed) noexcept override {
+        release(held, committed);
+        held.clear();
+    }
+    void reset_subxact(SubTransactionId subxact) noexcept override {
+        std::vector<Reservation> ended;
+        std::vector<Reservation> kept;
+        for (const Reservation& r : held) (r.subxact >= subxact ? ended : kept).push_back(r);
+        release(ended, false);
+        held.swap(kept);
+    }
+};
+
+Reservations& reservations() {
+    static Reservations state;
+    static bool registered = false;
+    if (!registered) {
+        pg_call([&] { register_xact_state(&state); });
+        registered = true;
+    }
+    return state;
+}
+
+// evict_idle removes entries nobody holds; called with the lock exclusive
+// when the table is full (dynahash allows removing the entry just returned).
+void evict_idle() {
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, g_entries);
+    while (auto* entry = static_cast<Entry*>(hash_seq_search(&scan))) {
+        if (entry->holders == 0) hash_search(g_entries, &entry->key, HASH_REMOVE, nullptr);
+    }
+}
+
+enum class Step { Retry, Done, Full };
+
+}  // namespace
+
+Admission admit(const GateKey& key, double amount, std::optional<double> cap,
+                const std::function<double()>& read_committed) {
+    if (g_entries == nullptr) {
+        throw Error(ErrorCode::Internal, "kaireon shared memory is not initialised", Json::object(),
+                    "Add kaireon to shared_preload_libraries and restart the server.");
+    }
+    Reservations& mine = reservations();
+    const EntryKey entry_key = make_key(key);
+    const double own = mine.own(entry_key);
+    if (amount < 0) amount = 0;  // corrections never need room
+    mine.held.reserve(mine.held.size() + 1);  // so that recording an admission cannot fail after it
+
+    for (int attempt = 0;; ++attempt) {
+        bool existed = false;
+        uint64 incarnation = 0;
+        double released_before = 0;
+        LWLockAcquire(g_header->lock, LW_SHARED);
+        if (auto* entry = static_cast<Entry*>(hash_search(g_entries, &entry_key, HASH_FIND, nullptr))) {
+            existed = true;
+            incarnation = entry->incarnation;
+            released_before = entry->released;
+        }
+        LWLockRelease(g_header->lock);
+
+        const double committed = read_committed();
+
+        Admission answer;
+        const bool last_attempt = attempt + 1 >= kStableReadAttempts;
+        Step step = pg_call([&] {
+            LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
+            auto* entry = static_cast<Entry*>(hash_search(g_entries, &entry_key, HASH_FIND, nullptr));
+            if (entry != nullptr && existed && entry->incarnation != incarnation) {
+                LWLockRelease(g_header->lock);
+                return Step::Retry;  // evicted and made again while usage was read
+            }
+            if (entry == nullptr) {
+                if (existed) {
+                    LWLockRelease(g_header->lock);
+                    return Step::Retry;
+                }
+                if (hash_get_num_entries(g_entries) >= g_max_counters) evict_idle();
+                bool found = false;
+                entry = static_cast<Entry*>(hash_search(g_entries, &entry_key, HASH_ENTER_NULL, &found));
+                if (entry == nullptr) {
+                    LWLockRelease(g_header->lock);
+                    return Step::Full;
+                }
+                entry->admitted = 0;
+                entry->holders = 0;
+                entry->released = 0;
+                entry->incarnation = g_header->next_incarnation++;
+            }
+            // Committed amounts released since the first look may or may not
+            // be in `committed`: read again, or count them (twice at worst).
+            const double released_since = entry->released - (existed ? released_before : 0);
+            if (released_since > 0 && !last_attempt) {
+                LWLockRelease(g_header->lock);
+                return Step::Retry;
+            }
+            double others = entry->admitted - own;
+            if (others < 0) others = 0;
+            answer.before = committed + others + released_since;
+            answer.admitted = !cap || answer.before + amount <= *cap;
+            if (answer.admitted && amount > 0) {
+                entry->admitted += amount;
+                entry->holders += 1;
+            }
+            LWLockRelease(g_header->lock);
+            return Step::Done;
+        });
+        if (step == Step::Retry) continue;
+        if (step == Step::Full) {
+            throw Error(ErrorCode::Internal, "too many usage limits in flight at once", Json::object(),
+                        "Raise kaireon.max_limit_counters and restart the server.");
+        }
+        if (answer.admitted && amount > 0) {
+            mine.held.push_back(Reservation{entry_key, amount, GetCurrentSubTransactionId()});
+        }
+        return answer;
+    }
+}
+
+void limit_gate_init() {
+    DefineCustomIntVariable("kaireon.max_limit_counters",
+                            "Limited counters (tenant, feature, period) that may have reports in flight at once.",
+                            "Each takes one shared-memory entry while a transaction reporting to it is open.",
+                            &g_max_counters, 4096, 64, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    g_prev_shmem_request = shmem_request_hook;
+    shmem_request_hook = on_shmem_request;
+    g_prev_shmem_startup = shmem_startup_hook;
+    shmem_startup_hook = on_shmem_startup;
+}
+
+}  // namespace kaireon::pg

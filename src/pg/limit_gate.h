@@ -1,0 +1,49 @@
+// limit_gate.h - exact limits without a hot row. Reporters never lock a
+// shared counter row; a limit is enforced against committed usage plus what
+// concurrent transactions have been admitted but not yet committed. Those
+// in-flight amounts live in shared memory, one entry per (database, tenant,
+// counter, period), released when the admitting transaction or
+// subtransaction ends.
+//
+// admit() is exact: every admission is decided under one short LWLock against
+// committed usage (read with the latest snapshot, this transaction's own
+// writes included) plus the other transactions' in-flight amounts. Releases
+// that happen while committed usage is being read would be counted twice, so
+// admit() retries until it reads a stable picture (conservative only after
+// many retries). An admitted amount counts until its transaction ends, even if
+// that transaction later rolls back.
+//
+// The decision quota (SPEC section 5) and usage limits (section 4) share it.
+#pragma once
+#include "pg/postgres_headers.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace kaireon::pg {
+
+struct GateKey {
+    std::string tenant;
+    std::string counter;       // e.g. "usage:api_calls"
+    int64_t period_start = 0;  // Unix seconds; any fixed value for "never"
+};
+
+struct Admission {
+    bool admitted = false;
+    double before = 0;  // usage before this amount: committed + in flight elsewhere
+};
+
+// admit adds `amount` (>= 0) to the key's in-flight usage when before +
+// amount <= cap (no cap: always). `read_committed` returns committed usage
+// including this transaction's own writes. Throws when shared memory holds no
+// room for another key (kaireon.max_limit_counters).
+Admission admit(const GateKey& key, double amount, std::optional<double> cap,
+                const std::function<double()>& read_committed);
+
+// limit_gate_init defines kaireon.max_limit_counters and requests the shared
+// memory (from _PG_init).
+void limit_gate_init();
+
+}  // namespace kaireon::pg

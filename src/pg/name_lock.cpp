@@ -1,0 +1,35 @@
+#include "pg/name_lock.h"
+
+#include "pg/guard.h"
+
+#include <openssl/sha.h>
+
+#include <cstring>
+#include <string>
+
+extern "C" {
+#include "storage/lock.h"
+}
+
+namespace kaireon::pg {
+
+bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait) {
+    std::string material(tenant);
+    material.push_back('\0');
+    material.append(name);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+    uint32 high = 0;
+    uint32 low = 0;
+    memcpy(&high, digest, sizeof(high));
+    memcpy(&low, digest + sizeof(high), sizeof(low));
+    // field4 of pg_advisory_lock tags is 1 or 2; kaireon's start at 0x4B52 ("KR").
+    const uint16 field4 = static_cast<uint16>(0x4B52 + static_cast<uint16>(space));
+    return pg_call([&] {
+        LOCKTAG tag;
+        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, high, low, field4);
+        return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+    });
+}
+
+}  // namespace kaireon::pg

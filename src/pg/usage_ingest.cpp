@@ -1,0 +1,526 @@
+#include "core/entitlements.h"
+#include "core/license.h"
+#include "core/period.h"
+#include "core/usage.h"
+
+#include "pg/usage_ingest.h"
+
+#include "pg/clock.h"
+#include "pg/entitlement_state.h"
+#include "pg/events.h"
+#include "pg/guard.h"
+#include "pg/jsonb.h"
+#include "pg/limit_gate.h"
+#include "pg/spi.h"
+#include "pg/tenant_access.h"
+#include "pg/xact_state.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "executor/tuptable.h"
+#include "utils/datetime.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+namespace kaireon::pg {
+namespace {
+
+using entitlements::Aggregation;
+
+constexpr size_t kMaxPropertiesBytes = 64 * 1024;
+
+int g_idempotency_ttl = 30 * 24 * 3600;
+int g_max_event_lateness = 7 * 24 * 3600;
+int g_report_scopes = 0;
+
+// Numeric is a numeric Datum with the arithmetic a Rollup needs, done by
+// PostgreSQL so that usage keeps numeric's precision.
+struct Numeric {
+    Datum datum = 0;
+    Numeric operator+(const Numeric& other) const {
+        return Numeric{pg_call([&] { return DirectFunctionCall2(numeric_add, datum, other.datum); })};
+    }
+    bool operator<(const Numeric& other) const {
+        return pg_call([&] { return DatumGetBool(DirectFunctionCall2(numeric_lt, datum, other.datum)); });
+    }
+};
+
+double to_double(Datum numeric) {
+    return pg_call([&] { return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, numeric)); });
+}
+
+std::string iso_or_null_text(TimestampTz ts) {
+    if (TIMESTAMP_NOT_FINITE(ts)) return "";
+    return license::iso8601(seconds_from_timestamp(ts));
+}
+
+Json iso_or_null(TimestampTz ts) {
+    std::string text = iso_or_null_text(ts);
+    return text.empty() ? Json(nullptr) : Json(text);
+}
+
+// A statement's events of one feature in one period.
+struct Group {
+    usage::Rollup<Numeric> rollup;
+    double total = 0;  // the values as doubles, for limits and thresholds
+    double largest = -INFINITY;
+    double smallest = INFINITY;
+    double latest = 0;
+    usage::EventStamp latest_at{};
+};
+
+struct Row {
+    std::string tenant;
+    int64_t id = 0;
+    std::string feature;
+    Datum value = 0;
+    TimestampTz occurred_at = 0;
+    std::optional<std::string> key;
+    Datum properties = 0;
+};
+
+struct Columns {
+    int tenant_id, id, feature, value, occurred_at, idempotency_key, properties;
+};
+
+Columns find_columns(TupleDesc desc) {
+    auto number = [&](const char* name) {
+        for (int i = 0; i < desc->natts; ++i) {
+            Form_pg_attribute attribute = TupleDescAttr(desc, i);
+            if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), name) == 0) return i + 1;
+        }
+        throw Error(ErrorCode::Internal, std::string("kaireon.usage_events has no column ") + name);
+    };
+    return Columns{number("tenant_id"),   number("id"),         number("feature"),   number("value"),
+                   number("occurred_at"), number("idempotency_key"), number("properties")};
+}
+
+std::string row_path(size_t index) { return "row " + std::to_string(index + 1); }
+
+[[noreturn]] void refuse_row(size_t index, const std::string& message, Json extra = Json::object()) {
+    extra["row"] = index + 1;
+    throw_bad_request(message, extra);
+}
+
+// Usage as the gate and thresholds read it: committed (latest snapshot),
+// this transaction's own writes included.
+usage::Current read_current(const std::string& tenant, const entitlements::FeatureDefinition& feature,
+                            TimestampTz period_start, bool latest) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    std::optional<LatestSnapshot> snapshot;
+    if (latest) snapshot.emplace();
+    SpiArg start = TIMESTAMP_IS_NOBEGIN(period_start) ? SpiArg{TIMESTAMPTZOID, 0, true}
+                                                      : SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)};
+    spi.execute(
+        "SELECT sum::float8, count, max::float8, min::float8, latest::float8 "
+        "FROM kaireon._usage_current($1, $2, $3)",
+        {text_arg(tenant), text_arg(feature.key), start}, latest);
+    usage::Current current;
+    if (spi.rows() != 1) return current;
+    auto number = [&](int column) { return std::stod(spi.text(0, column).value_or("0")); };
+    current.sum = number(0);
+    current.count = std::stoll(spi.text(0, 1).value_or("0"));
+    switch (feature.aggregation) {
+        case Aggregation::Sum: current.value = current.sum; break;
+        case Aggregation::Count: current.value = static_cast<double>(current.count); break;
+        case Aggregation::Max: current.value = number(2); break;
+        case Aggregation::Min: current.value = number(3); break;
+        case Aggregation::Latest: current.value = number(4); break;
+        case Aggregation::Average:
+            current.value = current.count > 0 ? current.sum / static_cast<double>(current.count) : 0;
+            break;
+    }
+    return current;
+}
+
+std::optional<std::vector<int>> tenant_thresholds(const std::string& tenant, const std::string& feature) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    spi.execute("SELECT array_to_string(percents, ',') FROM kaireon.feature_thresholds "
+                "WHERE tenant_id = $1 AND feature = $2",
+                {text_arg(tenant), text_arg(feature)}, true);
+    if (spi.rows() != 1) return std::nullopt;
+    std::vector<int> percents;
+    std::string list = spi.text(0, 0).value_or("");
+    size_t start = 0;
+    while (start < list.size()) {
+        size_t comma = list.find(',', start);
+        if (comma == std::string::npos) comma = list.size();
+        percents.push_back(std::stoi(list.substr(start, comma - start)));
+        start = comma + 1;
+    }
+    return percents;
+}
+
+[[noreturn]] void refuse_limit(const entitlements::FeatureDefinition& feature, double limit, double usage,
+                               double requested, TimestampTz period_start) {
+    Json extra{{"feature", feature.key}, {"limit", json_number(limit)}, {"currentUsage", json_number(usage)},
+               {"requested", json_number(requested)}};
+    extra["periodStart"] = iso_or_null(period_start);
+    std::string hint;
+    if (auto period = calendar_period(entitlements::name(feature.period))) {
+        int64_t end = period_end(*period, seconds_from_timestamp(period_start));
+        extra["periodEnd"] = license::iso8601(end);
+        int64_t wait = end - now_seconds();
+        if (wait > 0) hint = "Retry-After: " + std::to_string(wait);
+    } else {
+        extra["periodEnd"] = nullptr;
+    }
+    throw Error(ErrorCode::UsageLimitReached, "usage limit reached for feature \"" + feature.key + "\"", extra, hint);
+}
+
+// add_to_slot adds a statement's rollup to this backend's slot row: no other
+// open transaction ever writes the same row (backend ids are unique among
+// live backends), so reporters never wait on each other here.
+void add_to_slot(const std::string& tenant, const std::string& feature, TimestampTz period_start, const Group& group) {
+    const auto& r = group.rollup;
+    AsExtensionOwner owner;
+    SpiSession spi;
+    spi.execute(
+        "INSERT INTO kaireon.usage_rollups AS r "
+        "(tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, latest_event_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "ON CONFLICT (tenant_id, feature, period_start, slot) DO UPDATE SET "
+        "sum = r.sum + EXCLUDED.sum, count = r.count + EXCLUDED.count, "
+        "max = greatest(r.max, EXCLUDED.max), min = least(r.min, EXCLUDED.min), "
+        "latest_value = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
+        "                    THEN EXCLUDED.latest_value ELSE r.latest_value END, "
+        "latest_event_id = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
+        "                    THEN EXCLUDED.latest_event_id ELSE r.latest_event_id END, "
+        "latest_at = greatest(r.latest_at, EXCLUDED.latest_at)",
+        {text_arg(tenant), text_arg(feature), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
+         SpiArg{INT4OID, Int32GetDatum(MyBackendId)}, SpiArg{NUMERICOID, r.sum.datum},
+         SpiArg{INT8OID, Int64GetDatum(r.count)}, SpiArg{NUMERICOID, r.max->datum},
+         SpiArg{NUMERICOID, r.min->datum}, SpiArg{NUMERICOID, r.latest->datum},
+         SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
+         SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}});
+}
+
+// register_keys records bulk-loaded idempotency keys; a key already in use
+// (and not expired) refuses the statement, so a bulk row is never counted
+// twice.
+void register_keys(const std::string& tenant, const std::vector<const Row*>& keyed) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    TimestampTz now = now_timestamp();
+    TimestampTz expired_before = now - static_cast<TimestampTz>(g_idempotency_ttl) * USECS_PER_SEC;
+    for (const Row* row : keyed) {
+        {
+            LatestSnapshot latest;
+            spi.execute("SELECT created_at < $3 FROM kaireon.usage_idempotency "
+                        "WHERE tenant_id = $1 AND idempotency_key = $2",
+                        {text_arg(tenant), text_arg(*row->key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(expired_before)}},
+                        true);
+        }
+        if (spi.rows() == 1) {
+            if (!spi.boolean(0, 0).value_or(false)) {
+                throw Error(ErrorCode::IdempotencyConflict,
+                            "idempotency key \"" + *row->key + "\" was already used",
+                            Json{{"idempotencyKey", *row->key}},
+                            "Bulk loads never replay a key; use report_usage to retry a single report.");
+            }
+            spi.execute("DELETE FROM kaireon.usage_idempotency WHERE tenant_id = $1 AND idempotency_key = $2",
+                        {text_arg(tenant), text_arg(*row->key)});
+        }
+        spi.execute(
+            "INSERT INTO kaireon.usage_idempotency "
+            "(tenant_id, idempotency_key, feature, value, occurred_at, properties, event_id, answer, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
+            {text_arg(tenant), text_arg(*row->key), text_arg(row->feature), SpiArg{NUMERICOID, row->value},
+             SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(row->occurred_at)}, SpiArg{JSONBOID, row->properties},
+             SpiArg{INT8OID, Int64GetDatum(row->id)}, SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(now)}});
+    }
+}
+
+void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
+                     TimestampTz period_start) {
+    std::vector<int> percents =
+        usage::threshold_percents(tenant_thresholds(tenant, feature.definition.key), feature.definition);
+    std::vector<int> reached = usage::reached_thresholds(percents, usage_after, limit);
+    if (reached.empty()) return;
+    std::string period_text = iso_or_null_text(period_start);
+    Json end_text = nullptr;
+    if (auto period = calendar_period(entitlements::name(feature.definition.period))) {
+        end_text = license::iso8601(period_end(*period, seconds_from_timestamp(period_start)));
+    }
+    for (int percent : reached) {
+        Json payload{{"feature", feature.definition.key},
+                     {"threshold", percent},
+                     {"limit", json_number(limit)},
+                     {"currentUsage", json_number(usage_after)},
+                     {"percentageUsed", json_number(std::round(usage_after / limit * 1000.0) / 10.0)},
+                     {"periodStart", iso_or_null(period_start)},
+                     {"periodEnd", end_text}};
+        emit_event(tenant, "usage.threshold_reached", payload,
+                   "usage.threshold_reached:" + feature.definition.key + ":" +
+                       (period_text.empty() ? "never" : period_text) + ":" + std::to_string(percent));
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// drop_tenant's permission to remove a tenant's rows from append-only
+// tables, for the rest of its transaction.
+class PurgeState final : public XactState {
+public:
+    std::string tenant;
+    SubTransactionId granted_in = InvalidSubTransactionId;
+    void reset_at_end(bool) noexcept override { tenant.clear(); }
+    void reset_subxact(SubTransactionId subxact) noexcept override {
+        if (!tenant.empty() && granted_in >= subxact) tenant.clear();
+    }
+};
+
+PurgeState& purge_state() {
+    static PurgeState state;
+    static bool registered = false;
+    if (!registered) {
+        pg_call([&] { register_xact_state(&state); });
+        registered = true;
+    }
+    return state;
+}
+
+struct Limits {
+    entitlements::Evaluation evaluation;
+    std::optional<double> cap;  // hard limits only
+};
+
+Limits limits_of(const std::string& tenant, const FeatureEntry& feature) {
+    Limits limits{evaluate_entitlement(tenant, feature, 0, false), std::nullopt};
+    if (!limits.evaluation.enabled) throw_not_entitled(feature);
+    if (limits.evaluation.limit && feature.definition.limit_type == entitlements::LimitType::Hard) {
+        limits.cap = *limits.evaluation.limit * (1.0 + feature.definition.grace_percent / 100.0);
+    }
+    return limits;
+}
+
+// aggregate_statement is the trigger's work; see usage_ingest.h.
+void aggregate_statement(TriggerData* trigger) {
+    // A superuser loading without a tenant (pg_restore) is a maintenance load:
+    // the rows are aggregated as they are, not judged again.
+    const bool maintenance = current_tenant_setting().empty() && pg_call([] { return superuser(); });
+    const std::string current = maintenance ? std::string() : require_current_tenant();
+    TupleDesc desc = trigger->tg_relation->rd_att;
+    const Columns columns = find_columns(desc);
+    const double now = static_cast<double>(now_seconds());
+
+    std::map<std::string, FeaturePtr> features;
+    using GroupKey = std::tuple<std::string, std::string, TimestampTz>;  // tenant, feature, period start
+    std::map<GroupKey, Group> groups;
+    std::vector<Row> keyed;
+    std::set<std::string> keys;
+
+    TupleTableSlot* slot = pg_call([&] { return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple); });
+    for (size_t index = 0;; ++index) {
+        if (!pg_call([&] { return tuplestore_gettupleslot(trigger->tg_newtable, true, false, slot); })) break;
+        auto column = [&](int number, bool* is_null) {
+            return pg_call([&] { return slot_getattr(slot, number, is_null); });
+        };
+        bool is_null = false;
+        Row row;
+        row.tenant = text_from_datum(column(columns.tenant_id, &is_null));
+        row.id = DatumGetInt64(column(columns.id, &is_null));
+        row.feature = text_from_datum(column(columns.feature, &is_null));
+        Datum value = column(columns.value, &is_null);
+        row.value = pg_call([&] { return datumCopy(value, false, -1); });  // outlives the slot's tuple
+        row.occurred_at = DatumGetTimestampTz(column(columns.occurred_at, &is_null));
+        Datum key = column(columns.idempotency_key, &is_null);
+        if (!is_null) row.key = text_from_datum(key);
+        Datum properties = column(columns.properties, &is_null);
+        row.properties = pg_call([&] { return PointerGetDatum(PG_DETOAST_DATUM_COPY(properties)); });
+
+        if (!maintenance && row.tenant != current) {
+            throw Error(ErrorCode::TenantAccessDenied,
+                        row_path(index) + " is for tenant \"" + row.tenant + "\", not the current tenant",
+                        Json{{"row", index + 1}, {"tenantId", row.tenant}, {"currentTenant", current}});
+        }
+        auto found = features.find(row.feature);
+        if (found == features.end()) found = features.emplace(row.feature, find_feature(row.feature)).first;
+        const entitlements::FeatureDefinition& definition = found->second->definition;
+        if (definition.type != entitlements::FeatureType::Numeric) {
+            refuse_row(index, "feature \"" + row.feature + "\" is " + std::string(entitlements::name(definition.type)) +
+                                  "; only numeric features are metered",
+                       Json{{"feature", row.feature}});
+        }
+        const double number = to_double(row.value);
+        if (!std::isfinite(number)) refuse_row(index, "value must be a finite number", Json{{"path", "value"}});
+        if (definition.non_negative && number < 0) {
+            refuse_row(index, "feature \"" + row.feature + "\" is nonNegative: value must be >= 0",
+                       Json{{"path", "value"}, {"feature", row.feature}});
+        }
+        if (!maintenance) {
+            std::string problem = usage::occurred_at_problem(
+                static_cast<double>(row.occurred_at) / USECS_PER_SEC + static_cast<double>(seconds_from_timestamp(0)),
+                now, g_max_event_lateness);
+            if (!problem.empty()) {
+                refuse_row(index, problem,
+                           Json{{"path", "occurred_at"}, {"occurredAt", iso_or_null(row.occurred_at)},
+                                {"maxEventLatenessSeconds", g_max_event_lateness}});
+            }
+        }
+        Jsonb* jsonb = DatumGetJsonbP(row.properties);
+        if (!JB_ROOT_IS_OBJECT(jsonb) || JB_ROOT_IS_SCALAR(jsonb)) {
+            refuse_row(index, "properties must be a JSON object", Json{{"path", "properties"}});
+        }
+        if (VARSIZE(jsonb) > kMaxPropertiesBytes) {
+            refuse_row(index, "properties must be at most 64 KiB", Json{{"path", "properties"}});
+        }
+        if (row.key) {
+            if (std::string problem = usage::idempotency_key_problem(*row.key); !problem.empty()) {
+                refuse_row(index, problem, Json{{"path", "idempotency_key"}});
+            }
+            if (!keys.insert(row.tenant + '\0' + *row.key).second) {
+                throw Error(ErrorCode::IdempotencyConflict,
+                            "idempotency key \"" + *row.key + "\" appears twice in one statement",
+                            Json{{"row", index + 1}, {"idempotencyKey", *row.key}});
+            }
+        }
+
+        Group& group = groups[GroupKey{row.tenant, row.feature,
+                                       period_start_timestamp(entitlements::name(definition.period), row.occurred_at)}];
+        const usage::EventStamp stamp{row.occurred_at, row.id};
+        group.rollup.add(Numeric{row.value}, stamp);
+        group.total += number;
+        group.largest = std::max(group.largest, number);
+        group.smallest = std::min(group.smallest, number);
+        if (group.rollup.latest_at == stamp) group.latest = number;
+        if (row.key && !maintenance && g_report_scopes == 0) keyed.push_back(std::move(row));
+    }
+    pg_call([&] { ExecDropSingleTupleTableSlot(slot); });
+
+    std::map<std::string, Limits> limits;
+    for (const auto& [group_key, group] : groups) {
+        const auto& [tenant, feature_key, period_start] = group_key;
+        const FeatureEntry& feature = *features.at(feature_key);
+        const entitlements::FeatureDefinition& definition = feature.definition;
+        if (maintenance) {
+            add_to_slot(tenant, feature_key, period_start, group);
+            continue;
+        }
+        auto known = limits.find(feature_key);
+        if (known == limits.end()) known = limits.emplace(feature_key, limits_of(tenant, feature)).first;
+        const Limits& limit = known->second;
+        const double contribution = usage::contribution(definition.aggregation, group.total, group.rollup.count);
+        std::optional<double> usage_after;
+        if (limit.evaluation.limit && usage::additive(definition.aggregation)) {
+            // Finite limits, hard or soft: the gate orders concurrent reports,
+            // so limits and thresholds see the usage in flight too.
+            GateKey gate{tenant, "usage:" + feature_key,
+                         TIMESTAMP_IS_NOBEGIN(period_start) ? INT64_MIN : seconds_from_timestamp(period_start)};
+            Admission admission = admit(gate, contribution, limit.cap, [&] {
+                return read_current(tenant, definition, period_start, true).value;
+            });
+            if (!admission.admitted) {
+                refuse_limit(definition, *limit.evaluation.limit, admission.before, contribution, period_start);
+            }
+            usage_after = admission.before + contribution;
+        } else if (limit.cap) {
+            usage::Current now_usage = read_current(tenant, definition, period_start, true);
+            double checked = usage::limited_usage(definition.aggregation, now_usage, group.total, group.rollup.count,
+                                                  group.largest, group.smallest, group.latest);
+            if (checked > *limit.cap) {
+                refuse_limit(definition, *limit.evaluation.limit, now_usage.value, group.largest, period_start);
+            }
+        }
+        add_to_slot(tenant, feature_key, period_start, group);
+        if (limit.evaluation.limit && (contribution > 0 || !usage::additive(definition.aggregation))) {
+            if (!usage_after) usage_after = read_current(tenant, definition, period_start, false).value;
+            emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start);
+        }
+    }
+    if (!keyed.empty()) {
+        std::vector<const Row*> rows;
+        for (const Row& row : keyed) rows.push_back(&row);
+        register_keys(current, rows);
+    }
+}
+
+}  // namespace
+
+ReportScope::ReportScope() { ++g_report_scopes; }
+ReportScope::~ReportScope() { --g_report_scopes; }
+
+int64_t idempotency_ttl_seconds() { return g_idempotency_ttl; }
+int64_t max_event_lateness_seconds() { return g_max_event_lateness; }
+
+TimestampTz period_start_timestamp(std::string_view period, TimestampTz at) {
+    auto calendar = calendar_period(period);
+    if (!calendar) {
+        TimestampTz never;
+        TIMESTAMP_NOBEGIN(never);
+        return never;
+    }
+    return timestamp_from_seconds(period_start(*calendar, seconds_from_timestamp(at)));
+}
+
+void usage_ingest_init() {
+    DefineCustomIntVariable("kaireon.idempotency_ttl", "How long usage idempotency keys are kept.",
+                            "A key older than this is forgotten: the same key records again.", &g_idempotency_ttl,
+                            30 * 24 * 3600, 60, INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("kaireon.max_event_lateness", "How old a usage event may be when it is reported.",
+                            "Older events are refused (KR400).", &g_max_event_lateness, 7 * 24 * 3600, 0, INT_MAX,
+                            PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+}
+
+}  // namespace kaireon::pg
+
+using namespace kaireon;
+
+// kaireon_usage_events_inserted: AFTER INSERT ... FOR EACH STATEMENT on
+// kaireon.usage_events, with the statement's rows as the transition table.
+KAIREON_FUNCTION(kaireon_usage_events_inserted) {
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigger->tg_event) ||
+        !TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigger->tg_event) ||
+        trigger->tg_newtable == nullptr) {
+        throw Error(ErrorCode::Internal, "kaireon._usage_events_inserted must be an AFTER INSERT statement trigger "
+                                         "with a NEW TABLE");
+    }
+    pg::aggregate_statement(trigger);
+    return PointerGetDatum(nullptr);
+}
+
+// kaireon_refuse_change keeps a table append-only: BEFORE UPDATE OR DELETE
+// (each row) and BEFORE TRUNCATE, enabled ALWAYS. drop_tenant may delete the
+// rows of the tenant it drops.
+KAIREON_FUNCTION(kaireon_refuse_change) {
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(ErrorCode::Internal, "kaireon._refuse_change must be a trigger");
+    const char* table = pg::pg_call([&] { return RelationGetRelationName(trigger->tg_relation); });
+    const std::string& purging = pg::purge_state().tenant;
+    if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event) && TRIGGER_FIRED_FOR_ROW(trigger->tg_event) && !purging.empty()) {
+        int number = pg::pg_call([&] { return SPI_fnumber(trigger->tg_relation->rd_att, "tenant_id"); });
+        bool is_null = true;
+        Datum tenant = pg::pg_call([&] {
+            return heap_getattr(trigger->tg_trigtuple, number, trigger->tg_relation->rd_att, &is_null);
+        });
+        if (!is_null && pg::text_from_datum(tenant) == purging) return PointerGetDatum(trigger->tg_trigtuple);
+    }
+    const char* what = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)   ? "UPDATE"
+                       : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"
+                                                                    : "TRUNCATE";
+    throw_bad_request(std::string("kaireon.") + table + " is append-only: " + what + " is not allowed",
+                      Json{{"table", std::string("kaireon.") + table}, {"operation", what}});
+}
+
+// kaireon_allow_tenant_purge(tenant) lets the calling transaction delete the
+// tenant's rows from append-only tables (drop_tenant only: not granted).
+KAIREON_FUNCTION(kaireon_allow_tenant_purge) {
+    pg::PurgeState& state = pg::purge_state();
+    state.tenant = pg::required_text(fcinfo, 0, "tenant_id");
+    state.granted_in = GetCurrentSubTransactionId();
+    PG_RETURN_VOID();
+}

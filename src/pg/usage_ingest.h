@@ -1,0 +1,38 @@
+// usage_ingest.h - what happens to every statement that inserts into
+// kaireon.usage_events, whether report_usage wrote one row or an application
+// bulk-loaded many: the statement-level trigger validates each row, folds the
+// statement into one rollup per feature and period (C++, one pass over the
+// transition table), enforces hard limits through the limit gate, adds the
+// rollups to this backend's slot rows, registers idempotency keys and emits
+// threshold events.
+#pragma once
+#include "pg/postgres_headers.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace kaireon::pg {
+
+// While a ReportScope is alive, the trigger leaves idempotency keys to
+// report_usage, which answers replays itself.
+class ReportScope {
+public:
+    ReportScope();
+    ~ReportScope();
+    ReportScope(const ReportScope&) = delete;
+    ReportScope& operator=(const ReportScope&) = delete;
+};
+
+// The settings: kaireon.idempotency_ttl and kaireon.max_event_lateness, in
+// seconds.
+int64_t idempotency_ttl_seconds();
+int64_t max_event_lateness_seconds();
+
+// period_start_timestamp returns the start of the period `period` ("hour",
+// "day", "week", "month", "never") that contains `at`; -infinity for never.
+TimestampTz period_start_timestamp(std::string_view period, TimestampTz at);
+
+// usage_ingest_init defines the settings (from _PG_init).
+void usage_ingest_init();
+
+}  // namespace kaireon::pg
