@@ -41,6 +41,8 @@ endif
 # PG_CXXFLAGS; the extension has no use for JIT-inlining its C++, so skip it.
 # (`override` must come before the include to win over Makefile.global.)
 override with_llvm = no
+# Track header dependencies (.deps/), so a changed header rebuilds its users.
+override autodepend = yes
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

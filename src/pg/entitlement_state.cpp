@@ -1,6 +1,7 @@
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"
+#include "core/usage.h"
 
 #include "pg/entitlement_state.h"
 
@@ -9,6 +10,7 @@
 #include "pg/jsonb.h"
 #include "pg/license_state.h"
 #include "pg/spi.h"
+#include "pg/usage_ingest.h"
 
 #include <map>
 #include <unordered_map>
@@ -118,17 +120,11 @@ std::shared_ptr<const Overrides> overrides_of(const std::string& tenant, const C
     return loaded;
 }
 
-// current_usage returns the usage of a numeric feature in its current period.
+// current_usage returns the usage of a numeric feature in its current period,
+// as this transaction sees it.
 double current_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature, int64_t now) {
-    auto period = calendar_period(entitlements::name(feature.period));
-    SpiArg start{TIMESTAMPTZOID, 0, true};
-    if (period) start = SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(period_start(*period, now)))};
-    AsExtensionOwner owner;
-    SpiSession spi;
-    spi.execute("SELECT kaireon._feature_usage($1, $2, $3)::float8", {text_arg(tenant), text_arg(feature.key), start},
-                true);
-    if (spi.rows() != 1 || spi.is_null(0, 0)) return 0;
-    return std::stod(spi.text(0, 0).value_or("0"));
+    TimestampTz start = period_start_timestamp(entitlements::name(feature.period), timestamp_from_seconds(now));
+    return read_usage(tenant, feature, start, false).value;
 }
 
 }  // namespace
@@ -145,7 +141,7 @@ FeaturePtr find_feature(const std::string& key) {
 }
 
 entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const FeatureEntry& feature,
-                                              double requested, bool with_usage, std::optional<double> known_usage) {
+                                              double requested, bool with_usage) {
     int64_t now = now_seconds();
     EffectiveLicense licence = effective_license(tenant);
     entitlements::Candidates candidates;
@@ -167,7 +163,7 @@ entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const F
     double usage = 0;
     if (with_usage && feature.definition.type == entitlements::FeatureType::Numeric && resolved.value &&
         resolved.value->enabled) {
-        usage = known_usage ? *known_usage : current_usage(tenant, feature.definition, now);
+        usage = current_usage(tenant, feature.definition, now);
     }
     return entitlements::evaluate(feature.definition, resolved.value, resolved.source, usage, requested);
 }

@@ -29,11 +29,9 @@ FeaturePtr find_feature(const std::string& key);
 // evaluate_entitlement returns what `tenant` may do with `feature` now, as
 // if `requested` more were used. Usage is read only for numeric features and
 // only when `with_usage` (a pure enabled/disabled question needs none).
-// `known_usage` replaces reading it (a caller that just wrote usage reads it
-// itself, in its own snapshot).
+// Usage is read as this transaction sees it (its own reports included).
 entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const FeatureEntry& feature,
-                                              double requested, bool with_usage,
-                                              std::optional<double> known_usage = std::nullopt);
+                                              double requested, bool with_usage);
 
 // throw_not_entitled raises KR403 FEATURE_NOT_ENTITLED for `feature`, naming
 // the lowest tier that has it.

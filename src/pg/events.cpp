@@ -12,14 +12,23 @@ extern "C" {
 namespace kaireon::pg {
 namespace {
 
-// Whether this transaction has queued its NOTIFY already.
+// Whether this transaction has queued its NOTIFY already, and whether it
+// holds a dedupe-key lock.
 class NotifyState final : public XactState {
 public:
     bool notified = false;
     SubTransactionId notified_in = InvalidSubTransactionId;
-    void reset_at_end(bool) noexcept override { notified = false; }
+    SubTransactionId first_dedupe_lock_in = InvalidSubTransactionId;  // Invalid = holds none
+    void reset_at_end(bool) noexcept override {
+        notified = false;
+        first_dedupe_lock_in = InvalidSubTransactionId;
+    }
     void reset_subxact(SubTransactionId subxact) noexcept override {
         if (notified && notified_in >= subxact) notified = false;
+        // Locks taken in an aborted subtransaction are released with it.
+        if (first_dedupe_lock_in != InvalidSubTransactionId && first_dedupe_lock_in >= subxact) {
+            first_dedupe_lock_in = InvalidSubTransactionId;
+        }
     }
 };
 
@@ -35,34 +44,44 @@ NotifyState& notify_state() {
 
 }  // namespace
 
-bool emit_event(const std::string& tenant, const std::string& type, const Json& payload, const std::string& dedupe_key) {
-    uint64 added = 0;
+Emitted emit_event_once(const std::string& tenant, const std::string& type, const Json& payload,
+                        const std::string& dedupe_key) {
     {
         AsExtensionOwner owner;
         SpiSession spi;
         if (!dedupe_key.empty()) {
-            // One transaction at a time emits a given key. Busy: another one is
-            // emitting it right now. Free: the latest committed data tells
-            // whether it was emitted (every emitter held this lock until it
-            // committed).
-            if (!lock_name(NameSpace::EventDedupe, tenant, dedupe_key, false)) return false;
+            // One transaction at a time emits a given key, holding its lock
+            // until it ends; then the latest committed data tells whether the
+            // event is there. A transaction that holds no dedupe lock yet
+            // waits for the current emitter (which may roll back); one that
+            // holds one already does not wait, so two transactions can never
+            // wait for each other's keys (no deadlock) - it leaves the key to
+            // the other emitter.
+            NotifyState& locks = notify_state();
+            const bool wait = locks.first_dedupe_lock_in == InvalidSubTransactionId;
+            if (!lock_name(NameSpace::EventDedupe, tenant, dedupe_key, wait)) return Emitted::Busy;
+            if (wait) locks.first_dedupe_lock_in = GetCurrentSubTransactionId();
             LatestSnapshot latest;
             spi.execute("SELECT 1 FROM kaireon.events WHERE tenant_id = $1 AND dedupe_key = $2",
                         {text_arg(tenant), text_arg(dedupe_key)}, true);
-            if (spi.rows() > 0) return false;
+            if (spi.rows() > 0) return Emitted::AlreadyThere;
         }
-        added = spi.execute(
+        spi.execute(
             "INSERT INTO kaireon.events (tenant_id, type, payload, dedupe_key, created_at) "
             "VALUES ($1, $2, $3, NULLIF($4, ''), kaireon.clock())",
             {text_arg(tenant), text_arg(type), SpiArg{JSONBOID, jsonb_datum(payload)}, text_arg(dedupe_key)});
     }
     NotifyState& state = notify_state();
-    if (added > 0 && !state.notified) {
+    if (!state.notified) {
         pg_call([] { Async_Notify("kaireon_events", nullptr); });
         state.notified = true;
         state.notified_in = GetCurrentSubTransactionId();
     }
-    return added > 0;
+    return Emitted::Added;
+}
+
+bool emit_event(const std::string& tenant, const std::string& type, const Json& payload, const std::string& dedupe_key) {
+    return emit_event_once(tenant, type, payload, dedupe_key) == Emitted::Added;
 }
 
 }  // namespace kaireon::pg

@@ -1,6 +1,8 @@
 // module.cpp - _PG_init, the dispatcher: check the preconditions, then let
 // each module define its settings and register its hooks and callbacks.
+#include "core/entitlements.h"
 #include "core/license.h"
+#include "core/usage.h"
 
 #include "pg/cache_watch.h"
 #include "pg/clock.h"

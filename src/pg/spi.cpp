@@ -2,9 +2,15 @@
 
 #include "pg/jsonb.h"
 
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace kaireon::pg {
+
+namespace {
+constexpr const char* kPinnedSearchPath = "pg_catalog, pg_temp";
+}
 
 SpiArg text_arg(const std::string& value) {
     return SpiArg{TEXTOID, text_datum(value)};
@@ -23,6 +29,44 @@ SpiSession::~SpiSession() {
     if (connected_) SPI_finish();
 }
 
+namespace {
+
+// Prepared plans of the extension's own queries, kept for the backend's life:
+// parsing and planning cost more than running most of them. The plan cache
+// replans them when the tables they read change.
+constexpr size_t kMaxCachedPlans = 512;
+std::unordered_map<std::string, SPIPlanPtr>& plan_cache() {
+    static std::unordered_map<std::string, SPIPlanPtr> plans;
+    return plans;
+}
+
+SPIPlanPtr cached_plan(const char* sql, int n, Oid* types) {
+    std::string key(sql);
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * static_cast<size_t>(n));
+    auto& plans = plan_cache();
+    if (auto it = plans.find(key); it != plans.end()) return it->second;
+    if (plans.size() >= kMaxCachedPlans) {
+        for (auto& [text, plan] : plans) SPI_freeplan(plan);
+        plans.clear();
+    }
+    SPIPlanPtr plan = pg_call([&] {
+        SPIPlanPtr prepared = SPI_prepare(sql, n, types);
+        if (prepared == nullptr) elog(ERROR, "kaireon: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(prepared);
+        return prepared;
+    });
+    try {
+        plans.emplace(std::move(key), plan);
+    } catch (...) {
+        SPI_freeplan(plan);
+        throw;
+    }
+    return plan;
+}
+
+}  // namespace
+
 uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
     constexpr size_t kMaxArgs = 16;
     if (args.size() > kMaxArgs) throw Error(ErrorCode::Internal, "too many SPI arguments");
@@ -36,7 +80,8 @@ uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, 
         nulls[n] = arg.is_null ? 'n' : ' ';
         ++n;
     }
-    int rc = pg_call([&] { return SPI_execute_with_args(sql, n, types, values, nulls, read_only, 0); });
+    SPIPlanPtr plan = cached_plan(sql, n, types);
+    int rc = pg_call([&] { return SPI_execute_plan(plan, values, nulls, read_only, 0); });
     if (rc < 0) throw Error(ErrorCode::Internal, std::string("SPI query failed: ") + SPI_result_code_string(rc));
     return SPI_processed;
 }
@@ -91,10 +136,17 @@ AsExtensionOwner::AsExtensionOwner() {
     Oid owner = extension_owner();
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
     SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    // Inside the extension's SECURITY DEFINER functions the path is pinned
+    // already: skip the (costly) GUC nesting.
+    if (saved_user_ == owner && namespace_search_path != nullptr &&
+        strcmp(namespace_search_path, kPinnedSearchPath) == 0) {
+        guc_nest_level_ = -1;
+        return;
+    }
     guc_nest_level_ = NewGUCNestLevel();
     try {
         pg_call([] {
-            set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+            set_config_option("search_path", kPinnedSearchPath, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                               true, 0, false);
         });
     } catch (...) {
@@ -105,7 +157,7 @@ AsExtensionOwner::AsExtensionOwner() {
 }
 
 AsExtensionOwner::~AsExtensionOwner() {
-    AtEOXact_GUC(true, guc_nest_level_);
+    if (guc_nest_level_ >= 0) AtEOXact_GUC(true, guc_nest_level_);
     SetUserIdAndSecContext(saved_user_, saved_context_);
 }
 

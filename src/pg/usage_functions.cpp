@@ -72,18 +72,7 @@ std::optional<Replay> find_replay(FunctionCallInfo fcinfo, const std::string& te
 // answer returns the feature's state after the report, in this transaction's
 // own view (its report included).
 Json answer(const std::string& tenant, const pg::FeatureEntry& feature) {
-    std::optional<double> usage;
-    {
-        pg::AsExtensionOwner owner;
-        pg::SpiSession spi;
-        TimestampTz start = pg::period_start_timestamp(entitlements::name(feature.definition.period), pg::now_timestamp());
-        pg::SpiArg start_arg = TIMESTAMP_IS_NOBEGIN(start) ? pg::SpiArg{TIMESTAMPTZOID, 0, true}
-                                                           : pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(start)};
-        spi.execute("SELECT kaireon._feature_usage($1, $2, $3)::float8",
-                    {pg::text_arg(tenant), pg::text_arg(feature.definition.key), start_arg});
-        usage = std::stod(spi.text(0, 0).value_or("0"));
-    }
-    return entitlements::evaluation_json(pg::evaluate_entitlement(tenant, feature, 0, true, usage));
+    return entitlements::evaluation_json(pg::evaluate_entitlement(tenant, feature, 0, true));
 }
 
 }  // namespace

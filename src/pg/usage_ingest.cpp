@@ -5,6 +5,7 @@
 
 #include "pg/usage_ingest.h"
 
+#include "pg/cache_watch.h"
 #include "pg/clock.h"
 #include "pg/entitlement_state.h"
 #include "pg/events.h"
@@ -19,6 +20,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 extern "C" {
@@ -111,55 +114,77 @@ std::string row_path(size_t index) { return "row " + std::to_string(index + 1); 
     throw_bad_request(message, extra);
 }
 
-// Usage as the gate and thresholds read it: committed (latest snapshot),
-// this transaction's own writes included.
-usage::Current read_current(const std::string& tenant, const entitlements::FeatureDefinition& feature,
-                            TimestampTz period_start, bool latest) {
-    AsExtensionOwner owner;
-    SpiSession spi;
-    std::optional<LatestSnapshot> snapshot;
-    if (latest) snapshot.emplace();
-    SpiArg start = TIMESTAMP_IS_NOBEGIN(period_start) ? SpiArg{TIMESTAMPTZOID, 0, true}
-                                                      : SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)};
-    spi.execute(
-        "SELECT sum::float8, count, max::float8, min::float8, latest::float8 "
-        "FROM kaireon._usage_current($1, $2, $3)",
-        {text_arg(tenant), text_arg(feature.key), start}, latest);
-    usage::Current current;
-    if (spi.rows() != 1) return current;
-    auto number = [&](int column) { return std::stod(spi.text(0, column).value_or("0")); };
-    current.sum = number(0);
-    current.count = std::stoll(spi.text(0, 1).value_or("0"));
-    switch (feature.aggregation) {
-        case Aggregation::Sum: current.value = current.sum; break;
-        case Aggregation::Count: current.value = static_cast<double>(current.count); break;
-        case Aggregation::Max: current.value = number(2); break;
-        case Aggregation::Min: current.value = number(3); break;
-        case Aggregation::Latest: current.value = number(4); break;
-        case Aggregation::Average:
-            current.value = current.count > 0 ? current.sum / static_cast<double>(current.count) : 0;
-            break;
+// Tenants' own thresholds (set_thresholds), cached per backend and dropped
+// when kaireon.feature_thresholds changes.
+using Percents = std::optional<std::vector<int>>;
+std::unordered_map<std::string, Percents> g_thresholds;  // by tenant NUL feature
+void forget_thresholds() noexcept { g_thresholds.clear(); }
+CacheWatch g_thresholds_watch({"feature_thresholds"}, forget_thresholds);
+
+Percents tenant_thresholds(const std::string& tenant, const std::string& feature) {
+    std::string key = tenant + '\0' + feature;
+    if (auto it = g_thresholds.find(key); it != g_thresholds.end()) return it->second;
+    g_thresholds_watch.resolve();
+    uint64_t generation = g_thresholds_watch.generation();
+    Percents percents;
+    {
+        AsExtensionOwner owner;
+        LatestSnapshot latest;
+        SpiSession spi;
+        spi.execute("SELECT array_to_string(percents, ',') FROM kaireon.feature_thresholds "
+                    "WHERE tenant_id = $1 AND feature = $2",
+                    {text_arg(tenant), text_arg(feature)}, true);
+        if (spi.rows() == 1) {
+            percents.emplace();
+            std::string list = spi.text(0, 0).value_or("");
+            size_t start = 0;
+            while (start < list.size()) {
+                size_t comma = list.find(',', start);
+                if (comma == std::string::npos) comma = list.size();
+                percents->push_back(std::stoi(list.substr(start, comma - start)));
+                start = comma + 1;
+            }
+        }
     }
-    return current;
+    if (g_thresholds_watch.generation() == generation) g_thresholds[key] = percents;
+    return percents;
 }
 
-std::optional<std::vector<int>> tenant_thresholds(const std::string& tenant, const std::string& feature) {
-    AsExtensionOwner owner;
-    SpiSession spi;
-    spi.execute("SELECT array_to_string(percents, ',') FROM kaireon.feature_thresholds "
-                "WHERE tenant_id = $1 AND feature = $2",
-                {text_arg(tenant), text_arg(feature)}, true);
-    if (spi.rows() != 1) return std::nullopt;
-    std::vector<int> percents;
-    std::string list = spi.text(0, 0).value_or("");
-    size_t start = 0;
-    while (start < list.size()) {
-        size_t comma = list.find(',', start);
-        if (comma == std::string::npos) comma = list.size();
-        percents.push_back(std::stoi(list.substr(start, comma - start)));
-        start = comma + 1;
+// Threshold events known to be in the outbox (committed), so that reports
+// past a threshold do not look for its event again. A transaction's own
+// finds join the set only when it commits; dropping a tenant clears it.
+constexpr size_t kMaxKnownEmitted = 100000;
+std::unordered_set<std::string> g_known_emitted;
+void forget_emitted() noexcept { g_known_emitted.clear(); }
+CacheWatch g_emitted_watch({"tenants"}, forget_emitted);
+
+class PendingEmitted final : public XactState {
+public:
+    std::vector<std::pair<std::string, SubTransactionId>> keys;
+    void reset_at_end(bool committed) noexcept override {
+        if (committed) {
+            try {
+                if (g_known_emitted.size() + keys.size() > kMaxKnownEmitted) g_known_emitted.clear();
+                for (auto& [key, subxact] : keys) g_known_emitted.insert(std::move(key));
+            } catch (...) {
+                g_known_emitted.clear();  // out of memory: forget, never keep a wrong set
+            }
+        }
+        keys.clear();
     }
-    return percents;
+    void reset_subxact(SubTransactionId subxact) noexcept override {
+        std::erase_if(keys, [&](const auto& entry) { return entry.second >= subxact; });
+    }
+};
+
+PendingEmitted& pending_emitted() {
+    static PendingEmitted state;
+    static bool registered = false;
+    if (!registered) {
+        pg_call([&] { register_xact_state(&state); });
+        registered = true;
+    }
+    return state;
 }
 
 [[noreturn]] void refuse_limit(const entitlements::FeatureDefinition& feature, double limit, double usage,
@@ -253,7 +278,12 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
     if (auto period = calendar_period(entitlements::name(feature.definition.period))) {
         end_text = license::iso8601(period_end(*period, seconds_from_timestamp(period_start)));
     }
+    g_emitted_watch.resolve();
     for (int percent : reached) {
+        std::string dedupe = "usage.threshold_reached:" + feature.definition.key + ":" +
+                             (period_text.empty() ? "never" : period_text) + ":" + std::to_string(percent);
+        std::string known_key = tenant + '\0' + dedupe;
+        if (g_known_emitted.contains(known_key)) continue;
         Json payload{{"feature", feature.definition.key},
                      {"threshold", percent},
                      {"limit", json_number(limit)},
@@ -261,9 +291,9 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
                      {"percentageUsed", json_number(std::round(usage_after / limit * 1000.0) / 10.0)},
                      {"periodStart", iso_or_null(period_start)},
                      {"periodEnd", end_text}};
-        emit_event(tenant, "usage.threshold_reached", payload,
-                   "usage.threshold_reached:" + feature.definition.key + ":" +
-                       (period_text.empty() ? "never" : period_text) + ":" + std::to_string(percent));
+        if (emit_event_once(tenant, "usage.threshold_reached", payload, dedupe) != Emitted::Busy) {
+            pending_emitted().keys.emplace_back(std::move(known_key), GetCurrentSubTransactionId());
+        }
     }
 }
 
@@ -340,7 +370,7 @@ void aggregate_statement(TriggerData* trigger) {
         Datum key = column(columns.idempotency_key, &is_null);
         if (!is_null) row.key = text_from_datum(key);
         Datum properties = column(columns.properties, &is_null);
-        row.properties = pg_call([&] { return PointerGetDatum(PG_DETOAST_DATUM_COPY(properties)); });
+        Jsonb* jsonb = pg_call([&] { return DatumGetJsonbP(properties); });  // valid until the next row
 
         if (!maintenance && row.tenant != current) {
             throw Error(ErrorCode::TenantAccessDenied,
@@ -371,7 +401,6 @@ void aggregate_statement(TriggerData* trigger) {
                                 {"maxEventLatenessSeconds", g_max_event_lateness}});
             }
         }
-        Jsonb* jsonb = DatumGetJsonbP(row.properties);
         if (!JB_ROOT_IS_OBJECT(jsonb) || JB_ROOT_IS_SCALAR(jsonb)) {
             refuse_row(index, "properties must be a JSON object", Json{{"path", "properties"}});
         }
@@ -397,7 +426,10 @@ void aggregate_statement(TriggerData* trigger) {
         group.largest = std::max(group.largest, number);
         group.smallest = std::min(group.smallest, number);
         if (group.rollup.latest_at == stamp) group.latest = number;
-        if (row.key && !maintenance && g_report_scopes == 0) keyed.push_back(std::move(row));
+        if (row.key && !maintenance && g_report_scopes == 0) {
+            row.properties = pg_call([&] { return datumCopy(PointerGetDatum(jsonb), false, -1); });
+            keyed.push_back(std::move(row));
+        }
     }
     pg_call([&] { ExecDropSingleTupleTableSlot(slot); });
 
@@ -421,14 +453,14 @@ void aggregate_statement(TriggerData* trigger) {
             GateKey gate{tenant, "usage:" + feature_key,
                          TIMESTAMP_IS_NOBEGIN(period_start) ? INT64_MIN : seconds_from_timestamp(period_start)};
             Admission admission = admit(gate, contribution, limit.cap, [&] {
-                return read_current(tenant, definition, period_start, true).value;
+                return read_usage(tenant, definition, period_start, true).value;
             });
             if (!admission.admitted) {
                 refuse_limit(definition, *limit.evaluation.limit, admission.before, contribution, period_start);
             }
             usage_after = admission.before + contribution;
         } else if (limit.cap) {
-            usage::Current now_usage = read_current(tenant, definition, period_start, true);
+            usage::Current now_usage = read_usage(tenant, definition, period_start, true);
             double checked = usage::limited_usage(definition.aggregation, now_usage, group.total, group.rollup.count,
                                                   group.largest, group.smallest, group.latest);
             if (checked > *limit.cap) {
@@ -437,7 +469,7 @@ void aggregate_statement(TriggerData* trigger) {
         }
         add_to_slot(tenant, feature_key, period_start, group);
         if (limit.evaluation.limit && (contribution > 0 || !usage::additive(definition.aggregation))) {
-            if (!usage_after) usage_after = read_current(tenant, definition, period_start, false).value;
+            if (!usage_after) usage_after = read_usage(tenant, definition, period_start, false).value;
             emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start);
         }
     }
@@ -449,6 +481,36 @@ void aggregate_statement(TriggerData* trigger) {
 }
 
 }  // namespace
+
+usage::Current read_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature,
+                          TimestampTz period_start, bool latest) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    std::optional<LatestSnapshot> snapshot;
+    if (latest) snapshot.emplace();
+    spi.execute(
+        "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, max(max)::float8::text, "
+        "       min(min)::float8::text, "
+        "       ((array_agg(latest_value ORDER BY latest_at DESC, latest_event_id DESC))[1])::float8::text "
+        "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3",
+        {text_arg(tenant), text_arg(feature.key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}}, latest);
+    usage::Current current;
+    if (spi.rows() != 1) return current;
+    auto number = [&](int column) { return std::stod(spi.text(0, column).value_or("0")); };
+    current.sum = number(0);
+    current.count = std::stoll(spi.text(0, 1).value_or("0"));
+    switch (feature.aggregation) {
+        case Aggregation::Sum: current.value = current.sum; break;
+        case Aggregation::Count: current.value = static_cast<double>(current.count); break;
+        case Aggregation::Max: current.value = number(2); break;
+        case Aggregation::Min: current.value = number(3); break;
+        case Aggregation::Latest: current.value = number(4); break;
+        case Aggregation::Average:
+            current.value = current.count > 0 ? current.sum / static_cast<double>(current.count) : 0;
+            break;
+    }
+    return current;
+}
 
 ReportScope::ReportScope() { ++g_report_scopes; }
 ReportScope::~ReportScope() { --g_report_scopes; }

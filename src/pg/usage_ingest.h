@@ -6,10 +6,15 @@
 // rollups to this backend's slot rows, registers idempotency keys and emits
 // threshold events.
 #pragma once
+#include "core/entitlements.h"
+#include "core/usage.h"
+
 #include "pg/postgres_headers.h"
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace kaireon::pg {
 
@@ -31,6 +36,13 @@ int64_t max_event_lateness_seconds();
 // period_start_timestamp returns the start of the period `period` ("hour",
 // "day", "week", "month", "never") that contains `at`; -infinity for never.
 TimestampTz period_start_timestamp(std::string_view period, TimestampTz at);
+
+// read_usage returns a feature's usage in the period that starts at
+// `period_start` (-infinity for never): committed usage with the latest
+// snapshot when `latest` (what limits are checked against), else as this
+// transaction sees it. Its own writes are included either way.
+usage::Current read_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature,
+                          TimestampTz period_start, bool latest);
 
 // usage_ingest_init defines the settings (from _PG_init).
 void usage_ingest_init();

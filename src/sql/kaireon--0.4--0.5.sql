@@ -119,37 +119,9 @@ BEGIN
 END
 $$;
 
--- Usage so far: the feature's aggregation over its rollups for one period
--- (period_start NULL = period never). Replaces the 0.4 placeholder.
-CREATE OR REPLACE FUNCTION kaireon._feature_usage(tenant_id text, feature text, period_start timestamptz)
-RETURNS numeric LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(CASE f.options ->> 'aggregation'
-                        WHEN 'count' THEN sum(r.count)
-                        WHEN 'max' THEN max(r.max)
-                        WHEN 'min' THEN min(r.min)
-                        WHEN 'average' THEN sum(r.sum) / nullif(sum(r.count), 0)
-                        WHEN 'latest' THEN (array_agg(r.latest_value ORDER BY r.latest_at DESC, r.latest_event_id DESC))[1]
-                        ELSE sum(r.sum)
-                    END, 0)
-    FROM kaireon.features f
-    LEFT JOIN kaireon.usage_rollups r
-           ON r.tenant_id = _feature_usage.tenant_id AND r.feature = f.key
-          AND r.period_start = coalesce(_feature_usage.period_start, '-infinity')
-    WHERE f.key = _feature_usage.feature
-    GROUP BY f.options
-$$;
-
--- _usage_current is what the limit gate and the thresholds read: the merged
--- rollup of one period (NULL period_start = never).
-CREATE FUNCTION kaireon._usage_current(tenant_id text, feature text, period_start timestamptz,
-    OUT sum numeric, OUT count bigint, OUT max numeric, OUT min numeric, OUT latest numeric)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(sum(r.sum), 0), coalesce(sum(r.count), 0)::bigint, max(r.max), min(r.min),
-           (array_agg(r.latest_value ORDER BY r.latest_at DESC, r.latest_event_id DESC))[1]
-    FROM kaireon.usage_rollups r
-    WHERE r.tenant_id = _usage_current.tenant_id AND r.feature = _usage_current.feature
-      AND r.period_start = coalesce(_usage_current.period_start, '-infinity')
-$$;
+-- Usage so far is read by the library (src/pg/usage_ingest.cpp, read_usage)
+-- from usage_rollups; the 0.4 placeholder goes.
+DROP FUNCTION kaireon._feature_usage(text, text, timestamptz);
 
 -- _rebuild_usage_rollups recomputes a feature's rollups from its events (its
 -- period changed), in SQL: an implementation independent of the trigger's.
