@@ -452,7 +452,9 @@ void aggregate_statement(TriggerData* trigger) {
             // so limits and thresholds see the usage in flight too.
             GateKey gate{tenant, "usage:" + feature_key,
                          TIMESTAMP_IS_NOBEGIN(period_start) ? INT64_MIN : seconds_from_timestamp(period_start)};
-            Admission admission = admit(gate, contribution, limit.cap, [&] {
+            // Corrections (a negative sum) are never refused, even past the cap.
+            std::optional<double> cap = contribution > 0 ? limit.cap : std::nullopt;
+            Admission admission = admit(gate, contribution, cap, [&] {
                 return read_usage(tenant, definition, period_start, true).value;
             });
             if (!admission.admitted) {
