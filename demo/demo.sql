@@ -31,7 +31,23 @@ SELECT kaireon.entitlement('decisions_per_month');
 SELECT kaireon.has_feature('journeys') AS journeys, kaireon.has_feature('experiments.bandit') AS bandits,
        kaireon.entitlement('support') -> 'config' AS support;
 
-\echo '-- 5. Another tenant stays invisible: no rows, and the API refuses with KR403'
+\echo '-- 5. Metering: a metered feature, usage reports (a replay counts once), a bulk load, thresholds'
+RESET ROLE;
+SELECT kaireon.define_feature('api_calls', 'numeric', '{"aggregation": "sum", "period": "month", "unit": "calls"}') ->> 'key' AS feature;
+SELECT kaireon.set_plan_entitlement('enterprise', 'api_calls', '{"limit": 10000}') ->> 'value' AS enterprise_value;
+SET ROLE demo_app;
+SET kaireon.tenant = 'demo-bank';
+SELECT kaireon.report_usage('api_calls', 1200, 'batch-0001');
+SELECT kaireon.report_usage('api_calls', 1200, 'batch-0001') ->> 'currentUsage' AS after_replay;
+INSERT INTO kaireon.usage_events (feature, value, properties)
+SELECT 'api_calls', 100, jsonb_build_object('endpoint', '/v1/offers', 'n', n) FROM generate_series(1, 70) AS n;
+SELECT feature, period_start::date, sum, count, max, latest FROM kaireon.usage_totals;
+RESET ROLE;
+SELECT tenant_id, type, payload ->> 'threshold' AS threshold, payload ->> 'currentUsage' AS usage FROM kaireon.events
+WHERE type = 'usage.threshold_reached' ORDER BY id;
+SET ROLE demo_app;
+
+\echo '-- 6. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
 SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
 \set ON_ERROR_STOP 0
@@ -39,7 +55,7 @@ SELECT kaireon.current_tenant();
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
-\echo '-- 6. Operations: tenants, licences, events, per-tenant counters'
+\echo '-- 7. Operations: tenants, licences, events, per-tenant counters'
 SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at::date AS licence_expires
 FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
 SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
