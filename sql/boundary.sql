@@ -89,3 +89,25 @@ SELECT kaireon_selftest.xact_notes() AS after_savepoint_rollback;
 COMMIT;
 
 DROP SCHEMA kaireon_selftest CASCADE;
+
+-- Results built while an SPI session is open live in the caller's memory, not
+-- in SPI's procedure context (deleted by SPI_finish): several API calls in one
+-- target list and one call per row all return intact values. (Before the fix:
+-- "unknown type of jsonb container", or a crash.)
+SELECT kaireon.create_tenant('boundary-t', 'Boundary', 'b@boundary.test') ->> 'tenantId' AS tenant;
+SET kaireon.tenant = 'boundary-t';
+SELECT kaireon.define_feature('boundary_calls', 'numeric', '{"aggregation": "sum"}') ->> 'key' AS feature;
+SELECT kaireon.set_plan_entitlement('community', 'boundary_calls', '{"limit": 7}') ->> 'tier' AS tier,
+       kaireon.entitlement('boundary_calls');
+SELECT kaireon.set_plan_entitlement('community', 'boundary_calls', '{"limit": 7}'),
+       kaireon.set_override('boundary_calls', '{"limit": 3}') -> 'value' AS override,
+       kaireon.set_thresholds('boundary_calls', '{50}') AS thresholds,
+       kaireon.entitlement('boundary_calls')::text;
+SELECT kaireon.clear_override('boundary_calls') AS cleared;
+SELECT n, kaireon.set_plan_entitlement('community', 'boundary_calls', jsonb_build_object('limit', n * n)) -> 'value' AS value,
+       kaireon.report_usage('boundary_calls', n) ->> 'currentUsage' AS usage
+FROM generate_series(1, 5) AS n;
+RESET kaireon.tenant;
+SELECT kaireon.drop_tenant('boundary-t') ->> 'tenantId' AS dropped;
+DELETE FROM kaireon.plan_entitlements WHERE feature = 'boundary_calls';
+DELETE FROM kaireon.features WHERE key = 'boundary_calls';

@@ -71,7 +71,9 @@ std::vector<int> reached_thresholds(const std::vector<int>& percents, double usa
 
 std::string idempotency_key_problem(const std::string& key) {
     if (key.empty()) return "idempotency_key must not be empty (NULL means none)";
-    if (key.size() > 255) return "idempotency_key must be at most 255 bytes";
+    size_t characters = 0;  // UTF-8: every byte that does not continue a character starts one
+    for (unsigned char c : key) characters += (c & 0xC0) != 0x80 ? 1 : 0;
+    if (characters > 255) return "idempotency_key must be at most 255 characters";
     for (unsigned char c : key) {
         if (c < 0x20 || c == 0x7f) return "idempotency_key must not contain control characters";
     }

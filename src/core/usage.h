@@ -108,7 +108,8 @@ std::vector<int> threshold_percents(const std::optional<std::vector<int>>& tenan
 std::vector<int> reached_thresholds(const std::vector<int>& percents, double usage, double limit);
 
 // idempotency_key_problem returns why `key` is not a usable idempotency key
-// (empty, over 255 bytes, a control character), or "".
+// (empty, over 255 characters, an ASCII control character), or "". The
+// database checked the text is valid UTF-8.
 std::string idempotency_key_problem(const std::string& key);
 
 }  // namespace kaireon::usage

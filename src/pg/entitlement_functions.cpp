@@ -241,7 +241,7 @@ KAIREON_FUNCTION(kaireon_has_feature) {
 KAIREON_FUNCTION(kaireon_require_feature) {
     Evaluated result = evaluate_api(fcinfo, "require_feature", 0, false);
     if (result.evaluation.enabled) PG_RETURN_VOID();
-    pg::throw_not_entitled(*result.feature);
+    pg::throw_not_entitled(*result.feature, result.evaluation.source);
 }
 
 // kaireon_check_usage(feature, requested) answers whether `requested` more

@@ -168,8 +168,13 @@ entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const F
     return entitlements::evaluate(feature.definition, resolved.value, resolved.source, usage, requested);
 }
 
-void throw_not_entitled(const FeatureEntry& feature) {
+void throw_not_entitled(const FeatureEntry& feature, entitlements::Source source) {
     const std::string& key = feature.definition.key;
+    if (source == entitlements::Source::Override) {
+        throw Error(ErrorCode::FeatureNotEntitled, "feature \"" + key + "\" is disabled for the tenant by an override",
+                    Json{{"feature", key}, {"source", "override"}},
+                    "An administrator removes the override with kaireon.clear_override(feature).");
+    }
     auto needed = entitlements::lowest_tier(feature.tiers);
     std::string message = "feature \"" + key + "\" is not included in the tenant's plan";
     if (needed) message += "; it needs the " + std::string(license::tier_name(*needed)) + " tier";

@@ -34,8 +34,9 @@ entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const F
                                               double requested, bool with_usage);
 
 // throw_not_entitled raises KR403 FEATURE_NOT_ENTITLED for `feature`, naming
-// the lowest tier that has it.
-[[noreturn]] void throw_not_entitled(const FeatureEntry& feature);
+// the lowest tier that has it (or the override that disables it, when the
+// value in force came from one).
+[[noreturn]] void throw_not_entitled(const FeatureEntry& feature, entitlements::Source source);
 
 // forget_overrides drops this backend's cached overrides of `tenant` (after
 // writing them, before the invalidation arrives).

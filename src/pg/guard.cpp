@@ -82,6 +82,11 @@ void capture_current_exception(CaughtError& out) noexcept {
 
 void raise_caught(const CaughtError& err, int elevel) {
     if (err.pg_error != nullptr) {
+        // A kaireon error raised under a query kaireon ran itself (a trigger
+        // refusing report_usage's INSERT): its CONTEXT would only show our
+        // internal SQL. Keep the error, drop that context.
+        const char* state = unpack_sql_state(err.pg_error->sqlerrcode);
+        if (state[0] == 'K' && state[1] == 'R') err.pg_error->context = nullptr;
         if (elevel >= ERROR) ReThrowError(err.pg_error);
         // Demoted (e.g. in an abort callback): report it, keep going.
         err.pg_error->elevel = elevel;

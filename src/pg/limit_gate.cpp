@@ -228,8 +228,11 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
         });
         if (step == Step::Retry) continue;
         if (step == Step::Full) {
-            throw Error(ErrorCode::Internal, "too many usage limits in flight at once", Json::object(),
-                        "Raise kaireon.max_limit_counters and restart the server.");
+            pg_call([] {
+                ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                                errmsg("too many limited counters with reports in flight at once"),
+                                errhint("Raise kaireon.max_limit_counters and restart the server.")));
+            });
         }
         if (answer.admitted && amount > 0) {
             mine.held.push_back(Reservation{entry_key, amount, GetCurrentSubTransactionId()});

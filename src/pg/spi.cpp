@@ -18,10 +18,15 @@ SpiArg text_arg(const std::string& value) {
 
 SpiArg oid_arg(Oid value) { return SpiArg{OIDOID, ObjectIdGetDatum(value)}; }
 
-SpiSession::SpiSession() {
+SpiSession::SpiSession() : caller_context_(CurrentMemoryContext) {
     int rc = pg_call([] { return SPI_connect(); });
     if (rc != SPI_OK_CONNECT) throw Error(ErrorCode::Internal, "SPI_connect failed");
     connected_ = true;
+    // SPI_connect (and every query after it) makes SPI's procedure context
+    // current, and SPI_finish deletes that context: a result built while the
+    // session is open (a jsonb answer) would be freed under the caller. Keep
+    // allocating in the caller's context; SPI runs its queries in its own.
+    MemoryContextSwitchTo(caller_context_);
 }
 
 SpiSession::~SpiSession() {
@@ -82,6 +87,7 @@ uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, 
     }
     SPIPlanPtr plan = cached_plan(sql, n, types);
     int rc = pg_call([&] { return SPI_execute_plan(plan, values, nulls, read_only, 0); });
+    MemoryContextSwitchTo(caller_context_);
     if (rc < 0) throw Error(ErrorCode::Internal, std::string("SPI query failed: ") + SPI_result_code_string(rc));
     return SPI_processed;
 }

@@ -42,6 +42,7 @@ public:
 private:
     Datum datum(uint64 row, int column, bool* is_null) const;
     bool connected_ = false;
+    MemoryContext caller_context_;  // where results built during the session live
 };
 
 // extension_owner returns the role that owns the kaireon schema (the

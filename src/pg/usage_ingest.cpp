@@ -110,7 +110,7 @@ Columns find_columns(TupleDesc desc) {
 std::string row_path(size_t index) { return "row " + std::to_string(index + 1); }
 
 [[noreturn]] void refuse_row(size_t index, const std::string& message, Json extra = Json::object()) {
-    extra["row"] = index + 1;
+    if (g_report_scopes == 0) extra["row"] = index + 1;  // a bulk load: which row
     throw_bad_request(message, extra);
 }
 
@@ -330,7 +330,7 @@ struct Limits {
 
 Limits limits_of(const std::string& tenant, const FeatureEntry& feature) {
     Limits limits{evaluate_entitlement(tenant, feature, 0, false), std::nullopt};
-    if (!limits.evaluation.enabled) throw_not_entitled(feature);
+    if (!limits.evaluation.enabled) throw_not_entitled(feature, limits.evaluation.source);
     if (limits.evaluation.limit && feature.definition.limit_type == entitlements::LimitType::Hard) {
         limits.cap = *limits.evaluation.limit * (1.0 + feature.definition.grace_percent / 100.0);
     }

@@ -2,6 +2,11 @@
 # A pg_dump / pg_restore round trip of a populated database gives back the
 # same answers: tenants, grants, access decisions and visible rows, with no
 # rows doubled by triggers. Runs against the cluster in PGHOST/PGPORT.
+#
+# Usage (metering): the events and idempotency keys come back identical, the
+# rollups (not dumped) are rebuilt from the events by the insert trigger in
+# its maintenance mode, so usage_totals equal the source's; limits still hold
+# and a replayed idempotency key answers what it answered before the dump.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../scripts/lib/license.sh
@@ -42,9 +47,102 @@ SELECT kaireon.set_thresholds('api_calls', '{50, 100}');
 SELECT kaireon.entitlement('api_calls');
 SQL
 
+# The instant acme's usage is reported at (pinned with kaireon.test_clock, so
+# periods and replays do not depend on when the checks run; after the
+# licence's nbf), and a late event an hour before it. globex (Community, no
+# licence) reports in March, April and May 2026.
+epoch=$(date +%s)
+now=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+late=$(date -u -d "@$((epoch - 3600))" +%Y-%m-%dT%H:%M:%SZ)
+usage_vars=(-v now="$now" -v late="$late")
+
+# Reports with idempotency keys: run once here, and replayed after the
+# restore, where they must answer exactly the same.
+cat >"$work/keyed.sql" <<'SQL'
+SET kaireon.test_clock = :'now';
+SET ROLE kr_dump_app1;
+SET kaireon.tenant = 'acme';
+SELECT 'acme-batch-1', kaireon.report_usage('api_calls', 25, 'acme-batch-1');
+SELECT 'acme-batch-2', kaireon.report_usage('api_calls', 40, 'acme-batch-2', NULL, '{"endpoint": "/v1/score"}');
+SELECT 'acme-storage-1', kaireon.report_usage('storage_gb', 12.5, 'acme-storage-1', :'late');
+RESET ROLE;
+SET kaireon.test_clock = '2026-03-10T12:00:00Z';
+SET ROLE kr_dump_app2;
+SET kaireon.tenant = 'globex';
+SELECT 'globex-mar-1', kaireon.report_usage('api_calls', 30, 'globex-mar-1');
+SELECT 'globex-mar-2', kaireon.report_usage('messages', 1, 'globex-mar-2', '2026-03-09T23:59:59Z', '{"channel": "sms"}');
+RESET ROLE;
+SET kaireon.test_clock = '2026-04-02T00:01:00Z';
+SET ROLE kr_dump_app2;
+SELECT 'globex-apr-late', kaireon.report_usage('api_calls', 5, 'globex-apr-late', '2026-03-31T23:50:00Z');
+RESET ROLE;
+RESET kaireon.tenant;
+RESET kaireon.test_clock;
+SQL
+
+psql -qX -v ON_ERROR_STOP=1 "${usage_vars[@]}" -d "$src" >/dev/null <<'SQL'
+SELECT kaireon.set_plan_entitlement('community', 'api_calls', '{"limit": 100}');
+SELECT kaireon.define_feature('messages', 'numeric', '{"aggregation": "count", "period": "day"}');
+SELECT kaireon.define_feature('storage_gb', 'numeric',
+                              '{"aggregation": "latest", "period": "never", "nonNegative": true, "limitType": "soft"}');
+SELECT kaireon.set_plan_entitlement(tier, 'messages', '{"limit": 500}') FROM unnest(ARRAY['community', 'professional']) tier;
+SELECT kaireon.set_plan_entitlement(tier, 'storage_gb', '{"limit": 50}') FROM unnest(ARRAY['community', 'professional']) tier;
+
+-- acme, without keys: a default report, a correction, several features.
+SET kaireon.test_clock = :'now';
+SET ROLE kr_dump_app1;
+SET kaireon.tenant = 'acme';
+SELECT kaireon.report_usage('api_calls');
+SELECT kaireon.report_usage('api_calls', 100);
+SELECT kaireon.report_usage('api_calls', -3);
+SELECT kaireon.report_usage('messages', 1, properties => '{"channel": "email"}') FROM generate_series(1, 3);
+SELECT kaireon.report_usage('storage_gb', 7);
+RESET ROLE;
+
+-- globex in March, without keys.
+SET kaireon.test_clock = '2026-03-10T12:00:00Z';
+SET ROLE kr_dump_app2;
+SET kaireon.tenant = 'globex';
+SELECT kaireon.report_usage('api_calls', 20);
+SELECT kaireon.report_usage('api_calls', 30);
+SELECT kaireon.report_usage('messages', 2);
+RESET ROLE;
+RESET kaireon.tenant;
+SQL
+psql -qXAt -v ON_ERROR_STOP=1 "${usage_vars[@]}" -d "$src" -f "$work/keyed.sql" >"$work/keyed_first.txt"
+psql -qX -v ON_ERROR_STOP=1 "${usage_vars[@]}" -d "$src" >/dev/null <<'SQL'
+-- acme bulk loads: 200 rows in one statement (some with keys), then rows at
+-- the late instant and two storage_gb rows that tie on occurred_at (latest =
+-- the greater id).
+SET kaireon.test_clock = :'now';
+SET ROLE kr_dump_app1;
+SET kaireon.tenant = 'acme';
+INSERT INTO kaireon.usage_events (feature, value, idempotency_key, properties)
+SELECT 'api_calls', g % 5, CASE WHEN g % 20 = 0 THEN 'acme-bulk-' || g END, jsonb_build_object('row', g)
+FROM generate_series(1, 200) g;
+INSERT INTO kaireon.usage_events (feature, value, occurred_at) VALUES ('messages', 4, :'late'), ('api_calls', 0.5, :'late');
+INSERT INTO kaireon.usage_events (feature, value) VALUES ('storage_gb', 9), ('storage_gb', 3);
+RESET ROLE;
+
+-- globex in April: up to the cap (100) exactly; May: storage over its soft limit.
+SET kaireon.test_clock = '2026-04-02T00:01:00Z';
+SET ROLE kr_dump_app2;
+SET kaireon.tenant = 'globex';
+SELECT kaireon.report_usage('api_calls', 70);
+SELECT kaireon.report_usage('api_calls', 30);
+RESET ROLE;
+SET kaireon.test_clock = '2026-05-20T08:00:00Z';
+SET ROLE kr_dump_app2;
+SELECT kaireon.report_usage('storage_gb', 40);
+SELECT kaireon.report_usage('storage_gb', 60);
+RESET ROLE;
+RESET kaireon.tenant;
+RESET kaireon.test_clock;
+SQL
+
 # answers prints what a client sees: the same text for the same state.
 answers() {
-    psql -qXAt -v ON_ERROR_STOP=0 -d "$1" 2>&1 <<'SQL'
+    psql -qXAt -v ON_ERROR_STOP=0 "${usage_vars[@]}" -d "$1" 2>&1 <<'SQL'
 SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
 SELECT tenant_id, name, admin_email, created_at FROM kaireon.tenants ORDER BY 1;
 SELECT tenant_id, role, granted_at FROM kaireon.tenant_grants ORDER BY 1, 2::text;
@@ -69,13 +167,116 @@ SET kaireon.tenant = 'globex';
 SELECT count(*) FROM kaireon.tenants;
 SELECT kaireon.current_tenant();
 RESET ROLE;
+RESET kaireon.tenant;
+-- Usage: the totals agree with the events (computed independently of the
+-- trigger), limits and usage answer the same, new reports follow the dumped
+-- events. Nothing here is left recorded.
+CREATE TEMP VIEW kr_dump_expected AS
+SELECT e.tenant_id, e.feature,
+       CASE f.options ->> 'period' WHEN 'never' THEN '-infinity'::timestamptz
+            ELSE date_trunc(f.options ->> 'period', e.occurred_at, 'UTC') END AS period_start,
+       sum(e.value) AS sum, count(*) AS count, max(e.value) AS max, min(e.value) AS min,
+       sum(e.value) / count(*) AS average,
+       (array_agg(e.value ORDER BY e.occurred_at DESC, e.id DESC))[1] AS latest
+FROM kaireon.usage_events e JOIN kaireon.features f ON f.key = e.feature
+GROUP BY 1, 2, 3;
+SELECT 'usage_totals rows the events do not give',
+       (SELECT count(*) FROM (SELECT tenant_id, feature, period_start, sum, count, max, min, average, latest
+                              FROM kaireon.usage_totals EXCEPT ALL SELECT * FROM kr_dump_expected) x),
+       'event aggregates missing from usage_totals',
+       (SELECT count(*) FROM (SELECT * FROM kr_dump_expected
+                              EXCEPT ALL SELECT tenant_id, feature, period_start, sum, count, max, min, average, latest
+                              FROM kaireon.usage_totals) y);
+SELECT 'usage_totals rows', count(*), 'usage_events rows', (SELECT count(*) FROM kaireon.usage_events) FROM kaireon.usage_totals;
+SET kaireon.test_clock = :'now';
+SET kaireon.tenant = 'acme';
+SELECT f, kaireon.entitlement(f) FROM unnest(ARRAY['api_calls', 'messages', 'storage_gb']) f;
+SELECT kaireon.check_usage('api_calls', 1000 - (kaireon.entitlement('api_calls') ->> 'currentUsage')::numeric) ->> 'status',
+       kaireon.check_usage('api_calls', 1001 - (kaireon.entitlement('api_calls') ->> 'currentUsage')::numeric) ->> 'status';
+SELECT kaireon.report_usage('api_calls', 26, 'acme-batch-1');
+SELECT kaireon.report_usage('api_calls', 1, 'acme-bulk-20');
+BEGIN;
+CREATE TEMP TABLE kr_dump_max ON COMMIT DROP AS SELECT max(id) AS id FROM kaireon.usage_events;
+SELECT 'a new report', kaireon.report_usage('api_calls', 2) ->> 'currentUsage';
+INSERT INTO kaireon.usage_events (feature, value) VALUES ('api_calls', 1), ('api_calls', 1);
+SELECT 'events after the dumped ones (3 new)', count(*) FROM kaireon.usage_events WHERE id > (SELECT id FROM kr_dump_max);
+ROLLBACK;
+SET kaireon.tenant = 'globex';
+SET kaireon.test_clock = '2026-03-20T00:00:00Z';
+SELECT 'globex march', kaireon.entitlement('api_calls');
+SET kaireon.test_clock = '2026-04-20T00:00:00Z';
+SELECT 'globex april', kaireon.entitlement('api_calls');
+SELECT kaireon.report_usage('api_calls', 1);
+BEGIN;
+SELECT 'globex april: a correction at the cap', kaireon.report_usage('api_calls', -1) ->> 'currentUsage';
+ROLLBACK;
+SET kaireon.test_clock = '2026-05-21T00:00:00Z';
+SELECT 'globex storage', kaireon.entitlement('storage_gb');
+RESET kaireon.tenant;
+RESET kaireon.test_clock;
 SQL
 }
+
+# usage_state prints the usage tables as they are stored (superuser: every
+# tenant): events and keys must come back identical, and usage_totals (the
+# merged rollups, which are not dumped but rebuilt) equal.
+usage_state() {
+    psql -qXAt -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+SET timezone = 'UTC';
+SELECT 'event', tenant_id, id, feature, value, occurred_at, recorded_at, idempotency_key, properties
+FROM kaireon.usage_events ORDER BY tenant_id, id;
+SELECT 'key', tenant_id, idempotency_key, feature, value, occurred_at, properties, event_id, answer, created_at
+FROM kaireon.usage_idempotency ORDER BY tenant_id, idempotency_key;
+SELECT 'total', tenant_id, feature, period_start, sum, count, max, min, average, latest
+FROM kaireon.usage_totals ORDER BY tenant_id, feature, period_start;
+SQL
+}
+
+# replay runs the keyed reports again: each must answer what it answered the
+# first time and record nothing.
+replay() {
+    local before after
+    before=$(psql -qXAt -d "$1" -c "SELECT count(*), max(id) FROM kaireon.usage_events")
+    psql -qXAt -v ON_ERROR_STOP=0 "${usage_vars[@]}" -d "$1" -f "$work/keyed.sql" 2>&1
+    after=$(psql -qXAt -d "$1" -c "SELECT count(*), max(id) FROM kaireon.usage_events")
+    [ "$before" = "$after" ] || echo "replay recorded events: count|max(id) was $before, is $after"
+}
+
+# The fixture is what the checks expect (the periods that do not depend on
+# today's date: globex's, and storage_gb's "never").
+expected=$(psql -qXAt -v ON_ERROR_STOP=1 -d "$src" <<'SQL'
+SET timezone = 'UTC';
+SELECT string_agg(format('%s %s %s: %s/%s latest %s', tenant_id, feature, period_start, sum, count, latest), '; '
+                  ORDER BY tenant_id, feature, period_start)
+FROM kaireon.usage_totals WHERE tenant_id = 'globex' OR feature = 'storage_gb';
+SQL
+)
+want='acme storage_gb -infinity: 31.5/4 latest 3; globex api_calls 2026-03-01 00:00:00+00: 85/4 latest 5; '\
+'globex api_calls 2026-04-01 00:00:00+00: 100/2 latest 30; globex messages 2026-03-09 00:00:00+00: 1/1 latest 1; '\
+'globex messages 2026-03-10 00:00:00+00: 2/1 latest 2; globex storage_gb -infinity: 100/2 latest 60'
+if [ "$expected" != "$want" ]; then
+    echo "dump_restore: the source's usage is not the fixture's:" >&2
+    echo "  want: $want" >&2
+    echo "  got:  $expected" >&2
+    exit 1
+fi
+usage_state "$src" >"$work/usage_before.txt"
 
 # Dump first: answering appends to the audit of evaluations, the same way
 # in the source and in each restored copy.
 pg_dump -Fc -d "$src" -f "$work/dump.custom"
 pg_dump -d "$src" -f "$work/dump.sql"
+# Events and keys are dumped, rollups are not (they are rebuilt on restore).
+for table in usage_events usage_idempotency; do
+    grep -q "^COPY kaireon.$table " "$work/dump.sql" || {
+        echo "dump_restore: the dump holds no data of kaireon.$table" >&2
+        exit 1
+    }
+done
+if grep -q '^COPY kaireon.usage_rollups ' "$work/dump.sql"; then
+    echo "dump_restore: the dump holds kaireon.usage_rollups (derived data; restoring the events rebuilds it)" >&2
+    exit 1
+fi
 answers "$src" >"$work/before.txt"
 grep -q 'may not act on tenant "globex"' "$work/before.txt" || {
     echo "dump_restore: the source database does not answer as expected:" >&2
@@ -93,12 +294,30 @@ createdb "$dst_plain"
 psql -qX -v ON_ERROR_STOP=1 -d "$dst_plain" -f "$work/dump.sql" >/dev/null
 answers "$dst_plain" >"$work/after_plain.txt"
 
+replay "$src" >"$work/replay_src.txt"
+
 status=0
+if ! diff -u "$work/keyed_first.txt" "$work/replay_src.txt"; then
+    echo "dump_restore: replaying the idempotency keys in the source answers differently (diff above)" >&2
+    status=1
+fi
 for format in custom plain; do
+    db=$dst_custom
+    [ $format = plain ] && db=$dst_plain
+    usage_state "$db" >"$work/usage_after_$format.txt"
+    if ! diff -u "$work/usage_before.txt" "$work/usage_after_$format.txt"; then
+        echo "dump_restore: after the $format-format restore, usage_events, usage_idempotency or usage_totals differ (diff above)" >&2
+        status=1
+    fi
     if ! diff -u "$work/before.txt" "$work/after_$format.txt"; then
         echo "dump_restore: the $format-format restore answers differently (diff above)" >&2
         status=1
     fi
+    replay "$db" >"$work/replay_$format.txt"
+    if ! diff -u "$work/keyed_first.txt" "$work/replay_$format.txt"; then
+        echo "dump_restore: after the $format-format restore, a replayed idempotency key answers differently (diff above)" >&2
+        status=1
+    fi
 done
-[ $status -eq 0 ] && echo "dump_restore: custom and plain round trips give the same answers"
+[ $status -eq 0 ] && echo "dump_restore: custom and plain round trips give the same answers, usage and idempotency replays"
 exit $status

@@ -649,20 +649,25 @@ TEST(UsageIdempotencyKey, EmptyRefused) {
     EXPECT_THAT(idempotency_key_problem(""), HasSubstr("empty"));
 }
 
-TEST(UsageIdempotencyKey, LengthInBytes) {
+TEST(UsageIdempotencyKey, LengthInCharacters) {
     EXPECT_EQ(idempotency_key_problem("k"), "");
     EXPECT_EQ(idempotency_key_problem(std::string(255, 'a')), "");
-    EXPECT_THAT(idempotency_key_problem(std::string(256, 'a')), HasSubstr("255 bytes"));
+    EXPECT_THAT(idempotency_key_problem(std::string(256, 'a')), HasSubstr("255 characters"));
     EXPECT_NE(idempotency_key_problem(std::string(10000, 'a')), "");
-    // Bytes, not characters: 85 three-byte characters are 255 bytes; 86 are 258.
+    // Characters, not bytes: 255 three-byte characters (765 bytes) pass; 256 do not.
     std::string euros;
-    for (int i = 0; i < 85; ++i) euros += "\u20ac";
-    ASSERT_EQ(euros.size(), 255u);
+    for (int i = 0; i < 255; ++i) euros += "\u20ac";
+    ASSERT_EQ(euros.size(), 765u);
     EXPECT_EQ(idempotency_key_problem(euros), "");
     EXPECT_NE(idempotency_key_problem(euros + "\u20ac"), "");
-    // 254 bytes plus a two-byte character: 256 bytes, 255 characters.
-    EXPECT_NE(idempotency_key_problem(std::string(254, 'a') + "\u00e9"), "");
-    EXPECT_EQ(idempotency_key_problem(std::string(253, 'a') + "\u00e9"), "");
+    // 254 ASCII characters plus a two-byte one: 255 characters (256 bytes) pass.
+    EXPECT_EQ(idempotency_key_problem(std::string(254, 'a') + "\u00e9"), "");
+    EXPECT_NE(idempotency_key_problem(std::string(255, 'a') + "\u00e9"), "");
+    // Four-byte characters count once.
+    std::string emoji;
+    for (int i = 0; i < 255; ++i) emoji += "\U0001F600";
+    EXPECT_EQ(idempotency_key_problem(emoji), "");
+    EXPECT_NE(idempotency_key_problem(emoji + "x"), "");
 }
 
 TEST(UsageIdempotencyKey, ControlCharactersRefused) {
