@@ -3,10 +3,12 @@
 #include "core/entitlements.h"
 #include "core/license.h"
 
+#include "pg/audit.h"
 #include "pg/clock.h"
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
+#include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
 
@@ -23,20 +25,14 @@ Json optional_json(FunctionCallInfo fcinfo, int n, const char* what) {
     return pg::json_from_jsonb(PG_GETARG_DATUM(n), what);
 }
 
-// record_evaluation appends an API evaluation to the audit table.
+// record_evaluation appends an API evaluation to the audit trail.
 void record_evaluation(const std::string& tenant, const char* api, const entitlements::Evaluation& evaluation,
                        std::optional<double> requested) {
-    const char* role = pg::pg_call([] { return GetUserNameFromId(GetOuterUserId(), true); });
-    std::string result = entitlements::evaluation_json(evaluation).dump();
-    pg::SpiSession spi;
-    spi.execute(
-        "INSERT INTO kaireon.entitlement_evaluations "
-        "(tenant_id, evaluated_at, role_name, api, feature, requested, status, result) "
-        "VALUES ($1, kaireon.clock(), $2, $3, $4, $5::float8::numeric, $6, $7::jsonb)",
-        {pg::text_arg(tenant), pg::text_arg(role != nullptr ? role : "?"), pg::text_arg(api),
-         pg::text_arg(evaluation.feature),
-         requested ? pg::text_arg(std::to_string(*requested)) : pg::SpiArg{TEXTOID, 0, true},
-         pg::text_arg(std::string(entitlements::name(evaluation.status))), pg::text_arg(result)});
+    pg::audit(tenant, "entitlement.evaluated", evaluation.feature,
+              Json{{"api", api},
+                   {"requested", requested ? json_number(*requested) : Json(nullptr)},
+                   {"status", std::string(entitlements::name(evaluation.status))},
+                   {"result", entitlements::evaluation_json(evaluation)}});
 }
 
 // Evaluated is an API evaluation for the current tenant.
@@ -241,6 +237,7 @@ KAIREON_FUNCTION(kaireon_has_feature) {
 KAIREON_FUNCTION(kaireon_require_feature) {
     Evaluated result = evaluate_api(fcinfo, "require_feature", 0, false);
     if (result.evaluation.enabled) PG_RETURN_VOID();
+    pg::stat_add(result.tenant, pg::Stat::EntitlementRefusals);  // counted even though the caller rolls back
     pg::throw_not_entitled(*result.feature, result.evaluation.source);
 }
 

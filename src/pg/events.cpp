@@ -45,7 +45,7 @@ NotifyState& notify_state() {
 }  // namespace
 
 Emitted emit_event_once(const std::string& tenant, const std::string& type, const Json& payload,
-                        const std::string& dedupe_key) {
+                        const std::string& dedupe_key, bool may_wait) {
     {
         AsExtensionOwner owner;
         SpiSession spi;
@@ -58,7 +58,7 @@ Emitted emit_event_once(const std::string& tenant, const std::string& type, cons
             // wait for each other's keys (no deadlock) - it leaves the key to
             // the other emitter.
             NotifyState& locks = notify_state();
-            const bool wait = locks.first_dedupe_lock_in == InvalidSubTransactionId;
+            const bool wait = may_wait && locks.first_dedupe_lock_in == InvalidSubTransactionId;
             if (!lock_name(NameSpace::EventDedupe, tenant, dedupe_key, wait)) return Emitted::Busy;
             if (wait) locks.first_dedupe_lock_in = GetCurrentSubTransactionId();
             LatestSnapshot latest;
@@ -81,7 +81,7 @@ Emitted emit_event_once(const std::string& tenant, const std::string& type, cons
 }
 
 bool emit_event(const std::string& tenant, const std::string& type, const Json& payload, const std::string& dedupe_key) {
-    return emit_event_once(tenant, type, payload, dedupe_key) == Emitted::Added;
+    return emit_event_once(tenant, type, payload, dedupe_key, false) == Emitted::Added;
 }
 
 }  // namespace kaireon::pg

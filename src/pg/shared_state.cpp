@@ -130,7 +130,7 @@ Slot* slot_for(std::string_view tenant) {
 const char* stat_name(Stat stat) {
     static const char* const names[kStatCount] = {
         "decisions",   "empty_decisions", "quota_refusals", "license_failures",
-        "trace_drops", "cache_hits",      "cache_misses",
+        "trace_drops", "cache_hits",      "cache_misses",   "usage_refusals", "entitlement_refusals",
     };
     return names[static_cast<int>(stat)];
 }

@@ -23,6 +23,8 @@ enum class Stat : int {
     TraceDrops,
     CacheHits,
     CacheMisses,
+    UsageRefusals,        // report_usage / bulk loads refused at a hard limit (KR429)
+    EntitlementRefusals,  // require_feature and reports refused FEATURE_NOT_ENTITLED (KR403)
     Count_,  // number of counters
 };
 inline constexpr int kStatCount = static_cast<int>(Stat::Count_);

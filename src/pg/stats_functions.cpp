@@ -4,6 +4,7 @@
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
 
+#include <algorithm>
 #include <vector>
 
 // kaireon_stats returns one row per tenant of this database that has
@@ -18,6 +19,9 @@ KAIREON_FUNCTION(kaireon_stats) {
     bool admin = is_kaireon_admin(role);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    // The SQL declares the counters of its extension version (older versions
+    // have fewer columns while ALTER EXTENSION UPDATE is pending).
+    const int columns = std::min(kStatCount, rsinfo->setDesc->natts - 1);
     for (const TenantStats& row : rows) {
         std::string tenant(row.tenant);
         if (!admin && (tenant.empty() || tenant_access(role, tenant) != TenantAccess::Member)) continue;
@@ -29,7 +33,7 @@ KAIREON_FUNCTION(kaireon_stats) {
         } else {
             values[0] = text_datum(tenant);
         }
-        for (int i = 0; i < kStatCount; ++i) values[1 + i] = Int64GetDatum(static_cast<int64>(row.counters[i]));
+        for (int i = 0; i < columns; ++i) values[1 + i] = Int64GetDatum(static_cast<int64>(row.counters[i]));
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     }
     return static_cast<Datum>(0);

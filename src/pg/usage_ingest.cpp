@@ -5,6 +5,7 @@
 
 #include "pg/usage_ingest.h"
 
+#include "pg/audit.h"
 #include "pg/cache_watch.h"
 #include "pg/clock.h"
 #include "pg/entitlement_state.h"
@@ -12,6 +13,7 @@
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/limit_gate.h"
+#include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
 #include "pg/xact_state.h"
@@ -291,7 +293,7 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
                      {"percentageUsed", json_number(std::round(usage_after / limit * 1000.0) / 10.0)},
                      {"periodStart", iso_or_null(period_start)},
                      {"periodEnd", end_text}};
-        if (emit_event_once(tenant, "usage.threshold_reached", payload, dedupe) != Emitted::Busy) {
+        if (emit_event_once(tenant, "usage.threshold_reached", payload, dedupe, true) != Emitted::Busy) {
             pending_emitted().keys.emplace_back(std::move(known_key), GetCurrentSubTransactionId());
         }
     }
@@ -330,11 +332,34 @@ struct Limits {
 
 Limits limits_of(const std::string& tenant, const FeatureEntry& feature) {
     Limits limits{evaluate_entitlement(tenant, feature, 0, false), std::nullopt};
-    if (!limits.evaluation.enabled) throw_not_entitled(feature, limits.evaluation.source);
+    if (!limits.evaluation.enabled) {
+        stat_add(tenant, Stat::EntitlementRefusals);
+        throw_not_entitled(feature, limits.evaluation.source);
+    }
     if (limits.evaluation.limit && feature.definition.limit_type == entitlements::LimitType::Hard) {
         limits.cap = *limits.evaluation.limit * (1.0 + feature.definition.grace_percent / 100.0);
     }
     return limits;
+}
+
+// audit_statement records the statement in the audit trail: one record per
+// report or bulk statement, with its features, event counts and totals.
+template <class Groups>
+void audit_statement(const std::string& tenant, const Groups& groups, size_t keyed_rows) {
+    Json features = Json::object();
+    int64_t events = 0;
+    for (const auto& [group_key, group] : groups) {
+        const std::string& feature = std::get<1>(group_key);
+        Json& entry = features[feature];
+        if (entry.is_null()) entry = Json{{"events", 0}, {"total", 0}};
+        entry["events"] = entry["events"].template get<int64_t>() + group.rollup.count;
+        entry["total"] = json_number(entry["total"].template get<double>() + group.total);
+        events += group.rollup.count;
+    }
+    std::optional<std::string> target;
+    if (features.size() == 1) target = features.begin().key();
+    audit(tenant, g_report_scopes > 0 ? "usage.reported" : "usage.bulk_loaded", target,
+          Json{{"events", events}, {"keyedEvents", keyed_rows}, {"features", features}});
 }
 
 // aggregate_statement is the trigger's work; see usage_ingest.h.
@@ -458,6 +483,7 @@ void aggregate_statement(TriggerData* trigger) {
                 return read_usage(tenant, definition, period_start, true).value;
             });
             if (!admission.admitted) {
+                stat_add(tenant, Stat::UsageRefusals);
                 refuse_limit(definition, *limit.evaluation.limit, admission.before, contribution, period_start);
             }
             usage_after = admission.before + contribution;
@@ -466,6 +492,7 @@ void aggregate_statement(TriggerData* trigger) {
             double checked = usage::limited_usage(definition.aggregation, now_usage, group.total, group.rollup.count,
                                                   group.largest, group.smallest, group.latest);
             if (checked > *limit.cap) {
+                stat_add(tenant, Stat::UsageRefusals);
                 refuse_limit(definition, *limit.evaluation.limit, now_usage.value, group.largest, period_start);
             }
         }
@@ -475,6 +502,7 @@ void aggregate_statement(TriggerData* trigger) {
             emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start);
         }
     }
+    if (!maintenance) audit_statement(current, groups, keyed.size());
     if (!keyed.empty()) {
         std::vector<const Row*> rows;
         for (const Row& row : keyed) rows.push_back(&row);

@@ -1,0 +1,295 @@
+#include "core/audit.h"
+
+#include "pg/audit.h"
+
+#include "pg/events.h"
+#include "pg/guard.h"
+#include "pg/jsonb.h"
+#include "pg/name_lock.h"
+#include "pg/shared_state.h"
+#include "pg/spi.h"
+#include "pg/tenant_access.h"
+
+#include <array>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "tcop/pquery.h"
+#include "utils/portal.h"
+}
+
+namespace kaireon::pg {
+
+void audit(const std::string& tenant, std::string_view action, const std::optional<std::string>& target,
+           const Json& details) {
+    const char* actor = pg_call([] { return GetUserNameFromId(GetOuterUserId(), true); });
+    std::string actor_name = actor != nullptr ? actor : "?";
+    AsExtensionOwner owner;
+    SpiSession spi;
+    spi.execute("INSERT INTO kaireon.audit_log (tenant_id, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)",
+                {text_arg(tenant), text_arg(actor_name), text_arg(std::string(action)),
+                 target ? text_arg(*target) : SpiArg{TEXTOID, 0, true}, SpiArg{JSONBOID, jsonb_datum(details)}});
+}
+
+namespace {
+
+// The canonical text of a row's fields, in hashing order; txid is part of
+// the row (it decides the chain order).
+constexpr const char* kRowFields =
+    "a.id::text, a.txid::text, (extract(epoch FROM a.recorded_at) * 1000000)::bigint::text, a.actor, a.action, "
+    "CASE WHEN a.target IS NULL THEN 'N' ELSE 'T' || a.target END, a.details::text";
+constexpr int kRowFieldCount = 7;
+
+std::vector<std::string> row_fields(const SpiSession& spi, uint64 row, int first_column) {
+    std::vector<std::string> fields;
+    fields.reserve(kRowFieldCount);
+    for (int i = 0; i < kRowFieldCount; ++i) fields.push_back(spi.text(row, first_column + i).value_or(""));
+    return fields;
+}
+
+audit::Hash hash_from(const std::optional<std::string>& hex_text) {
+    if (auto hash = hex_text ? audit::from_hex(*hex_text) : std::nullopt) return *hash;
+    return audit::Hash{};  // unreadable: cannot match anything, verify() reports the break
+}
+
+// The refusal counters seal_audit writes to the trail (shared memory, since
+// the server started), as audit action "refusals" with target = the kind.
+constexpr std::array<std::pair<Stat, const char*>, 3> kRefusalKinds{{
+    {Stat::QuotaRefusals, "quota"},
+    {Stat::UsageRefusals, "usage_limit"},
+    {Stat::EntitlementRefusals, "entitlement"},
+}};
+
+// flush_refusals writes what the refusal counters of `tenant` counted since
+// the last flush. Refused transactions rolled back; the counters did not.
+int64_t flush_refusals(const std::string& tenant, const uint64_t* counters) {
+    int64_t written = 0;
+    for (const auto& [stat, kind] : kRefusalKinds) {
+        const auto total = static_cast<int64_t>(counters[static_cast<int>(stat)]);
+        int64_t counted = 0;
+        std::string since;
+        {
+            AsExtensionOwner owner;
+            SpiSession spi;
+            spi.execute(
+                "SELECT counted::text, server_start = pg_postmaster_start_time() FROM kaireon.audit_refusal_marks "
+                "WHERE tenant_id = $1 AND kind = $2",
+                {text_arg(tenant), text_arg(kind)});
+            if (spi.rows() == 1 && spi.boolean(0, 1).value_or(false)) counted = std::stoll(spi.text(0, 0).value_or("0"));
+        }
+        if (total <= counted) continue;
+        audit(tenant, "refusals", std::string(kind), Json{{"kind", kind}, {"count", total - counted}});
+        AsExtensionOwner owner;
+        SpiSession spi;
+        spi.execute(
+            "INSERT INTO kaireon.audit_refusal_marks (tenant_id, kind, counted, server_start) "
+            "VALUES ($1, $2, $3, pg_postmaster_start_time()) ON CONFLICT (tenant_id, kind) DO UPDATE "
+            "SET counted = EXCLUDED.counted, server_start = EXCLUDED.server_start",
+            {text_arg(tenant), text_arg(kind), SpiArg{INT8OID, Int64GetDatum(total)}});
+        ++written;
+    }
+    return written;
+}
+
+struct SealResult {
+    int64_t sealed = 0;
+    int64_t last_audit_id = 0;
+    std::string last_hash;
+};
+
+// seal_tenant extends `tenant`'s chain over its committed rows that have no
+// seal yet, at most `max_rows` of them, in (txid, id) order. Sealers of one
+// tenant take turns; writers never wait for them. Rows of transactions still
+// running are sealed by a later run: audit_chain_state.scan_from remembers
+// the oldest transaction that was running, so later runs look no further back.
+SealResult seal_tenant(const std::string& tenant, int64_t max_rows) {
+    lock_name(NameSpace::AuditSeal, tenant, "seal", true);
+    SealResult result;
+    AsExtensionOwner owner;
+    SpiSession spi;
+    LatestSnapshot latest;  // what sealers before us committed
+    spi.execute(
+        "SELECT position::text, encode(hash, 'hex') FROM kaireon.audit_seals "
+        "WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1",
+        {text_arg(tenant)}, true);
+    int64_t position = 0;
+    audit::Hash prev = audit::genesis();
+    if (spi.rows() == 1) {
+        position = std::stoll(spi.text(0, 0).value_or("0"));
+        prev = hash_from(spi.text(0, 1));
+    }
+    spi.execute(
+        "SELECT coalesce((SELECT scan_from FROM kaireon.audit_chain_state WHERE tenant_id = $1), '0')::text, "
+        "pg_snapshot_xmin(pg_current_snapshot())::text",
+        {text_arg(tenant)}, true);
+    const std::string scan_from = spi.text(0, 0).value_or("0");
+    const std::string horizon = spi.text(0, 1).value_or("0");
+    spi.execute(
+        (std::string("SELECT ") + kRowFields +
+         " FROM kaireon.audit_log a WHERE a.tenant_id = $1 AND a.txid >= $2::xid8 "
+         "AND a.txid IS DISTINCT FROM pg_current_xact_id_if_assigned() "
+         "AND NOT EXISTS (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id) "
+         "ORDER BY a.txid, a.id LIMIT $3")
+            .c_str(),
+        {text_arg(tenant), text_arg(scan_from), SpiArg{INT8OID, Int64GetDatum(max_rows)}}, true);
+    struct Link {
+        std::vector<std::string> fields;
+        audit::Hash prev;
+        audit::Hash hash;
+    };
+    std::vector<Link> links;
+    for (uint64 row = 0; row < spi.rows(); ++row) {
+        Link link{row_fields(spi, row, 0), prev, {}};
+        link.hash = audit::link_hash(prev, link.fields);
+        prev = link.hash;
+        links.push_back(std::move(link));
+    }
+    for (const Link& link : links) {
+        ++position;
+        spi.execute(
+            "INSERT INTO kaireon.audit_seals (tenant_id, position, audit_id, prev_hash, hash) "
+            "VALUES ($1, $2, $3::bigint, decode($4, 'hex'), decode($5, 'hex'))",
+            {text_arg(tenant), SpiArg{INT8OID, Int64GetDatum(position)}, text_arg(link.fields[0]),
+             text_arg(audit::hex(link.prev)), text_arg(audit::hex(link.hash))});
+    }
+    if (static_cast<int64_t>(links.size()) < max_rows) {  // all caught up to the horizon
+        spi.execute(
+            "INSERT INTO kaireon.audit_chain_state (tenant_id, scan_from, sealed_at) VALUES ($1, $2::xid8, now()) "
+            "ON CONFLICT (tenant_id) DO UPDATE SET scan_from = EXCLUDED.scan_from, sealed_at = EXCLUDED.sealed_at",
+            {text_arg(tenant), text_arg(horizon)});
+    }
+    result.sealed = static_cast<int64_t>(links.size());
+    if (!links.empty()) {
+        result.last_audit_id = std::stoll(links.back().fields[0]);
+        result.last_hash = audit::hex(links.back().hash);
+    }
+    return result;
+}
+
+std::vector<std::string> tenants_with_audit_rows() {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    // A loose index scan: one probe per distinct tenant.
+    spi.execute(
+        "WITH RECURSIVE t (tenant_id) AS ("
+        "  (SELECT a.tenant_id FROM kaireon.audit_log a ORDER BY a.tenant_id LIMIT 1)"
+        "  UNION ALL"
+        "  SELECT (SELECT a.tenant_id FROM kaireon.audit_log a WHERE a.tenant_id > t.tenant_id"
+        "          ORDER BY a.tenant_id LIMIT 1) FROM t WHERE t.tenant_id IS NOT NULL)"
+        "SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL",
+        {}, true);
+    std::vector<std::string> tenants;
+    for (uint64 row = 0; row < spi.rows(); ++row) tenants.push_back(spi.text(row, 0).value_or(""));
+    return tenants;
+}
+
+void require_audit_reader(const std::string& tenant) {
+    Oid role = GetOuterUserId();
+    if (is_kaireon_admin(role)) return;
+    if (!tenant.empty() && tenant_access(role, tenant) == TenantAccess::Member) return;
+    throw Error(ErrorCode::TenantAccessDenied, "role may not read the audit trail of tenant \"" + tenant + "\"",
+                Json{{"tenant", tenant}});
+}
+
+}  // namespace
+}  // namespace kaireon::pg
+
+using namespace kaireon;
+
+// kaireon_audit(tenant, action, target, details) appends one audit record
+// (for the extension's SQL: its row triggers).
+KAIREON_FUNCTION(kaireon_audit) {
+    // A superuser's COPY into an audited table is a restore (pg_restore,
+    // psql of a plain dump): the rows were audited when they were made.
+    if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY && pg::pg_call([] { return superuser(); })) {
+        PG_RETURN_VOID();
+    }
+    std::string tenant = PG_ARGISNULL(0) ? std::string() : pg::text_from_datum(PG_GETARG_DATUM(0));
+    std::string action = pg::required_text(fcinfo, 1, "action");
+    std::optional<std::string> target;
+    if (!PG_ARGISNULL(2)) target = pg::text_from_datum(PG_GETARG_DATUM(2));
+    Json details = PG_ARGISNULL(3) ? Json::object() : pg::json_from_jsonb(PG_GETARG_DATUM(3), "details");
+    pg::audit(tenant, action, target, details);
+    PG_RETURN_VOID();
+}
+
+// kaireon_seal_audit(max_rows) writes the refusal counters to the trail, then
+// seals every tenant's new rows; returns {"sealed": n, "tenants": k}.
+KAIREON_FUNCTION(kaireon_seal_audit) {
+    const int64 max_rows = PG_ARGISNULL(0) ? 100000 : PG_GETARG_INT32(0);
+    if (max_rows < 1 || max_rows > 10000000) {
+        throw_bad_request("max_rows must be between 1 and 10000000", Json{{"path", "max_rows"}});
+    }
+    if (IsolationUsesXactSnapshot()) {
+        throw_bad_request("seal_audit must run in a READ COMMITTED transaction", Json{{"path", "transaction"}});
+    }
+    std::vector<pg::TenantStats> slots(static_cast<size_t>(pg::max_tenant_slots()) + 64);
+    slots.resize(pg::snapshot_stats(slots.data(), slots.size()));
+    int64_t refusal_records = 0;
+    for (const pg::TenantStats& slot : slots) refusal_records += pg::flush_refusals(slot.tenant, slot.counters);
+
+    int64_t sealed = 0;
+    int64_t tenants = 0;
+    for (const std::string& tenant : pg::tenants_with_audit_rows()) {
+        pg::SealResult result = pg::seal_tenant(tenant, max_rows);
+        if (result.sealed == 0) continue;
+        sealed += result.sealed;
+        ++tenants;
+        if (!tenant.empty()) {
+            pg::emit_event(tenant, "audit.sealed",
+                           Json{{"sealed", result.sealed}, {"lastAuditId", result.last_audit_id},
+                                {"lastHash", result.last_hash}});
+        }
+    }
+    return pg::jsonb_datum(Json{{"sealed", sealed}, {"tenants", tenants}, {"refusalRecords", refusal_records}});
+}
+
+// kaireon_verify_audit(tenant) walks the tenant's chain and returns
+// {"valid", "checked", "firstBrokenId", "reason"}.
+KAIREON_FUNCTION(kaireon_verify_audit) {
+    if (PG_ARGISNULL(0)) throw_bad_request("tenant_id must not be null", Json{{"path", "tenant_id"}});
+    std::string tenant = pg::text_from_datum(PG_GETARG_DATUM(0));
+    pg::require_audit_reader(tenant);
+    std::vector<audit::SealedEntry> chain;
+    std::vector<int64_t> unsealed;
+    {
+        pg::AsExtensionOwner owner;
+        pg::SpiSession spi;
+        pg::LatestSnapshot latest;
+        spi.execute((std::string("SELECT s.position::text, s.audit_id::text, encode(s.prev_hash, 'hex'), "
+                                 "encode(s.hash, 'hex'), a.id IS NOT NULL, ") +
+                     pg::kRowFields +
+                     " FROM kaireon.audit_seals s LEFT JOIN kaireon.audit_log a "
+                     "ON a.tenant_id = s.tenant_id AND a.id = s.audit_id "
+                     "WHERE s.tenant_id = $1 ORDER BY s.position")
+                        .c_str(),
+                    {pg::text_arg(tenant)}, true);
+        chain.reserve(spi.rows());
+        for (uint64 row = 0; row < spi.rows(); ++row) {
+            audit::SealedEntry entry;
+            entry.position = std::stoll(spi.text(row, 0).value_or("0"));
+            entry.audit_id = std::stoll(spi.text(row, 1).value_or("0"));
+            entry.prev_hash = pg::hash_from(spi.text(row, 2));
+            entry.hash = pg::hash_from(spi.text(row, 3));
+            if (spi.boolean(row, 4).value_or(false)) entry.fields = pg::row_fields(spi, row, 5);
+            chain.push_back(std::move(entry));
+        }
+        // Committed rows the last seal_audit run should have sealed (below
+        // its scan_from) that have no seal: added behind the chain's back.
+        spi.execute(
+            "SELECT a.id::text FROM kaireon.audit_log a JOIN kaireon.audit_chain_state st USING (tenant_id) "
+            "WHERE a.tenant_id = $1 AND a.txid < st.scan_from "
+            "AND NOT EXISTS (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id) "
+            "ORDER BY a.id LIMIT 100",
+            {pg::text_arg(tenant)}, true);
+        for (uint64 row = 0; row < spi.rows(); ++row) unsealed.push_back(std::stoll(spi.text(row, 0).value_or("0")));
+    }
+    audit::Verdict verdict = audit::verify(chain, unsealed);
+    if (!verdict.valid && !tenant.empty() && !XactReadOnly) {
+        pg::emit_event(tenant, "audit.verification_failed",
+                       Json{{"firstBrokenId", verdict.first_broken_id ? Json(*verdict.first_broken_id) : Json(nullptr)},
+                            {"reason", verdict.reason ? Json(*verdict.reason) : Json(nullptr)}});
+    }
+    return pg::jsonb_datum(verdict.to_json());
+}
