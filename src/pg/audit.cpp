@@ -50,7 +50,11 @@ std::vector<std::string> row_fields(const SpiSession& spi, uint64 row, int first
 
 audit::Hash hash_from(const std::optional<std::string>& hex_text) {
     if (auto hash = hex_text ? audit::from_hex(*hex_text) : std::nullopt) return *hash;
-    return audit::Hash{};  // unreadable: cannot match anything, verify() reports the break
+    // Unreadable (NULL, wrong length): a value no real link has, not even
+    // genesis (all zeros), so verify() reports the break.
+    audit::Hash unreadable;
+    unreadable.fill(0xFF);
+    return unreadable;
 }
 
 // The refusal counters seal_audit writes to the trail (shared memory, since
