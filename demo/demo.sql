@@ -60,3 +60,8 @@ SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at:
 FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
 SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
 SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;
+
+\echo '-- 8. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
+SELECT kaireon.seal_audit() AS sealed;
+SELECT action, count(*) FROM kaireon.audit_log WHERE tenant_id = 'demo-bank' GROUP BY action ORDER BY action;
+SELECT kaireon.verify_audit('demo-bank') AS verification;
