@@ -30,3 +30,20 @@ FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
 SELECT d ->> 'tenantId' AS dropped, d -> 'deleted' -> 'kaireon.tenant_grants' AS grants_deleted
 FROM kaireon.drop_tenant('old-tenant') AS d;
 DROP ROLE regress_kr_upgrade;
+
+-- 0.5 -> 0.6 moves the entitlement evaluations into the audit trail and keeps
+-- them readable through the view of the same name; usage data stays.
+DROP EXTENSION kaireon;
+CREATE EXTENSION kaireon VERSION '0.5';
+INSERT INTO kaireon.tenants (tenant_id, name, admin_email) VALUES ('up-tenant', 'Up', 'up@up.test');
+INSERT INTO kaireon.entitlement_evaluations (tenant_id, evaluated_at, role_name, api, feature, requested, status, result)
+VALUES ('up-tenant', '2026-05-01T00:00:00Z', 'someone', 'check_usage', 'connectors', 2, 'ACCEPTED', '{"status": "ACCEPTED"}');
+INSERT INTO kaireon.events (tenant_id, type, payload) VALUES ('up-tenant', 'license.installed', '{"tier": "professional"}');
+ALTER EXTENSION kaireon UPDATE;
+SELECT tenant_id, evaluated_at, role_name, api, feature, requested, status, result FROM kaireon.entitlement_evaluations;
+SELECT tenant_id, actor, action, target FROM kaireon.audit_log WHERE tenant_id = 'up-tenant';
+SELECT type, seq IS NULL AS not_numbered_yet FROM kaireon.events WHERE tenant_id = 'up-tenant';
+SELECT kaireon.seal_audit() ->> 'sealed' AS sealed;
+SELECT kaireon.verify_audit('up-tenant');
+DROP EXTENSION kaireon;
+CREATE EXTENSION kaireon;
