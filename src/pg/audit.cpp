@@ -11,6 +11,7 @@
 #include "pg/tenant_access.h"
 
 #include <array>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,18 @@ extern "C" {
 }
 
 namespace kaireon::pg {
+
+bool restoring() {
+    // pg_dump's scripts and pg_restore load data as a superuser with
+    // row_security off, with COPY (or INSERT with --inserts); the API never
+    // writes that way.
+    return pg_call([] {
+        if (!superuser()) return false;
+        if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY) return true;
+        const char* row_security = GetConfigOption("row_security", false, false);
+        return row_security != nullptr && strcmp(row_security, "off") == 0;
+    });
+}
 
 void audit(const std::string& tenant, std::string_view action, const std::optional<std::string>& target,
            const Json& details) {
@@ -114,8 +127,8 @@ SealResult seal_tenant(const std::string& tenant, int64_t max_rows) {
     SpiSession spi;
     LatestSnapshot latest;  // what sealers before us committed
     spi.execute(
-        "SELECT position::text, encode(hash, 'hex') FROM kaireon.audit_seals "
-        "WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1",
+        "SELECT s.position::text, encode(s.hash, 'hex') FROM kaireon.audit_seals s "
+        "WHERE s.tenant_id = $1 ORDER BY s.position DESC LIMIT 1",
         {text_arg(tenant)}, true);
     int64_t position = 0;
     audit::Hash prev = audit::genesis();
@@ -188,6 +201,13 @@ std::vector<std::string> tenants_with_audit_rows() {
     return tenants;
 }
 
+bool tenant_exists(const std::string& tenant) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    spi.execute("SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1", {text_arg(tenant)}, true);
+    return spi.rows() > 0;
+}
+
 void require_audit_reader(const std::string& tenant) {
     Oid role = GetOuterUserId();
     if (is_kaireon_admin(role)) return;
@@ -204,11 +224,7 @@ using namespace kaireon;
 // kaireon_audit(tenant, action, target, details) appends one audit record
 // (for the extension's SQL: its row triggers).
 KAIREON_FUNCTION(kaireon_audit) {
-    // A superuser's COPY into an audited table is a restore (pg_restore,
-    // psql of a plain dump): the rows were audited when they were made.
-    if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY && pg::pg_call([] { return superuser(); })) {
-        PG_RETURN_VOID();
-    }
+    if (pg::restoring()) PG_RETURN_VOID();  // the rows were audited when they were made
     std::string tenant = PG_ARGISNULL(0) ? std::string() : pg::text_from_datum(PG_GETARG_DATUM(0));
     std::string action = pg::required_text(fcinfo, 1, "action");
     std::optional<std::string> target;
@@ -240,7 +256,7 @@ KAIREON_FUNCTION(kaireon_seal_audit) {
         if (result.sealed == 0) continue;
         sealed += result.sealed;
         ++tenants;
-        if (!tenant.empty()) {
+        if (!tenant.empty() && pg::tenant_exists(tenant)) {  // a dropped tenant's trail is kept, its outbox not
             pg::emit_event(tenant, "audit.sealed",
                            Json{{"sealed", result.sealed}, {"lastAuditId", result.last_audit_id},
                                 {"lastHash", result.last_hash}});

@@ -19,4 +19,10 @@ namespace kaireon::pg {
 void audit(const std::string& tenant, std::string_view action, const std::optional<std::string>& target,
            const Json& details);
 
+// restoring tells whether the current statement is a restore: a
+// superuser's COPY, or a superuser session with row_security off (what
+// pg_dump scripts and pg_restore set). Restored rows are not audited or
+// judged again.
+bool restoring();
+
 }  // namespace kaireon::pg

@@ -53,3 +53,8 @@ void clock_init() {
 }
 
 }  // namespace kaireon::pg
+
+// kaireon_clock() is kaireon.clock(): the time kaireon acts at. In C rather
+// than SQL: it is the default of columns written on every report, and a SQL
+// function with a SET clause is parsed on every call.
+KAIREON_FUNCTION(kaireon_clock) { PG_RETURN_TIMESTAMPTZ(kaireon::pg::now_timestamp()); }

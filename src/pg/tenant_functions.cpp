@@ -34,6 +34,14 @@ KAIREON_FUNCTION(kaireon_is_admin) {
     PG_RETURN_BOOL(kaireon::pg::is_kaireon_admin(GetUserId()));
 }
 
+// kaireon_caller_is_admin returns whether the calling role - the role after
+// SET ROLE, not the owner of a SECURITY DEFINER function on the way - is a
+// superuser or a member of kaireon_admin (the extension's definer functions
+// use it; is_admin() serves RLS policies).
+KAIREON_FUNCTION(kaireon_caller_is_admin) {
+    PG_RETURN_BOOL(kaireon::pg::is_kaireon_admin(GetOuterUserId()));
+}
+
 // kaireon_check_tenant_id returns its argument when it is a valid tenant id,
 // else raises KR400 saying what is wrong.
 KAIREON_FUNCTION(kaireon_check_tenant_id) {

@@ -375,7 +375,8 @@ void aggregate_statement(TriggerData* trigger) {
     std::map<std::string, FeaturePtr> features;
     using GroupKey = std::tuple<std::string, std::string, TimestampTz>;  // tenant, feature, period start
     std::map<GroupKey, Group> groups;
-    std::vector<Row> keyed;
+    std::vector<Row> keyed;  // bulk-loaded keys to register
+    size_t keyed_rows = 0;
     std::set<std::string> keys;
 
     TupleTableSlot* slot = pg_call([&] { return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple); });
@@ -451,6 +452,7 @@ void aggregate_statement(TriggerData* trigger) {
         group.largest = std::max(group.largest, number);
         group.smallest = std::min(group.smallest, number);
         if (group.rollup.latest_at == stamp) group.latest = number;
+        if (row.key) ++keyed_rows;
         if (row.key && !maintenance && g_report_scopes == 0) {
             row.properties = pg_call([&] { return datumCopy(PointerGetDatum(jsonb), false, -1); });
             keyed.push_back(std::move(row));
@@ -502,7 +504,7 @@ void aggregate_statement(TriggerData* trigger) {
             emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start);
         }
     }
-    if (!maintenance) audit_statement(current, groups, keyed.size());
+    if (!maintenance) audit_statement(current, groups, keyed_rows);
     if (!keyed.empty()) {
         std::vector<const Row*> rows;
         for (const Row& row : keyed) rows.push_back(&row);

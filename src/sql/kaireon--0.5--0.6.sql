@@ -3,6 +3,25 @@
 -- section 4).
 \echo Use "ALTER EXTENSION kaireon UPDATE TO '0.6'" to load this file. \quit
 
+-- clock() in C: it is the default of columns written on every usage report
+-- and audit record, and a SQL function with a SET clause is parsed anew on
+-- every call. Same answer: now(), or kaireon.test_clock when set.
+CREATE OR REPLACE FUNCTION kaireon.clock() RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'kaireon_clock' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- _caller_is_admin: whether the calling role (after SET ROLE; not the owner
+-- of the SECURITY DEFINER function on the way, unlike is_admin() in RLS
+-- policies) is a superuser or a member of kaireon_admin.
+CREATE FUNCTION kaireon._caller_is_admin() RETURNS boolean
+AS 'MODULE_PATHNAME', 'kaireon_caller_is_admin' LANGUAGE C STABLE;
+-- _selected_tenant: the current tenant after the access check, or NULL when
+-- none is selected (current_tenant() would raise).
+CREATE FUNCTION kaireon._selected_tenant() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN coalesce(current_setting('kaireon.tenant', true), '') = '' THEN NULL
+                ELSE kaireon.current_tenant() END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Event types: every type the product emits, from the library
 -- (src/core/event_types.cpp); not dumped, CREATE EXTENSION makes them again.
@@ -32,29 +51,48 @@ CREATE UNIQUE INDEX events_seq ON kaireon.events (seq);
 CREATE INDEX events_unsequenced ON kaireon.events (txid, id) WHERE seq IS NULL;
 CREATE TABLE kaireon.event_sequencer ();  -- locked by _sequence_events: one sequencer at a time
 COMMENT ON TABLE kaireon.event_sequencer IS 'Lock target of kaireon._sequence_events; holds no rows.';
+-- The last seq given; never goes back, also when the newest events are
+-- deleted (drop_tenant), so a consumer past N never sees a new event below N.
+CREATE SEQUENCE kaireon.event_seq_counter;
+SELECT pg_catalog.pg_extension_config_dump('kaireon.event_seq_counter', '');
 
 CREATE FUNCTION kaireon._sequence_events() RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     numbered bigint;
+    last bigint;
 BEGIN
     -- Under REPEATABLE READ the snapshot could miss rows committed before the
-    -- lock was granted: number only in READ COMMITTED, read what is numbered.
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
+    -- lock was granted: number only in READ COMMITTED (read what is numbered),
+    -- and never in a read-only transaction.
+    IF current_setting('transaction_isolation') <> 'read committed' OR current_setting('transaction_read_only')::boolean THEN
         RETURN 0;
     END IF;
-    LOCK TABLE kaireon.event_sequencer IN EXCLUSIVE MODE;
-    WITH base AS (SELECT coalesce(max(e.seq), 0) AS last FROM kaireon.events e),
-         todo AS (
-             SELECT e.tenant_id, e.id, row_number() OVER (ORDER BY e.txid, e.id) AS n
-             FROM kaireon.events e
-             WHERE e.seq IS NULL AND e.txid IS DISTINCT FROM pg_current_xact_id_if_assigned())
-    UPDATE kaireon.events e SET seq = base.last + todo.n
-    FROM todo, base
+    BEGIN
+        LOCK TABLE kaireon.event_sequencer IN EXCLUSIVE MODE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN 0;  -- another transaction is numbering: its numbers show when it commits
+    END;
+    SELECT CASE WHEN c.is_called THEN c.last_value ELSE 0 END INTO last FROM kaireon.event_seq_counter c;
+    WITH todo AS (
+        SELECT e.tenant_id, e.id, row_number() OVER (ORDER BY e.txid, e.id) AS n
+        FROM kaireon.events e
+        WHERE e.seq IS NULL AND e.txid IS DISTINCT FROM pg_current_xact_id_if_assigned())
+    UPDATE kaireon.events e SET seq = last + todo.n
+    FROM todo
     WHERE e.tenant_id = todo.tenant_id AND e.id = todo.id;
     GET DIAGNOSTICS numbered = ROW_COUNT;
+    IF numbered > 0 THEN
+        PERFORM setval('kaireon.event_seq_counter', last + numbered);
+    END IF;
     RETURN numbered;
 END
+$$;
+
+-- _last_event_seq: the last seq given.
+CREATE FUNCTION kaireon._last_event_seq() RETURNS bigint
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN c.is_called THEN c.last_value ELSE 0 END FROM kaireon.event_seq_counter c
 $$;
 
 -- Consumers: a named position in the outbox (one tenant's events, or all of
@@ -91,7 +129,7 @@ BEGIN
                                '{"path": "name"}');
     END IF;
     IF all_tenants THEN
-        IF NOT kaireon.is_admin() THEN
+        IF NOT kaireon._caller_is_admin() THEN
             PERFORM kaireon._raise('TENANT_ACCESS_DENIED', 'only administrators may read every tenant''s events',
                                    '{"path": "all_tenants"}');
         END IF;
@@ -110,7 +148,7 @@ BEGIN
     PERFORM kaireon._sequence_events();
     INSERT INTO kaireon.event_consumers AS c (name, tenant_id, event_types, position)
     VALUES (create_event_consumer.name, coalesce(tenant, ''), create_event_consumer.event_types,
-            CASE WHEN from_start THEN 0 ELSE (SELECT coalesce(max(e.seq), 0) FROM kaireon.events e) END)
+            CASE WHEN from_start THEN 0 ELSE kaireon._last_event_seq() END)
     ON CONFLICT ON CONSTRAINT event_consumers_pkey DO NOTHING
     RETURNING * INTO created;
     IF created.name IS NULL THEN
@@ -123,19 +161,24 @@ END
 $$;
 
 -- _event_consumer returns the consumer called `name` the calling role may
--- use, locked: the current tenant's, else (administrators) the all-tenants
--- one.
-CREATE FUNCTION kaireon._event_consumer(name text) RETURNS kaireon.event_consumers
+-- use (locked for ack and drop): the current tenant's, else (administrators)
+-- the all-tenants one.
+CREATE FUNCTION kaireon._event_consumer(name text, for_update boolean) RETURNS kaireon.event_consumers
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     found kaireon.event_consumers;
-    tenant text := kaireon.current_tenant();
+    tenant text := kaireon._selected_tenant();
+    admin boolean := kaireon._caller_is_admin();
 BEGIN
-    SELECT * INTO found FROM kaireon.event_consumers c
-    WHERE c.name = _event_consumer.name
-      AND (c.tenant_id = tenant OR (c.tenant_id = '' AND kaireon.is_admin()))
-    ORDER BY c.tenant_id DESC LIMIT 1
-    FOR UPDATE;
+    IF for_update THEN
+        SELECT * INTO found FROM kaireon.event_consumers c
+        WHERE c.name = _event_consumer.name AND (c.tenant_id = tenant OR (c.tenant_id = '' AND admin))
+        ORDER BY c.tenant_id DESC LIMIT 1 FOR UPDATE;
+    ELSE
+        SELECT * INTO found FROM kaireon.event_consumers c
+        WHERE c.name = _event_consumer.name AND (c.tenant_id = tenant OR (c.tenant_id = '' AND admin))
+        ORDER BY c.tenant_id DESC LIMIT 1;
+    END IF;
     IF found.name IS NULL THEN
         PERFORM kaireon._raise('BAD_REQUEST', format('unknown event consumer "%s"', name),
                                jsonb_build_object('path', 'consumer', 'consumer', name));
@@ -157,7 +200,7 @@ BEGIN
     IF max_events IS NULL OR max_events NOT BETWEEN 1 AND 10000 THEN
         PERFORM kaireon._raise('BAD_REQUEST', 'max_events must be between 1 and 10000', '{"path": "max_events"}');
     END IF;
-    c := kaireon._event_consumer(consumer);
+    c := kaireon._event_consumer(consumer, false);
     PERFORM kaireon._sequence_events();
     RETURN QUERY
     SELECT e.seq, e.id, e.tenant_id, e.type, e.payload, e.created_at
@@ -177,9 +220,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c kaireon.event_consumers;
 BEGIN
-    c := kaireon._event_consumer(consumer);
-    IF through_seq IS NULL OR through_seq < 0
-       OR through_seq > (SELECT coalesce(max(e.seq), 0) FROM kaireon.events e) THEN
+    c := kaireon._event_consumer(consumer, true);
+    IF through_seq IS NULL OR through_seq < 0 OR through_seq > kaireon._last_event_seq() THEN
         PERFORM kaireon._raise('BAD_REQUEST', format('seq %s is not one this consumer has fetched', through_seq),
                                jsonb_build_object('path', 'through_seq', 'seq', through_seq));
     END IF;
@@ -195,7 +237,7 @@ CREATE FUNCTION kaireon.drop_event_consumer(name text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     DECLARE
-        c kaireon.event_consumers := kaireon._event_consumer(name);
+        c kaireon.event_consumers := kaireon._event_consumer(name, true);
     BEGIN
         DELETE FROM kaireon.event_consumers ec WHERE ec.tenant_id = c.tenant_id AND ec.name = c.name;
     END;
@@ -285,17 +327,17 @@ $$;
 CREATE FUNCTION kaireon.rotate_webhook_secret(endpoint_id bigint) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    secret text := kaireon._new_webhook_secret();
+    new_secret text := kaireon._new_webhook_secret();
     updated kaireon.webhook_endpoints;
 BEGIN
-    UPDATE kaireon.webhook_endpoints w SET secret = rotate_webhook_secret.secret, secret_hint = '…' || right(rotate_webhook_secret.secret, 4)
+    UPDATE kaireon.webhook_endpoints w SET secret = new_secret, secret_hint = '…' || right(new_secret, 4)
     WHERE w.tenant_id = kaireon.current_tenant() AND w.id = endpoint_id
     RETURNING * INTO updated;
     IF updated.id IS NULL THEN
         PERFORM kaireon._raise('BAD_REQUEST', format('unknown webhook endpoint %s', endpoint_id),
                                jsonb_build_object('path', 'endpoint_id', 'endpointId', endpoint_id));
     END IF;
-    RETURN kaireon._webhook_json(updated) || jsonb_build_object('secret', secret);
+    RETURN kaireon._webhook_json(updated) || jsonb_build_object('secret', new_secret);
 END
 $$;
 
@@ -483,7 +525,7 @@ BEGIN
     IF tenant IS NULL THEN
         PERFORM kaireon._raise('BAD_REQUEST', 'no tenant selected: SET kaireon.tenant first', '{"path": "kaireon.tenant"}');
     END IF;
-    IF audit_trail.tenant_id IS NOT NULL AND NOT kaireon.is_admin() THEN
+    IF audit_trail.tenant_id IS NOT NULL AND NOT kaireon._caller_is_admin() THEN
         PERFORM kaireon._raise('TENANT_ACCESS_DENIED', 'only administrators may name another tenant''s audit trail',
                                '{"path": "tenant_id"}');
     END IF;
@@ -495,7 +537,8 @@ BEGIN
     WHERE a.tenant_id = tenant
       AND (since IS NULL OR a.recorded_at >= since) AND (until IS NULL OR a.recorded_at < until)
       AND (audit_trail.actor IS NULL OR a.actor = audit_trail.actor)
-      AND (audit_trail.action IS NULL OR a.action = audit_trail.action OR a.action LIKE audit_trail.action || '.%')
+      AND (audit_trail.action IS NULL OR a.action = audit_trail.action
+           OR starts_with(a.action, audit_trail.action || '.'))
     ORDER BY a.recorded_at DESC, a.id DESC
     LIMIT max_rows;
 END

@@ -320,4 +320,213 @@ for format in custom plain; do
     fi
 done
 [ $status -eq 0 ] && echo "dump_restore: custom and plain round trips give the same answers, usage and idempotency replays"
+
+# Events and audit (SPEC section 4): a second round trip of the source as it
+# is now, after everything above, with event consumers (one of acme's events,
+# one of every tenant's), a webhook endpoint, a sealed trail with records
+# written after the seal, and events emitted after the consumers' last fetch.
+# Each restored copy (custom, plain, plain with INSERTs) must hold the same
+# trail, seals, outbox (seqs included), consumers and endpoints: restoring
+# adds no audit record. verify_audit is valid for every tenant; the consumers
+# go on where they were (what they had not acknowledged, then what comes
+# after, in seq order); sealing seals the records written after the source's
+# seal, and the trail stays valid.
+audit_dbs=(kr_dump_audit_custom kr_dump_audit_plain kr_dump_audit_inserts)
+cleanup_audit() {
+    for db in "${audit_dbs[@]}"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
+    cleanup
+}
+trap cleanup_audit EXIT
+for db in "${audit_dbs[@]}"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
+audit_status=0
+
+psql -qX -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+SET kaireon.tenant = 'acme';
+SELECT kaireon.create_event_consumer('acme-ops', from_start => true);
+SELECT kaireon.add_webhook_endpoint('https://hooks.acme.test/kaireon', ARRAY['usage.threshold_reached']);
+RESET kaireon.tenant;
+SELECT kaireon.create_event_consumer('deliverer', all_tenants => true, from_start => true);
+-- acme-ops acknowledges all but its last event, the deliverer everything.
+-- (The superuser selects a tenant to fetch: the deliverer is found either way.)
+SET kaireon.tenant = 'acme';
+SELECT kaireon.ack_events('acme-ops', (SELECT f.seq FROM kaireon.fetch_events('acme-ops', 10000) f
+                                       ORDER BY f.seq DESC OFFSET 1 LIMIT 1));
+SELECT kaireon.ack_events('deliverer', (SELECT max(f.seq) FROM kaireon.fetch_events('deliverer', 10000) f));
+RESET kaireon.tenant;
+-- Sealed (the run emits audit.sealed events nobody has fetched yet, and
+-- writes the refusal counts of the reports refused above); then two
+-- evaluations. Those are the records not sealed at the dump.
+SELECT kaireon.seal_audit();
+SET kaireon.test_clock = '2026-05-21T00:00:00Z';
+SET kaireon.tenant = 'globex';
+SELECT kaireon.entitlement('api_calls');
+RESET kaireon.test_clock;
+SET kaireon.tenant = 'acme';
+SELECT kaireon.check_usage('api_calls', 1);
+SQL
+
+# audit_state prints the trail, its seals, the outbox, the consumers, the
+# endpoints (secrets included: superuser) and the refusal marks as stored.
+audit_state() {
+    psql -qXAt -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+SET timezone = 'UTC';
+SELECT 'audit', tenant_id, id, recorded_at, txid, actor, action, target, details FROM kaireon.audit_log ORDER BY tenant_id, id;
+SELECT 'seal', tenant_id, position, audit_id, encode(prev_hash, 'hex'), encode(hash, 'hex'), sealed_at
+FROM kaireon.audit_seals ORDER BY tenant_id, position;
+SELECT 'event', tenant_id, id, seq, txid, type, payload, created_at, dedupe_key, delivery_state FROM kaireon.events ORDER BY tenant_id, id;
+SELECT 'consumer', tenant_id, name, event_types, position, created_at, acked_at FROM kaireon.event_consumers ORDER BY tenant_id, name;
+SELECT 'endpoint', tenant_id, id, url, secret, secret_hint, event_types, active, created_at FROM kaireon.webhook_endpoints ORDER BY tenant_id, id;
+SELECT 'refusal mark', tenant_id, kind, counted, server_start FROM kaireon.audit_refusal_marks ORDER BY tenant_id, kind;
+SQL
+}
+
+# verify_all prints verify_audit of every tenant with records, and whether
+# every record of the tenant is sealed exactly once.
+verify_all() {
+    psql -qXAt -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+SELECT format('tenant "%s": valid %s, records %s, sealed %s', t.tenant_id, kaireon.verify_audit(t.tenant_id) ->> 'valid',
+              (SELECT count(*) FROM kaireon.audit_log a WHERE a.tenant_id = t.tenant_id),
+              (SELECT count(DISTINCT s.audit_id) FROM kaireon.audit_seals s WHERE s.tenant_id = t.tenant_id))
+FROM (SELECT DISTINCT tenant_id FROM kaireon.audit_log) t ORDER BY t.tenant_id;
+SQL
+}
+
+# consumers_continue fetches for acme-ops and the deliverer and prints what
+# came against what should have: the events after the consumer's position by
+# seq, then those without a seq yet in (txid, id) order, numbered after every
+# seq there is. Then it acknowledges everything fetched.
+consumers_continue() {
+    psql -qXAt -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+CREATE TEMP TABLE kr_expected AS
+SELECT c.name, e.id, row_number() OVER (PARTITION BY c.name ORDER BY e.seq IS NULL, e.seq, e.txid, e.id) AS n
+FROM kaireon.event_consumers c
+JOIN kaireon.events e ON (c.tenant_id = '' OR e.tenant_id = c.tenant_id) AND (e.seq > c.position OR e.seq IS NULL)
+WHERE c.name IN ('acme-ops', 'deliverer');
+CREATE TEMP TABLE kr_max_seq AS SELECT coalesce(max(seq), 0) AS seq FROM kaireon.events;
+CREATE TEMP TABLE kr_unsequenced AS SELECT id FROM kaireon.events WHERE seq IS NULL;
+SET kaireon.tenant = 'acme';
+CREATE TEMP TABLE kr_fetched AS
+SELECT c.name, f.id, f.seq, row_number() OVER (PARTITION BY c.name ORDER BY f.seq) AS n
+FROM unnest(ARRAY['acme-ops', 'deliverer']) c (name), LATERAL kaireon.fetch_events(c.name, 10000) f;
+SELECT format('%s: fetched %s, expected %s, in order %s, numbered after the dumped seqs %s', c.name,
+              (SELECT count(*) FROM kr_fetched f WHERE f.name = c.name),
+              (SELECT count(*) FROM kr_expected x WHERE x.name = c.name),
+              NOT EXISTS (SELECT 1 FROM (SELECT * FROM kr_fetched WHERE name = c.name) f
+                          FULL JOIN (SELECT * FROM kr_expected WHERE name = c.name) x USING (n)
+                          WHERE f.id IS DISTINCT FROM x.id),
+              coalesce(bool_and(f.seq > (SELECT seq FROM kr_max_seq)), true))
+FROM unnest(ARRAY['acme-ops', 'deliverer']) c (name)
+LEFT JOIN kr_fetched f ON f.name = c.name AND f.id IN (SELECT id FROM kr_unsequenced)
+GROUP BY c.name ORDER BY c.name;
+SELECT kaireon.ack_events(f.name, max(f.seq)) ->> 'consumer' FROM kr_fetched f GROUP BY f.name ORDER BY f.name;
+SELECT format('%s: fetched again %s', c.name, (SELECT count(*) FROM kaireon.fetch_events(c.name)))
+FROM unnest(ARRAY['acme-ops', 'deliverer']) c (name) ORDER BY 1;
+SQL
+}
+
+pg_dump -Fc -d "$src" -f "$work/audit.custom"
+pg_dump -d "$src" -f "$work/audit.sql"
+pg_dump --inserts -d "$src" -f "$work/audit_inserts.sql"
+audit_state "$src" >"$work/audit_before.txt"
+unsealed=$(psql -qXAt -d "$src" -c "SELECT count(*) FROM kaireon.audit_log a WHERE NOT EXISTS
+    (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id)")
+unsequenced=$(psql -qXAt -d "$src" -c "SELECT count(*) FROM kaireon.events WHERE seq IS NULL")
+for table in audit_log audit_seals event_consumers webhook_endpoints; do
+    grep -q "^COPY kaireon.$table " "$work/audit.sql" || {
+        echo "dump_restore: the dump holds no data of kaireon.$table" >&2
+        audit_status=1
+    }
+done
+for table in event_types audit_chain_state event_sequencer; do
+    if grep -q "^COPY kaireon.$table " "$work/audit.sql"; then
+        echo "dump_restore: the dump holds kaireon.$table (made by CREATE EXTENSION, or derived)" >&2
+        audit_status=1
+    fi
+done
+if [ "$unsealed" -lt 2 ] || [ "$unsequenced" -lt 1 ]; then
+    echo "dump_restore: the source should have records not sealed and events without a seq at the dump" \
+        "(unsealed $unsealed, unsequenced $unsequenced)" >&2
+    audit_status=1
+fi
+verify_all "$src" >"$work/verify_src.txt"
+if grep -v 'valid true' "$work/verify_src.txt"; then
+    echo "dump_restore: the source's trail does not verify (above)" >&2
+    audit_status=1
+fi
+
+for db in "${audit_dbs[@]}"; do
+    createdb "$db"
+    case $db in
+    *_custom) restored=$(pg_restore --exit-on-error -d "$db" "$work/audit.custom" 2>&1) ;;
+    *_plain) restored=$(psql -qX -v ON_ERROR_STOP=1 -d "$db" -f "$work/audit.sql" 2>&1 >/dev/null) ;;
+    *_inserts) restored=$(psql -qX -v ON_ERROR_STOP=1 -d "$db" -f "$work/audit_inserts.sql" 2>&1 >/dev/null) ;;
+    esac || {
+        echo "$restored" | head -5 >&2
+        echo "dump_restore: $db: the restore failed (above)" >&2
+        audit_status=1
+        continue
+    }
+    # Right after the restore: the same rows, nothing added.
+    audit_state "$db" >"$work/audit_after_$db.txt"
+    if ! diff -u "$work/audit_before.txt" "$work/audit_after_$db.txt" >"$work/audit_diff_$db.txt"; then
+        head -40 "$work/audit_diff_$db.txt"
+        echo "dump_restore: $db: audit_log, audit_seals, events, consumers, endpoints or refusal marks differ after the restore (diff above)" >&2
+        audit_status=1
+        continue
+    fi
+    verify_all "$db" >"$work/verify_$db.txt"
+    if ! diff -u "$work/verify_src.txt" "$work/verify_$db.txt"; then
+        echo "dump_restore: $db: verify_audit answers differently after the restore (diff above)" >&2
+        audit_status=1
+    fi
+    # The consumers go on where they were: acme-ops with its last event and
+    # the audit.sealed events of acme, the deliverer with every audit.sealed
+    # event; then nothing more.
+    acme_expected=$(psql -qXAt -d "$src" -c "SELECT count(*) FROM kaireon.events e, kaireon.event_consumers c
+        WHERE c.name = 'acme-ops' AND e.tenant_id = 'acme' AND (e.seq > c.position OR e.seq IS NULL)")
+    want=$(printf '%s\n' \
+        "acme-ops: fetched $acme_expected, expected $acme_expected, in order t, numbered after the dumped seqs t" \
+        "deliverer: fetched $unsequenced, expected $unsequenced, in order t, numbered after the dumped seqs t" \
+        "acme-ops" "deliverer" "acme-ops: fetched again 0" "deliverer: fetched again 0")
+    got=$(consumers_continue "$db" 2>&1) || true
+    if [ "$got" != "$want" ]; then
+        echo "dump_restore: $db: the consumers do not go on where they were (want, then got):" >&2
+        diff <(echo "$want") <(echo "$got") >&2 || true
+        audit_status=1
+    fi
+    # Sealing seals what the source had not sealed; every trail stays valid,
+    # every record sealed once.
+    if ! sealed=$(psql -qXAt -v ON_ERROR_STOP=1 -d "$db" -c "SELECT kaireon.seal_audit() ->> 'sealed'" 2>&1); then
+        echo "dump_restore: $db: seal_audit after the restore failed: $sealed" >&2
+        audit_status=1
+        continue
+    fi
+    if [ "$sealed" != "$unsealed" ]; then
+        echo "dump_restore: $db: seal_audit after the restore sealed $sealed records, not the $unsealed the source had not sealed" >&2
+        audit_status=1
+    fi
+    verify_all "$db" >"$work/verify_sealed_$db.txt"
+    if grep -v 'valid true' "$work/verify_sealed_$db.txt" ||
+        grep -Ev 'records ([0-9]+), sealed \1$' "$work/verify_sealed_$db.txt"; then
+        echo "dump_restore: $db: after sealing, a trail does not verify or has records not sealed once (above)" >&2
+        audit_status=1
+    fi
+    # That run's audit.sealed events (acme's and globex's records were sealed)
+    # are what the consumers get next.
+    got=$(psql -qXAt -v ON_ERROR_STOP=1 -d "$db" 2>&1 <<'SQL'
+SET kaireon.tenant = 'acme';
+SELECT c.name || ': ' || coalesce((SELECT string_agg(f.type || ' ' || f.tenant_id, ', ' ORDER BY f.seq)
+                                   FROM kaireon.fetch_events(c.name) f), 'nothing')
+FROM unnest(ARRAY['acme-ops', 'deliverer']) c (name) ORDER BY 1;
+SQL
+) || true
+    want=$(printf '%s\n' "acme-ops: audit.sealed acme" "deliverer: audit.sealed acme, audit.sealed globex")
+    if [ "$got" != "$want" ]; then
+        echo "dump_restore: $db: after sealing, the consumers do not get the new audit.sealed events (want, then got):" >&2
+        diff <(echo "$want") <(echo "$got") >&2 || true
+        audit_status=1
+    fi
+done
+[ $audit_status -eq 0 ] && echo "dump_restore: the trail, its seals, the outbox and the consumers come back the same; consumers go on; sealing goes on"
+[ $audit_status -eq 0 ] || status=1
 exit $status
