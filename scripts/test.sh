@@ -49,7 +49,7 @@ ctest_suite() {
     step "$name-build" "$logs/$name-configure.log" cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DKAIREON_WERROR=ON "$@" || return
     step "$name-build" "$logs/$name-build.log" cmake --build "$dir" -j "$jobs" || return
-    ctest --test-dir "$dir" --output-on-failure >"$logs/$name-ctest.log" 2>&1
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" >"$logs/$name-ctest.log" 2>&1
     local line failed total
     line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/$name-ctest.log" | tail -n 1)
     if [ -z "$line" ]; then
@@ -141,7 +141,7 @@ main() {
     echo "== core: unit tests, fuzz and benchmark smoke (ctest)"
     ctest_suite core "$root/build/core"
     echo "== core under AddressSanitizer + UBSan"
-    ctest_suite asan "$root/build/asan" -DKAIREON_SANITIZE=ON
+    ctest_suite asan "$root/build/asan" -DKAIREON_SANITIZE=ON -DKAIREON_UNIT_ONLY=ON
 
     echo "== extension: build and install"
     if step extension-build "$logs/extension-build.log" make -j "$jobs" KAIREON_WERROR=1 &&
