@@ -11,7 +11,8 @@
 // that happen while committed usage is being read would be counted twice, so
 // admit() retries until it reads a stable picture (conservative only after
 // many retries). An admitted amount counts until its transaction ends, even if
-// that transaction later rolls back.
+// that transaction later rolls back. (PREPARE TRANSACTION ends it for the
+// gate: a prepared transaction's usage counts again once it commits.)
 //
 // The decision quota (SPEC section 5) and usage limits (section 4) share it.
 #pragma once
