@@ -113,6 +113,13 @@ std::optional<std::string> SpiSession::text(uint64 row, int column) const {
     return std::string(chars);
 }
 
+std::optional<Json> SpiSession::json(uint64 row, int column) const {
+    bool null = false;
+    Datum value = datum(row, column, &null);
+    if (null) return std::nullopt;
+    return json_from_jsonb(value, "column");
+}
+
 std::optional<bool> SpiSession::boolean(uint64 row, int column) const {
     bool null = false;
     Datum value = datum(row, column, &null);

@@ -38,6 +38,7 @@ public:
     std::optional<std::string> text(uint64 row, int column) const;
     std::optional<bool> boolean(uint64 row, int column) const;
     std::optional<Oid> oid(uint64 row, int column) const;
+    std::optional<Json> json(uint64 row, int column) const;  // a jsonb column
 
 private:
     Datum datum(uint64 row, int column, bool* is_null) const;

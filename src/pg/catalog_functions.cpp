@@ -1,0 +1,436 @@
+// catalog_functions.cpp - the SQL functions of the decision catalog:
+// apply_catalog, export_catalog, forget_customer, check_eligibility,
+// catalog_fields, and the catalog tables' trigger functions.
+#include "core/catalog.h"
+#include "core/catalog_compiled.h"
+#include "core/entitlements.h"
+
+#include "pg/audit.h"
+#include "pg/catalog_state.h"
+#include "pg/clock.h"
+#include "pg/entitlement_state.h"
+#include "pg/guard.h"
+#include "pg/jsonb.h"
+#include "pg/name_lock.h"
+#include "pg/spi.h"
+#include "pg/tenant_access.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+extern "C" {
+#include "funcapi.h"
+#include "utils/tuplestore.h"
+}
+
+namespace kaireon {
+namespace {
+
+using catalog::Entity;
+
+const Entity& entity_of_table(const std::string& table) {
+    const Entity* entity = catalog::find_entity_by_table(table);
+    if (entity == nullptr) throw Error(ErrorCode::Internal, "not a catalog table: " + table);
+    return *entity;
+}
+
+// document_of_row turns a table row (as jsonb, column names) into the
+// document object it stores.
+Json document_of_row(const Entity& entity, const Json& columns) {
+    Json object = Json::object();
+    for (const auto& field : entity.fields) {
+        auto it = columns.find(std::string(field.column));
+        if (it != columns.end() && !it->is_null()) object[std::string(field.name)] = *it;
+    }
+    return object;
+}
+
+// export_form drops the fields that are null: how rows read back.
+Json export_form(const Json& row) {
+    Json out = Json::object();
+    for (const auto& [key, value] : row.items())
+        if (!value.is_null()) out[key] = value;
+    return out;
+}
+
+// same_content compares two document objects whatever their keys' order.
+bool same_content(const Json& a, const Json& b) {
+    return nlohmann::json::parse(a.dump()) == nlohmann::json::parse(b.dump());
+}
+
+std::string columns_of(const Entity& entity, const char* prefix) {
+    std::string out;
+    for (const auto& field : entity.fields) {
+        if (!out.empty()) out += ", ";
+        out += prefix + std::string(field.column);
+    }
+    return out;
+}
+
+// upsert_sql writes rows given as a jsonb array of column-keyed objects.
+std::string upsert_sql(const Entity& entity) {
+    std::string record, updates, keys;
+    for (const auto& field : entity.fields) {
+        if (!record.empty()) record += ", ";
+        record += std::string(field.column) + " " + std::string(field.sql_type);
+        bool is_key = false;
+        for (auto k : entity.key_fields) is_key |= k == field.name;
+        if (is_key) {
+            keys += ", " + std::string(field.column);
+        } else {
+            if (!updates.empty()) updates += ", ";
+            updates += std::string(field.column) + " = EXCLUDED." + std::string(field.column);
+        }
+    }
+    std::string table = "kaireon." + std::string(entity.table);
+    return "INSERT INTO " + table + " AS t (tenant_id, " + columns_of(entity, "") + ") SELECT $1, " +
+           columns_of(entity, "r.") + " FROM jsonb_to_recordset($2) AS r(" + record + ") ON CONFLICT (tenant_id" +
+           keys + ") DO UPDATE SET " + updates;
+}
+
+std::string delete_sql(const Entity& entity) {
+    std::string table = "kaireon." + std::string(entity.table);
+    if (entity.key_fields.size() == 1) {
+        std::string column(entity.field(entity.key_fields[0])->column);
+        return "DELETE FROM " + table + " t WHERE t.tenant_id = $1 AND t." + column + " IN (SELECT jsonb_array_elements_text($2))";
+    }
+    // consents: keys "customerId/channelId" (ids never contain '/')
+    return "DELETE FROM " + table +
+           " t WHERE t.tenant_id = $1 AND (t.customer_id || '/' || t.channel_id) IN (SELECT jsonb_array_elements_text($2))";
+}
+
+// With PostgreSQL's own error (a key still referenced, ...) the path in the
+// document is the key being written.
+template <typename F>
+void write_step(const std::string& key, F&& step) {
+    try {
+        step();
+    } catch (const pg::PgError& e) {
+        ErrorData* edata = e.edata();
+        if (edata->sqlerrcode != ERRCODE_FOREIGN_KEY_VIOLATION) throw;
+        std::string message = key + ": " + (edata->message ? edata->message : "a reference is still in use");
+        Json detail = {{"path", key}};
+        if (edata->detail) detail["reason"] = edata->detail;
+        throw_bad_request(message, detail);
+    }
+}
+
+struct EntityPlan {
+    const Entity* entity;
+    std::vector<catalog::Validated> rows;
+    std::vector<std::string> paths;  // each row's path in the document
+};
+
+// check_category_cycles refuses a parentId chain that loops.
+void check_category_cycles(const EntityPlan& plan, const std::map<std::string, std::string>& existing_parents) {
+    std::map<std::string, std::string> parent = existing_parents;
+    std::map<std::string, std::string> path_of;
+    for (size_t i = 0; i < plan.rows.size(); ++i) {
+        const Json& row = plan.rows[i].row;
+        std::string id = row["id"].get<std::string>();
+        path_of[id] = plan.paths[i];
+        if (row["parentId"].is_string()) parent[id] = row["parentId"].get<std::string>();
+        else parent.erase(id);
+    }
+    for (const auto& [start, path] : path_of) {
+        std::string at = start;
+        for (size_t steps = 0; parent.contains(at); ++steps) {
+            at = parent.at(at);
+            if (at == start || steps > parent.size())
+                throw_bad_request(path + ".parentId: categories may not contain themselves (\"" + start +
+                                      "\" is its own ancestor)",
+                                  Json{{"path", path + ".parentId"}});
+        }
+    }
+}
+
+Json apply(const std::string& tenant, const Json& doc, bool replace) {
+    if (!doc.is_object()) throw_bad_request("the catalog document must be a JSON object", Json{{"path", ""}});
+    const catalog::Hooks hooks = pg::catalog_hooks();
+    std::map<std::string_view, EntityPlan> plans;
+    for (const auto& [key, value] : doc.items()) {
+        const Entity* entity = catalog::find_entity(key);
+        if (entity == nullptr) {
+            std::string names;
+            for (const auto& e : catalog::entities()) names += (names.empty() ? "" : ", ") + std::string(e.key);
+            throw_bad_request(key + ": unknown key (expected " + names + ")", Json{{"path", key}});
+        }
+        if (!value.is_array()) throw_bad_request(key + ": must be an array", Json{{"path", key}});
+        EntityPlan plan{entity, {}, {}};
+        std::unordered_map<std::string, size_t> seen;
+        for (size_t i = 0; i < value.size(); ++i) {
+            std::string path = key + "[" + std::to_string(i) + "]";
+            plan.rows.push_back(catalog::validate(*entity, value[i], path, hooks));
+            std::string row_key = catalog::row_key(*entity, plan.rows.back().row);
+            auto [it, fresh] = seen.emplace(row_key, i);
+            if (!fresh) {
+                std::string at = path + "." + std::string(entity->key_fields.size() == 1 ? "id" : "channelId");
+                throw_bad_request(at + ": duplicate \"" + row_key + "\" (also at " + key + "[" +
+                                      std::to_string(it->second) + "])",
+                                  Json{{"path", at}});
+            }
+            plan.paths.push_back(path);
+        }
+        plans.emplace(entity->key, std::move(plan));
+    }
+
+    pg::SpiSession spi;
+    // What the tenant has now, for the entities the document names or refers to.
+    std::map<std::string_view, std::map<std::string, Json>> existing;
+    auto existing_rows = [&](const Entity& entity) -> const std::map<std::string, Json>& {
+        auto it = existing.find(entity.key);
+        if (it != existing.end()) return it->second;
+        std::map<std::string, Json> rows;
+        for (Json& row : pg::read_catalog_rows(spi, entity, tenant)) {
+            std::string k = catalog::row_key(entity, row);
+            rows.emplace(std::move(k), std::move(row));
+        }
+        return existing.emplace(entity.key, std::move(rows)).first->second;
+    };
+
+    // Every reference must name a row that exists after the apply.
+    for (const auto& [key, plan] : plans) {
+        for (const auto& validated : plan.rows) {
+            for (const auto& reference : validated.references) {
+                const Entity& target = *catalog::find_entity(reference.entity);
+                bool found = false;
+                if (auto p = plans.find(target.key); p != plans.end()) {
+                    for (const auto& r : p->second.rows)
+                        if (catalog::row_key(target, r.row) == reference.id) found = true;
+                    if (!found && !replace) found = existing_rows(target).contains(reference.id);
+                } else {
+                    found = existing_rows(target).contains(reference.id);
+                }
+                if (!found)
+                    throw_bad_request(reference.path + ": \"" + reference.id + "\" is not in " + std::string(target.key),
+                                      Json{{"path", reference.path}});
+            }
+        }
+    }
+    if (auto p = plans.find("categories"); p != plans.end()) {
+        std::map<std::string, std::string> parents;
+        if (!replace)
+            for (const auto& [id, row] : existing_rows(*p->second.entity))
+                if (row.contains("parentId")) parents[id] = row["parentId"].get<std::string>();
+        check_category_cycles(p->second, parents);
+    }
+
+    // Write in dependency order; replace's deletions in the reverse order.
+    Json result = Json::object();
+    std::vector<std::pair<const Entity*, std::vector<std::string>>> deletions;
+    for (const auto& entity : catalog::entities()) {
+        auto p = plans.find(entity.key);
+        if (p == plans.end()) continue;
+        const auto& now = existing_rows(entity);
+        Json writes = Json::array();
+        int64_t inserted = 0, updated = 0, unchanged = 0;
+        std::set<std::string> kept;
+        for (const auto& validated : p->second.rows) {
+            std::string k = catalog::row_key(entity, validated.row);
+            kept.insert(k);
+            Json wanted = export_form(validated.row);
+            auto it = now.find(k);
+            if (it != now.end() && same_content(it->second, wanted)) {
+                ++unchanged;
+                continue;
+            }
+            (it == now.end() ? inserted : updated)++;
+            Json columns = Json::object();
+            for (const auto& field : entity.fields) columns[std::string(field.column)] = validated.row[std::string(field.name)];
+            writes.push_back(std::move(columns));
+        }
+        if (!writes.empty()) {
+            std::string sql = upsert_sql(entity);
+            write_step(std::string(entity.key), [&] {
+                spi.execute(sql.c_str(), {pg::text_arg(tenant), pg::SpiArg{JSONBOID, pg::jsonb_datum(writes)}});
+            });
+        }
+        std::vector<std::string> gone;
+        if (replace)
+            for (const auto& [k, row] : now)
+                if (!kept.contains(k)) gone.push_back(k);
+        result[std::string(entity.key)] = {{"inserted", inserted}, {"updated", updated}, {"unchanged", unchanged},
+                                           {"deleted", static_cast<int64_t>(gone.size())}};
+        if (!gone.empty()) deletions.emplace_back(&entity, std::move(gone));
+    }
+    for (auto it = deletions.rbegin(); it != deletions.rend(); ++it) {
+        std::string sql = delete_sql(*it->first);
+        write_step(std::string(it->first->key),
+                   [&] {
+                       spi.execute(sql.c_str(), {pg::text_arg(tenant), pg::SpiArg{JSONBOID, pg::jsonb_datum(Json(it->second))}});
+                   });
+    }
+    return Json{{"mode", replace ? "replace" : "merge"}, {"applied", result}};
+}
+
+}  // namespace
+}  // namespace kaireon
+
+using namespace kaireon;
+
+// kaireon_apply_catalog(doc, mode) upserts a catalog document for the current
+// tenant, all or nothing; returns {"mode", "applied": {key: {inserted,
+// updated, unchanged, deleted}}}.
+KAIREON_FUNCTION(kaireon_apply_catalog) {
+    std::string tenant = pg::require_current_tenant();
+    if (PG_ARGISNULL(0)) throw_bad_request("doc must not be null", Json{{"path", "doc"}});
+    std::string mode = PG_ARGISNULL(1) ? "merge" : pg::text_from_datum(PG_GETARG_DATUM(1));
+    if (mode != "merge" && mode != "replace")
+        throw_bad_request("mode must be merge or replace, not \"" + mode + "\"", Json{{"path", "mode"}});
+    Json doc = pg::json_from_jsonb(PG_GETARG_DATUM(0), "doc");
+    return pg::jsonb_datum(apply(tenant, doc, mode == "replace"));
+}
+
+// kaireon_export_catalog() returns the current tenant's catalog document,
+// every key present, every array sorted by id.
+KAIREON_FUNCTION(kaireon_export_catalog) {
+    std::string tenant = pg::require_current_tenant();
+    Json doc = Json::object();
+    pg::SpiSession spi;
+    for (const auto& entity : catalog::entities()) doc[std::string(entity.key)] = pg::read_catalog_rows(spi, entity, tenant);
+    return pg::jsonb_datum(doc);
+}
+
+// kaireon_catalog_check_row(table, row) validates a row written to a
+// catalog table (the tables' BEFORE trigger) and notes the change.
+KAIREON_FUNCTION(kaireon_catalog_check_row) {
+    std::string table = pg::required_text(fcinfo, 0, "table_name");
+    Json columns = pg::json_from_jsonb(PG_GETARG_DATUM(1), "row");
+    const Entity& entity = entity_of_table(table);
+    std::string tenant = columns.value("tenant_id", "");
+    pg::note_catalog_change(tenant);
+    Json object = document_of_row(entity, columns);
+    std::string path = std::string(entity.key) + "[" + Json(catalog::row_key(entity, [&] {
+                           Json keys = Json::object();
+                           for (auto k : entity.key_fields) keys[std::string(k)] = object.value(std::string(k), "");
+                           return keys;
+                       }())).dump() + "]";
+    catalog::validate(entity, object, path, pg::catalog_hooks());
+    PG_RETURN_VOID();
+}
+
+// kaireon_catalog_changed(tenant) notes a change (NULL: every tenant).
+KAIREON_FUNCTION(kaireon_catalog_changed) {
+    pg::note_catalog_change(PG_ARGISNULL(0) ? std::string() : pg::text_from_datum(PG_GETARG_DATUM(0)));
+    PG_RETURN_VOID();
+}
+
+// kaireon_catalog_check_limit(table, tenant) raises KR422 when the tenant now
+// has more rows in a tier-limited table than it is entitled to. The name
+// lock serialises the tenant's inserts into the table until commit, and the
+// count reads the latest committed rows plus this transaction's own, so two
+// racing inserts can never both take the last place.
+KAIREON_FUNCTION(kaireon_catalog_check_limit) {
+    std::string table = pg::required_text(fcinfo, 0, "table_name");
+    std::string tenant = pg::required_text(fcinfo, 1, "tenant_id");
+    const Entity& entity = entity_of_table(table);
+    if (entity.limit_feature.empty() || pg::restoring()) PG_RETURN_VOID();
+    std::string feature_key(entity.limit_feature);
+    pg::FeaturePtr feature = pg::find_feature(feature_key);
+    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
+    const auto& definition = feature->definition;
+    if (evaluation.enabled && !evaluation.limit) PG_RETURN_VOID();  // unlimited
+    if (evaluation.enabled && definition.limit_type == entitlements::LimitType::Soft) PG_RETURN_VOID();
+    double limit = evaluation.enabled ? *evaluation.limit : 0;
+    double cap = std::floor(limit * (1 + definition.grace_percent / 100) + 1e-9);
+
+    pg::lock_name(pg::NameSpace::CatalogLimit, tenant, table, true);
+    int64 count = 0;
+    {
+        pg::LatestSnapshot latest;
+        pg::SpiSession spi;
+        std::string sql = "SELECT count(*)::text FROM kaireon." + std::string(entity.table) + " t WHERE t.tenant_id = $1";
+        spi.execute(sql.c_str(), {pg::text_arg(tenant)}, true);
+        count = std::stoll(*spi.text(0, 0));
+    }
+    if (static_cast<double>(count) > cap) {
+        Json limit_json = limit == std::floor(limit) ? Json(static_cast<int64_t>(limit)) : Json(limit);
+        throw Error(ErrorCode::EntitlementLimitReached,
+                    std::string(entity.key) + ": the " + feature_key + " limit of " + limit_json.dump() +
+                        " is reached (" + std::to_string(count) + " after this change)",
+                    Json{{"feature", feature_key}, {"limit", limit_json}, {"count", count}},
+                    "Remove some " + std::string(entity.key) + " or upgrade the plan.");
+    }
+    PG_RETURN_VOID();
+}
+
+// kaireon_forget_customer(customer_id) erases a customer's personal data:
+// attributes, segments, time zone and consents (the customer row goes).
+KAIREON_FUNCTION(kaireon_forget_customer) {
+    std::string tenant = pg::require_current_tenant();
+    std::string customer = pg::required_text(fcinfo, 0, "customer_id");
+    int64 consents = 0, customers = 0;
+    {
+        pg::SpiSession spi;
+        consents = static_cast<int64>(spi.execute(
+            "DELETE FROM kaireon.consents c WHERE c.tenant_id = $1 AND c.customer_id = $2",
+            {pg::text_arg(tenant), pg::text_arg(customer)}));
+        customers = static_cast<int64>(spi.execute("DELETE FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
+                                                   {pg::text_arg(tenant), pg::text_arg(customer)}));
+    }
+    Json erased = {{"customers", customers}, {"consents", consents}};
+    pg::audit(tenant, "customer.forgotten", customer, Json{{"erased", erased}});
+    return pg::jsonb_datum(Json{{"customerId", customer}, {"found", customers > 0}, {"erased", erased}});
+}
+
+// kaireon_check_eligibility(customer_id, context, flow) returns, for every
+// offer, whether it is eligible for the customer now and why not.
+KAIREON_FUNCTION(kaireon_check_eligibility) {
+    std::string tenant = pg::require_current_tenant();
+    std::string customer_id = pg::required_text(fcinfo, 0, "customer_id");
+    Json context = PG_ARGISNULL(1) ? Json::object() : pg::json_from_jsonb(PG_GETARG_DATUM(1), "context");
+    if (!context.is_object()) throw_bad_request("context must be a JSON object", Json{{"path", "context"}});
+    auto compiled = pg::compiled_catalog(tenant);
+    const catalog::CompiledFlow* flow = nullptr;
+    if (!PG_ARGISNULL(2)) {
+        std::string flow_id = pg::text_from_datum(PG_GETARG_DATUM(2));
+        auto it = compiled->flows.find(flow_id);
+        if (it == compiled->flows.end())
+            throw_bad_request("unknown flow \"" + flow_id + "\"", Json{{"path", "flow"}});
+        flow = &it->second;
+    }
+    catalog::Customer customer;
+    customer.id = customer_id;
+    {
+        pg::SpiSession spi;
+        spi.execute("SELECT c.attributes, to_jsonb(c.segments) FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
+                    {pg::text_arg(tenant), pg::text_arg(customer_id)}, true);
+        if (spi.rows() == 0)
+            throw_bad_request("unknown customer \"" + customer_id + "\"", Json{{"path", "customer_id"}});
+        customer.attributes = *spi.json(0, 0);
+        const Json segments = spi.json(0, 1).value_or(Json::array());
+        for (const auto& s : segments) customer.segments.push_back(s.get<std::string>());
+    }
+    const double now = static_cast<double>(pg::now_seconds());
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    for (const auto& offer : compiled->offers) {
+        catalog::Eligibility verdict = catalog::check_offer(offer, flow, customer, context, now);
+        Datum values[3] = {pg::text_datum(offer.id), BoolGetDatum(verdict.eligible), pg::text_datum(verdict.reason)};
+        bool nulls[3] = {};
+        pg::pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+    }
+    return static_cast<Datum>(0);
+}
+
+// kaireon_catalog_fields() describes the document format: one row per field.
+KAIREON_FUNCTION(kaireon_catalog_fields) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    for (const auto& entity : catalog::entities()) {
+        for (const auto& field : entity.fields) {
+            Datum values[7] = {pg::text_datum(std::string(entity.key)),   pg::text_datum(std::string(entity.table)),
+                               pg::text_datum(std::string(field.name)),   pg::text_datum(std::string(field.column)),
+                               pg::text_datum(std::string(field.sql_type)), BoolGetDatum(field.required),
+                               field.default_value.is_null() ? Datum(0) : pg::jsonb_datum(field.default_value)};
+            bool nulls[7] = {false, false, false, false, false, false, field.default_value.is_null()};
+            pg::pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+        }
+    }
+    return static_cast<Datum>(0);
+}

@@ -1,0 +1,147 @@
+#include "pg/catalog_state.h"
+
+#include "pg/shared_state.h"
+#include "pg/xact_state.h"
+
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+extern "C" {
+#include "pgtime.h"
+}
+
+namespace kaireon::pg {
+namespace {
+
+struct CacheEntry {
+    uint64_t tenant_generation = 0;
+    uint64_t database_generation = 0;
+    std::shared_ptr<const catalog::CompiledCatalog> compiled;
+};
+
+std::unordered_map<std::string, CacheEntry> g_cache;
+
+// ChangedTenants is the set of tenants whose catalog this transaction
+// changed; at its end their generations advance (on commit) and this
+// backend's copies go (always: they may hold rows that rolled back).
+class ChangedTenants final : public XactState {
+public:
+    ChangedTenants() { register_xact_state(this); }
+
+    void note(const std::string& tenant) {
+        if (tenant.empty()) {
+            all_ = true;
+            g_cache.clear();
+        } else {
+            tenants_.insert(tenant);
+            g_cache.erase(tenant);
+        }
+    }
+
+    void reset_at_end(bool committed) noexcept override {
+        try {
+            if (committed) {
+                for (const auto& tenant : tenants_) bump_catalog_generation(tenant);
+                if (all_) bump_catalog_generation("");
+            }
+        } catch (...) {
+            // The slots exist (note() read them), so this cannot fail; if it
+            // did, the caches below are still dropped for this backend.
+        }
+        forget_local();
+        tenants_.clear();
+        all_ = false;
+    }
+
+    void reset_subxact(SubTransactionId) noexcept override { forget_local(); }
+
+private:
+    void forget_local() noexcept {
+        if (all_) {
+            g_cache.clear();
+            return;
+        }
+        for (const auto& tenant : tenants_) g_cache.erase(tenant);
+    }
+
+    std::set<std::string> tenants_;
+    bool all_ = false;
+};
+
+ChangedTenants g_changed;
+
+std::string order_by(const catalog::Entity& entity) {
+    std::string out;
+    for (auto key : entity.key_fields) {
+        if (!out.empty()) out += ", ";
+        out += "t." + std::string(entity.field(key)->column) + " COLLATE \"C\"";
+    }
+    return out;
+}
+
+}  // namespace
+
+catalog::Hooks catalog_hooks() {
+    catalog::Hooks hooks;
+    hooks.valid_timezone = [](std::string_view name) {
+        std::string zone(name);
+        return pg_call([&] { return pg_tzset(zone.c_str()) != nullptr; });
+    };
+    return hooks;
+}
+
+std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& entity, const std::string& tenant) {
+    std::string sql = "SELECT to_jsonb(t) FROM kaireon." + std::string(entity.table) +
+                      " t WHERE t.tenant_id = $1 ORDER BY " + order_by(entity);
+    spi.execute(sql.c_str(), {text_arg(tenant)}, true);
+    std::vector<Json> rows;
+    rows.reserve(spi.rows());
+    for (uint64 i = 0; i < spi.rows(); ++i) {
+        Json columns = *spi.json(i, 0);
+        Json row = Json::object();
+        for (const auto& field : entity.fields) {
+            auto it = columns.find(std::string(field.column));
+            if (it == columns.end() || it->is_null()) continue;
+            if (field.spec->kind == catalog::Kind::Timestamp) {
+                auto seconds = expr::parse_timestamp(it->get<std::string>());
+                row[std::string(field.name)] = seconds ? Json(catalog::format_timestamp(*seconds)) : *it;
+            } else {
+                row[std::string(field.name)] = *it;
+            }
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+void note_catalog_change(const std::string& tenant) {
+    catalog_generation(tenant);  // makes sure the slot exists before commit needs it
+    g_changed.note(tenant);
+}
+
+std::shared_ptr<const catalog::CompiledCatalog> compiled_catalog(const std::string& tenant) {
+    const uint64_t tenant_generation = catalog_generation(tenant);
+    const uint64_t database_generation = catalog_generation("");
+    pg_memory_barrier();  // the generations are read before any row
+    auto it = g_cache.find(tenant);
+    if (it != g_cache.end() && it->second.tenant_generation == tenant_generation &&
+        it->second.database_generation == database_generation) {
+        stat_add(tenant, Stat::CacheHits);
+        return it->second.compiled;
+    }
+    stat_add(tenant, Stat::CacheMisses);
+    catalog::RowsByKey rows;
+    {
+        AsExtensionOwner owner;
+        LatestSnapshot latest;
+        SpiSession spi;
+        for (const char* key : {"offers", "flows"})
+            rows[key] = read_catalog_rows(spi, *catalog::find_entity(key), tenant);
+    }
+    auto compiled = std::make_shared<const catalog::CompiledCatalog>(catalog::compile_catalog(rows));
+    g_cache[tenant] = CacheEntry{tenant_generation, database_generation, compiled};
+    return compiled;
+}
+
+}  // namespace kaireon::pg
