@@ -45,5 +45,22 @@ SELECT tenant_id, actor, action, target FROM kaireon.audit_log WHERE tenant_id =
 SELECT type, seq IS NULL AS not_numbered_yet FROM kaireon.events WHERE tenant_id = 'up-tenant';
 SELECT kaireon.seal_audit() ->> 'sealed' AS sealed;
 SELECT kaireon.verify_audit('up-tenant');
+
+-- 0.6 -> 0.7 adds the decision catalog: data stays, the new tables take rows
+-- for tenants made before the upgrade.
+DROP EXTENSION kaireon;
+CREATE EXTENSION kaireon VERSION '0.6';
+SELECT kaireon.create_tenant('up-tenant', 'Up', 'up@up.test') ->> 'tenantId' AS created;
+SELECT kaireon.define_feature('api_calls', 'numeric', '{"period": "never"}') ->> 'key' AS defined;
+SELECT kaireon.set_plan_entitlement('community', 'api_calls', '{"limit": 100}') IS NOT NULL AS planned;
+SELECT kaireon.report_usage('api_calls', 7) ->> 'currentUsage' AS usage FROM (SELECT set_config('kaireon.tenant', 'up-tenant', false)) s;
+ALTER EXTENSION kaireon UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
+SELECT tenant_id, name FROM kaireon.tenants;
+SELECT feature, sum FROM kaireon.usage_totals WHERE tenant_id = 'up-tenant';
+SELECT kaireon.apply_catalog('{"channels": [{"id": "web", "type": "web"}], "offers": [{"id": "gold", "eligibility": "customer.age >= 18"}]}') -> 'applied' -> 'offers' AS offers;
+SELECT jsonb_array_length(kaireon.export_catalog() -> 'offers') AS exported_offers;
+SELECT d -> 'deleted' -> 'kaireon.offers' AS offers_deleted FROM kaireon.drop_tenant('up-tenant') AS d;
+RESET kaireon.tenant;
 DROP EXTENSION kaireon;
 CREATE EXTENSION kaireon;

@@ -712,6 +712,12 @@ std::string format_timestamp(double seconds) {
     return out + "Z";
 }
 
+const Entity* entity_counted_by(std::string_view feature) {
+    for (const auto& e : entities())
+        if (!e.limit_feature.empty() && e.limit_feature == feature) return &e;
+    return nullptr;
+}
+
 bool valid_id(std::string_view id) {
     if (id.empty() || id.size() > kMaxIdLength) return false;
     for (unsigned char c : id) {

@@ -100,6 +100,11 @@ const Entity* find_entity(std::string_view key);
 // find_entity_by_table returns the entity stored in kaireon.<table>, or nullptr.
 const Entity* find_entity_by_table(std::string_view table);
 
+// entity_counted_by returns the entity whose rows a tier-limited feature
+// counts ("connectors" -> connectors, "content_items" -> creatives), or
+// nullptr: such features are counted from the catalog, never reported.
+const Entity* entity_counted_by(std::string_view feature);
+
 // Reference is an id naming a row of another entity, found while validating.
 struct Reference {
     std::string_view entity;  // document key: "categories"

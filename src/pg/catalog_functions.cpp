@@ -340,14 +340,7 @@ KAIREON_FUNCTION(kaireon_catalog_check_limit) {
     double cap = std::floor(limit * (1 + definition.grace_percent / 100) + 1e-9);
 
     pg::lock_name(pg::NameSpace::CatalogLimit, tenant, table, true);
-    int64 count = 0;
-    {
-        pg::LatestSnapshot latest;
-        pg::SpiSession spi;
-        std::string sql = "SELECT count(*)::text FROM kaireon." + std::string(entity.table) + " t WHERE t.tenant_id = $1";
-        spi.execute(sql.c_str(), {pg::text_arg(tenant)}, true);
-        count = std::stoll(*spi.text(0, 0));
-    }
+    const int64_t count = pg::count_catalog_rows(entity, tenant, true);
     if (static_cast<double>(count) > cap) {
         Json limit_json = limit == std::floor(limit) ? Json(static_cast<int64_t>(limit)) : Json(limit);
         throw Error(ErrorCode::EntitlementLimitReached,

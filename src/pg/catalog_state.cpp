@@ -4,6 +4,7 @@
 #include "pg/xact_state.h"
 
 #include <cmath>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -113,6 +114,16 @@ std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& enti
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+int64_t count_catalog_rows(const catalog::Entity& entity, const std::string& tenant, bool latest) {
+    AsExtensionOwner owner;
+    std::optional<LatestSnapshot> snapshot;
+    if (latest) snapshot.emplace();
+    SpiSession spi;
+    std::string sql = "SELECT count(*)::text FROM kaireon." + std::string(entity.table) + " t WHERE t.tenant_id = $1";
+    spi.execute(sql.c_str(), {text_arg(tenant)}, true);
+    return std::stoll(*spi.text(0, 0));
 }
 
 void note_catalog_change(const std::string& tenant) {

@@ -30,6 +30,11 @@ catalog::Hooks catalog_hooks();
 // objects (absent fields omitted, timestamps in UTC), sorted by key.
 std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& entity, const std::string& tenant);
 
+// count_catalog_rows returns how many rows of `entity` the tenant has, as
+// this transaction sees them, or with `latest` as the latest committed data
+// plus this transaction's own rows (tier-limit checks).
+int64_t count_catalog_rows(const catalog::Entity& entity, const std::string& tenant, bool latest);
+
 // note_catalog_change records that `tenant`'s catalog changed in this
 // transaction ("" = every tenant of this database, after a TRUNCATE).
 void note_catalog_change(const std::string& tenant);

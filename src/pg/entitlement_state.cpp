@@ -1,3 +1,5 @@
+#include "core/catalog.h"
+#include "core/catalog_compiled.h"
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"
@@ -6,6 +8,7 @@
 #include "pg/entitlement_state.h"
 
 #include "pg/cache_watch.h"
+#include "pg/catalog_state.h"
 #include "pg/clock.h"
 #include "pg/jsonb.h"
 #include "pg/license_state.h"
@@ -123,6 +126,9 @@ std::shared_ptr<const Overrides> overrides_of(const std::string& tenant, const C
 // current_usage returns the usage of a numeric feature in its current period,
 // as this transaction sees it.
 double current_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature, int64_t now) {
+    if (const catalog::Entity* counted = catalog::entity_counted_by(feature.key)) {
+        return static_cast<double>(count_catalog_rows(*counted, tenant, false));
+    }
     TimestampTz start = period_start_timestamp(entitlements::name(feature.period), timestamp_from_seconds(now));
     return read_usage(tenant, feature, start, false).value;
 }

@@ -1,3 +1,4 @@
+#include "core/catalog.h"
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"
@@ -409,6 +410,11 @@ void aggregate_statement(TriggerData* trigger) {
         if (definition.type != entitlements::FeatureType::Numeric) {
             refuse_row(index, "feature \"" + row.feature + "\" is " + std::string(entitlements::name(definition.type)) +
                                   "; only numeric features are metered",
+                       Json{{"feature", row.feature}});
+        }
+        if (catalog::entity_counted_by(row.feature) != nullptr) {
+            refuse_row(index, "feature \"" + row.feature + "\" counts the rows of kaireon." +
+                                  std::string(catalog::entity_counted_by(row.feature)->table) + "; it is not reported",
                        Json{{"feature", row.feature}});
         }
         const double number = to_double(row.value);

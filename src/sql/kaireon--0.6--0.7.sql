@@ -66,12 +66,10 @@ CREATE TABLE kaireon.categories (
     tenant_id  text NOT NULL DEFAULT kaireon.current_tenant() REFERENCES kaireon.tenants ON DELETE CASCADE,
     id         text NOT NULL,
     name       text,
-    parent_id  text,
+    parent_id  text,  -- checked by apply_catalog, not by a key: a dump restores a table's rows in any order
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant_id, id),
-    -- deferred: a dump restores a table's rows in any order
-    FOREIGN KEY (tenant_id, parent_id) REFERENCES kaireon.categories DEFERRABLE INITIALLY DEFERRED
+    PRIMARY KEY (tenant_id, id)
 );
 CREATE TABLE kaireon.channels (
     tenant_id  text NOT NULL DEFAULT kaireon.current_tenant() REFERENCES kaireon.tenants ON DELETE CASCADE,

@@ -340,6 +340,48 @@ trap cleanup_audit EXIT
 for db in "${audit_dbs[@]}"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
 audit_status=0
 
+# The decision catalog (SPEC 6.1) of both tenants goes into this round
+# trip too: a child category stored before its parent (the self-reference is
+# checked at commit), every kind of reference, customers and consents.
+psql -qX -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+SET kaireon.tenant = 'acme';
+SELECT kaireon.apply_catalog('{
+  "categories": [{"id": "platinum", "parentId": "cards"}, {"id": "cards", "name": "Cards"}],
+  "channels": [{"id": "web", "type": "web"}, {"id": "email", "type": "email", "batch": true}],
+  "placements": [{"id": "hero", "channelId": "web", "slots": 2}],
+  "outcomeTypes": [{"id": "impression", "kind": "impression"}, {"id": "click", "kind": "positive"}],
+  "offers": [{"id": "gold", "categoryId": "cards", "priority": 80, "eligibility": "customer.age >= 18",
+              "startAt": "2026-01-01T00:00:00Z", "budget": {"metric": "impressions", "limit": 1000, "period": "monthly"}},
+             {"id": "plat", "categoryId": "platinum", "eligibility": "has_segment(''vip'')", "attributes": {"apr": 19.9}}],
+  "creatives": [{"id": "gold-web", "offerId": "gold", "channelId": "web", "placementId": "hero", "content": {"title": "Gold"}}],
+  "customers": [{"id": "c1", "attributes": {"age": 30}, "segments": ["vip"], "timezone": "Europe/Paris"},
+                {"id": "c2", "attributes": {"age": 12}}],
+  "consents": [{"customerId": "c1", "channelId": "web", "granted": true}],
+  "models": [{"id": "score", "type": "scorecard", "definition": {"base": 1, "rules": [{"when": "customer.age > 25", "points": 2}]}}],
+  "flows": [{"id": "home", "channelId": "web", "modelId": "score", "ranking": {"method": "top_n", "n": 3}}],
+  "policies": [{"id": "daily", "type": "frequency_cap", "config": {"maxPerDay": 3}}],
+  "caps": [{"id": "gold-daily", "scope": "offer", "scopeId": "gold", "maxVolume": 100, "period": "daily"}],
+  "connectors": [{"id": "crm", "type": "salesforce"}]
+}');
+SET kaireon.tenant = 'globex';
+SELECT kaireon.apply_catalog('{"channels": [{"id": "sms", "type": "sms"}],
+  "offers": [{"id": "roaming", "eligibility": "context.country != ''home''"}],
+  "customers": [{"id": "g1", "segments": ["prepaid"]}]}');
+SQL
+
+# catalog_answers prints each tenant's exported catalog and eligibility.
+catalog_answers() {
+    psql -qXAt -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+SET kaireon.tenant = 'acme';
+SELECT kaireon.export_catalog();
+SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('c1') ORDER BY 1;
+SET kaireon.tenant = 'globex';
+SELECT kaireon.export_catalog();
+SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('g1', '{"country": "fr"}') ORDER BY 1;
+SQL
+}
+catalog_answers "$src" >"$work/catalog_before.txt"
+
 psql -qX -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
 SET kaireon.tenant = 'acme';
 SELECT kaireon.create_event_consumer('acme-ops', from_start => true);
@@ -431,7 +473,7 @@ audit_state "$src" >"$work/audit_before.txt"
 unsealed=$(psql -qXAt -d "$src" -c "SELECT count(*) FROM kaireon.audit_log a WHERE NOT EXISTS
     (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id)")
 unsequenced=$(psql -qXAt -d "$src" -c "SELECT count(*) FROM kaireon.events WHERE seq IS NULL")
-for table in audit_log audit_seals event_consumers webhook_endpoints; do
+for table in audit_log audit_seals event_consumers webhook_endpoints categories offers customers consents; do
     grep -q "^COPY kaireon.$table " "$work/audit.sql" || {
         echo "dump_restore: the dump holds no data of kaireon.$table" >&2
         audit_status=1
@@ -473,6 +515,11 @@ for db in "${audit_dbs[@]}"; do
         echo "dump_restore: $db: audit_log, audit_seals, events, consumers, endpoints or refusal marks differ after the restore (diff above)" >&2
         audit_status=1
         continue
+    fi
+    catalog_answers "$db" >"$work/catalog_after_$db.txt" 2>&1
+    if ! diff -u "$work/catalog_before.txt" "$work/catalog_after_$db.txt"; then
+        echo "dump_restore: $db: the catalog or its eligibility answers differ after the restore (diff above)" >&2
+        audit_status=1
     fi
     verify_all "$db" >"$work/verify_$db.txt"
     if ! diff -u "$work/verify_src.txt" "$work/verify_$db.txt"; then
@@ -527,6 +574,6 @@ SQL
         audit_status=1
     fi
 done
-[ $audit_status -eq 0 ] && echo "dump_restore: the trail, its seals, the outbox and the consumers come back the same; consumers go on; sealing goes on"
+[ $audit_status -eq 0 ] && echo "dump_restore: the trail, its seals, the outbox, the consumers and the catalog come back the same; consumers go on; sealing goes on"
 [ $audit_status -eq 0 ] || status=1
 exit $status
