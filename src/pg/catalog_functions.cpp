@@ -58,9 +58,26 @@ Json export_form(const Json& row) {
     return out;
 }
 
-// same_content compares two document objects whatever their keys' order.
+// same_content compares two JSON values as jsonb does: objects whatever
+// their keys' order, numbers by value.
 bool same_content(const Json& a, const Json& b) {
-    return nlohmann::json::parse(a.dump()) == nlohmann::json::parse(b.dump());
+    if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+    if (a.type() != b.type()) return false;
+    if (a.is_object()) {
+        if (a.size() != b.size()) return false;
+        for (const auto& [key, value] : a.items()) {
+            auto it = b.find(key);
+            if (it == b.end() || !same_content(value, *it)) return false;
+        }
+        return true;
+    }
+    if (a.is_array()) {
+        if (a.size() != b.size()) return false;
+        for (size_t i = 0; i < a.size(); ++i)
+            if (!same_content(a[i], b[i])) return false;
+        return true;
+    }
+    return a == b;
 }
 
 std::string columns_of(const Entity& entity, const char* prefix) {
