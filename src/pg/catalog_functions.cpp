@@ -24,7 +24,15 @@
 #include <vector>
 
 extern "C" {
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
+#include "utils/fmgrprotos.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
@@ -164,6 +172,28 @@ void check_category_cycles(const EntityPlan& plan, const std::map<std::string, s
                                   Json{{"path", path + ".parentId"}});
         }
     }
+}
+
+// check_limit raises KR422 when `tenant` has more rows of a tier-limited
+// entity than its entitlement allows (the caller added some).
+void check_limit(const Entity& entity, const std::string& tenant) {
+    const std::string feature_key(entity.limit_feature);
+    pg::FeaturePtr feature = pg::find_feature(feature_key);
+    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
+    const auto& definition = feature->definition;
+    if (evaluation.enabled && !evaluation.limit) return;  // unlimited
+    if (evaluation.enabled && definition.limit_type == entitlements::LimitType::Soft) return;
+    const double limit = evaluation.enabled ? *evaluation.limit : 0;
+    const double cap = std::floor(limit * (1 + definition.grace_percent / 100) + 1e-9);
+    pg::lock_name(pg::NameSpace::CatalogLimit, tenant, entity.table, true);
+    const int64_t count = pg::count_catalog_rows(entity, tenant, true);
+    if (static_cast<double>(count) <= cap) return;
+    Json limit_json = limit == std::floor(limit) ? Json(static_cast<int64_t>(limit)) : Json(limit);
+    throw Error(ErrorCode::EntitlementLimitReached,
+                std::string(entity.key) + ": the " + feature_key + " limit of " + limit_json.dump() + " is reached (" +
+                    std::to_string(count) + " after this change)",
+                Json{{"feature", feature_key}, {"limit", limit_json}, {"count", count}},
+                "Remove some " + std::string(entity.key) + " or upgrade the plan.");
 }
 
 Json apply(const std::string& tenant, const Json& doc, bool replace) {
@@ -313,60 +343,88 @@ KAIREON_FUNCTION(kaireon_export_catalog) {
     return pg::jsonb_datum(doc);
 }
 
-// kaireon_catalog_check_row(table, row) validates a row written to a
-// catalog table (the tables' BEFORE trigger) and notes the change.
-KAIREON_FUNCTION(kaireon_catalog_check_row) {
-    std::string table = pg::required_text(fcinfo, 0, "table_name");
-    Json columns = pg::json_from_jsonb(PG_GETARG_DATUM(1), "row");
-    const Entity& entity = entity_of_table(table);
-    std::string tenant = columns.value("tenant_id", "");
-    pg::note_catalog_change(tenant);
-    Json object = document_of_row(entity, columns);
-    std::string path = std::string(entity.key) + "[" + Json(catalog::row_key(entity, [&] {
-                           Json keys = Json::object();
-                           for (auto k : entity.key_fields) keys[std::string(k)] = object.value(std::string(k), "");
-                           return keys;
-                       }())).dump() + "]";
-    catalog::validate(entity, object, path, pg::catalog_hooks());
-    PG_RETURN_VOID();
-}
-
-// kaireon_catalog_changed(tenant) notes a change (NULL: every tenant).
-KAIREON_FUNCTION(kaireon_catalog_changed) {
-    pg::note_catalog_change(PG_ARGISNULL(0) ? std::string() : pg::text_from_datum(PG_GETARG_DATUM(0)));
-    PG_RETURN_VOID();
-}
-
-// kaireon_catalog_check_limit(table, tenant) raises KR422 when the tenant now
-// has more rows in a tier-limited table than it is entitled to. The name
-// lock serialises the tenant's inserts into the table until commit, and the
-// count reads the latest committed rows plus this transaction's own, so two
-// racing inserts can never both take the last place.
-KAIREON_FUNCTION(kaireon_catalog_check_limit) {
-    std::string table = pg::required_text(fcinfo, 0, "table_name");
-    std::string tenant = pg::required_text(fcinfo, 1, "tenant_id");
-    const Entity& entity = entity_of_table(table);
-    if (entity.limit_feature.empty() || pg::restoring()) PG_RETURN_VOID();
-    std::string feature_key(entity.limit_feature);
-    pg::FeaturePtr feature = pg::find_feature(feature_key);
-    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
-    const auto& definition = feature->definition;
-    if (evaluation.enabled && !evaluation.limit) PG_RETURN_VOID();  // unlimited
-    if (evaluation.enabled && definition.limit_type == entitlements::LimitType::Soft) PG_RETURN_VOID();
-    double limit = evaluation.enabled ? *evaluation.limit : 0;
-    double cap = std::floor(limit * (1 + definition.grace_percent / 100) + 1e-9);
-
-    pg::lock_name(pg::NameSpace::CatalogLimit, tenant, table, true);
-    const int64_t count = pg::count_catalog_rows(entity, tenant, true);
-    if (static_cast<double>(count) > cap) {
-        Json limit_json = limit == std::floor(limit) ? Json(static_cast<int64_t>(limit)) : Json(limit);
-        throw Error(ErrorCode::EntitlementLimitReached,
-                    std::string(entity.key) + ": the " + feature_key + " limit of " + limit_json.dump() +
-                        " is reached (" + std::to_string(count) + " after this change)",
-                    Json{{"feature", feature_key}, {"limit", limit_json}, {"count", count}},
-                    "Remove some " + std::string(entity.key) + " or upgrade the plan.");
+// kaireon_catalog_row: BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH ROW
+// on every catalog table. Validates the row as the document object it stores
+// (KR400 naming the path, e.g. offers["gold"].priority), keeps it in its
+// tenant, stamps updated_at, and notes the tenant's catalog change.
+KAIREON_FUNCTION(kaireon_catalog_row) {
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigger->tg_event) ||
+        !TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) {
+        throw Error(ErrorCode::Internal, "kaireon._catalog_row must be a BEFORE ... FOR EACH ROW trigger");
     }
-    PG_RETURN_VOID();
+    Relation relation = trigger->tg_relation;
+    TupleDesc desc = RelationGetDescr(relation);
+    const Entity& entity = entity_of_table(RelationGetRelationName(relation));
+    const int tenant_column = pg::pg_call([&] { return SPI_fnumber(desc, "tenant_id"); });
+    auto tenant_of = [&](HeapTuple tuple) {
+        bool is_null = false;
+        Datum value = pg::pg_call([&] { return heap_getattr(tuple, tenant_column, desc, &is_null); });
+        return is_null ? std::string() : pg::text_from_datum(value);
+    };
+    if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
+        pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));
+        return PointerGetDatum(trigger->tg_trigtuple);
+    }
+    HeapTuple tuple = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
+    const std::string tenant = tenant_of(tuple);
+    if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) {
+        if (tenant_of(trigger->tg_trigtuple) != tenant)
+            throw_bad_request("a catalog row cannot move to another tenant", Json{{"path", "tenant_id"}});
+        int column = pg::pg_call([&] { return SPI_fnumber(desc, "updated_at"); });
+        Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+        bool is_null = false;
+        tuple = pg::pg_call([&] { return heap_modify_tuple_by_cols(tuple, desc, 1, &column, &now, &is_null); });
+    }
+    pg::note_catalog_change(tenant);
+    // The row as JSON, column names as keys (row_to_json reads the row type
+    // from the tuple itself).
+    Datum row = pg::pg_call([&] { return heap_copy_tuple_as_datum(tuple, desc); });
+    std::string text = pg::text_from_datum(pg::pg_call([&] { return DirectFunctionCall1(row_to_json, row); }));
+    Json object = document_of_row(entity, parse_json(text, "row"));
+    Json keys = Json::object();
+    for (auto k : entity.key_fields) keys[std::string(k)] = object.value(std::string(k), "");
+    std::string path = std::string(entity.key) + "[" + Json(catalog::row_key(entity, keys)).dump() + "]";
+    catalog::validate(entity, object, path, pg::catalog_hooks());
+    return PointerGetDatum(tuple);
+}
+
+// kaireon_catalog_truncated: AFTER TRUNCATE on every catalog table; every
+// tenant's compiled catalog of this database is stale.
+KAIREON_FUNCTION(kaireon_catalog_truncated) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(ErrorCode::Internal, "kaireon._catalog_truncated must be a trigger");
+    pg::note_catalog_change("");
+    return PointerGetDatum(nullptr);
+}
+
+// kaireon_catalog_limit: AFTER INSERT ... FOR EACH STATEMENT with the new
+// rows as a transition table, on the tier-limited tables. For each tenant
+// the statement added rows to, raises KR422 when the tenant now has more
+// rows than it is entitled to. The name lock serialises the tenant's inserts
+// into the table until commit, and the count reads the latest committed rows
+// plus this transaction's own, so two racing inserts can never both take the
+// last place, whatever the isolation level.
+KAIREON_FUNCTION(kaireon_catalog_limit) {
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) ||
+        trigger->tg_newtable == nullptr) {
+        throw Error(ErrorCode::Internal, "kaireon._catalog_limit must be a statement trigger with a NEW TABLE");
+    }
+    const Entity& entity = entity_of_table(RelationGetRelationName(trigger->tg_relation));
+    if (entity.limit_feature.empty() || pg::restoring()) return PointerGetDatum(nullptr);
+    TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+    const int tenant_column = pg::pg_call([&] { return SPI_fnumber(desc, "tenant_id"); });
+    std::set<std::string> tenants;
+    TupleTableSlot* slot = pg::pg_call([&] { return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple); });
+    pg::pg_call([&] { tuplestore_rescan(trigger->tg_newtable); });
+    while (pg::pg_call([&] { return tuplestore_gettupleslot(trigger->tg_newtable, true, false, slot); })) {
+        bool is_null = false;
+        Datum value = pg::pg_call([&] { return slot_getattr(slot, tenant_column, &is_null); });
+        if (!is_null) tenants.insert(pg::text_from_datum(value));
+    }
+    pg::pg_call([&] { ExecDropSingleTupleTableSlot(slot); });
+    for (const std::string& tenant : tenants) check_limit(entity, tenant);
+    return PointerGetDatum(nullptr);
 }
 
 // kaireon_forget_customer(customer_id) erases a customer's personal data:

@@ -5,58 +5,23 @@
 \echo Use "ALTER EXTENSION kaireon UPDATE TO '0.7'" to load this file. \quit
 
 -- Catalog rows are written with plain SQL by kaireon_admin (and customers by
--- kaireon_app), so the triggers that validate and audit them run as the
--- extension owner; nobody else may attach them to a table (no EXECUTE).
+-- kaireon_app), so the audit trigger runs as the extension owner (it appends
+-- to the trail, which those roles cannot write); nobody else may attach it to
+-- a table (no EXECUTE).
 ALTER FUNCTION kaireon._audit_row_change() SECURITY DEFINER;
 
--- _catalog_check_row validates one row (as jsonb, column names) of the catalog
--- table `table_name`, or raises KR400 naming the field; it also notes that the
--- tenant's catalog changed.
-CREATE FUNCTION kaireon._catalog_check_row(table_name text, new_row jsonb) RETURNS void
-AS 'MODULE_PATHNAME', 'kaireon_catalog_check_row' LANGUAGE C VOLATILE;
--- _catalog_changed notes a change to a tenant's catalog (NULL: every tenant of
--- this database): compiled catalogs are rebuilt after the transaction.
-CREATE FUNCTION kaireon._catalog_changed(tenant_id text) RETURNS void
-AS 'MODULE_PATHNAME', 'kaireon_catalog_changed' LANGUAGE C VOLATILE;
--- _catalog_check_limit raises KR422 when the tenant has more rows in a
--- tier-limited table than its entitlement allows (serialised per tenant and
--- table, counted with the latest committed data).
-CREATE FUNCTION kaireon._catalog_check_limit(table_name text, tenant_id text) RETURNS void
-AS 'MODULE_PATHNAME', 'kaireon_catalog_check_limit' LANGUAGE C VOLATILE;
-
+-- The catalog tables' triggers (src/pg/catalog_functions.cpp): _catalog_row
+-- validates each written row as the document object it stores (KR400 naming
+-- the path), keeps it in its tenant, stamps updated_at and notes the tenant's
+-- catalog change; _catalog_truncated notes a change of every tenant;
+-- _catalog_limit refuses (KR422) a statement that takes a tenant past a
+-- tier-limited count.
 CREATE FUNCTION kaireon._catalog_row() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM kaireon._catalog_changed(OLD.tenant_id);
-        RETURN OLD;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
-            RAISE EXCEPTION 'a catalog row cannot move to another tenant' USING ERRCODE = 'KR400',
-                DETAIL = '{"error": "a catalog row cannot move to another tenant", "code": "BAD_REQUEST", "path": "tenant_id"}';
-        END IF;
-        NEW.updated_at := now();
-    END IF;
-    PERFORM kaireon._catalog_check_row(TG_TABLE_NAME, to_jsonb(NEW));
-    RETURN NEW;
-END
-$$;
+AS 'MODULE_PATHNAME', 'kaireon_catalog_row' LANGUAGE C;
 CREATE FUNCTION kaireon._catalog_truncated() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM kaireon._catalog_changed(NULL);
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'kaireon_catalog_truncated' LANGUAGE C;
 CREATE FUNCTION kaireon._catalog_limit() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM kaireon._catalog_check_limit(TG_TABLE_NAME, n.tenant_id)
-    FROM (SELECT DISTINCT i.tenant_id FROM inserted i ORDER BY 1) n;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'kaireon_catalog_limit' LANGUAGE C;
 
 -- ---------------------------------------------------------------------------
 -- The tables. Columns follow the document's fields (categoryId -> category_id);
