@@ -62,20 +62,86 @@ private:
 
 CompiledCatalog compile_catalog(const RowsByKey& rows) {
     CompiledCatalog out;
-    if (auto it = rows.find("offers"); it != rows.end()) {
-        for (const Json& row : it->second) {
-            out.offers.push_back({row["id"].get<std::string>(), row,
-                                  compile_optional(row, "eligibility", expr::ResultType::Bool),
-                                  timestamp(row, "startAt"), timestamp(row, "endAt")});
-        }
-        std::sort(out.offers.begin(), out.offers.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    auto rows_of = [&](std::string_view key) -> const std::vector<Json>& {
+        static const std::vector<Json> none;
+        auto it = rows.find(key);
+        return it == rows.end() ? none : it->second;
+    };
+    auto text = [](const Json& row, const char* field) {
+        auto it = row.find(field);
+        return it != row.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto number = [](const Json& row, const char* field, double fallback) {
+        auto it = row.find(field);
+        return it != row.end() && it->is_number() ? it->get<double>() : fallback;
+    };
+    for (const Json& row : rows_of("offers")) {
+        CompiledOffer offer;
+        offer.id = row["id"].get<std::string>();
+        offer.row = row;
+        offer.eligibility = compile_optional(row, "eligibility", expr::ResultType::Bool);
+        offer.start_at = timestamp(row, "startAt");
+        offer.end_at = timestamp(row, "endAt");
+        offer.category_id = text(row, "categoryId");
+        offer.priority = number(row, "priority", 50);
+        offer.value = number(row, "value", 0);
+        offer.lever = number(row, "lever", 1);
+        offer.mandatory = row.value("mandatory", false);
+        out.offers.push_back(std::move(offer));
     }
-    if (auto it = rows.find("flows"); it != rows.end()) {
-        for (const Json& row : it->second) {
-            std::string id = row["id"].get<std::string>();
-            out.flows.emplace(id, CompiledFlow{id, row, compile_optional(row, "eligibility", expr::ResultType::Bool)});
-        }
+    std::sort(out.offers.begin(), out.offers.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (const Json& row : rows_of("creatives")) {
+        std::string offer_id = text(row, "offerId");
+        auto it = std::lower_bound(out.offers.begin(), out.offers.end(), offer_id,
+                                   [](const CompiledOffer& o, const std::string& id) { return o.id < id; });
+        if (it == out.offers.end() || it->id != offer_id) continue;
+        it->creatives.push_back({text(row, "id"), text(row, "channelId"), text(row, "placementId")});
     }
+    for (auto& offer : out.offers)
+        std::sort(offer.creatives.begin(), offer.creatives.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (const Json& row : rows_of("models")) {
+        CompiledModel model;
+        model.id = text(row, "id");
+        model.type = text(row, "type");
+        model.definition = row.value("definition", Json::object());
+        if (model.type == "scorecard") {
+            model.base = number(model.definition, "base", 0);
+            model.factor = number(model.definition, "factor", 1);
+            model.logistic = model.definition.value("scale", "linear") == "logistic";
+            for (const Json& rule : model.definition.value("rules", Json::array()))
+                model.rules.emplace_back(expr::compile(rule["when"].get<std::string>(), expr::ResultType::Bool),
+                                         rule["points"].get<double>());
+        }
+        out.models.emplace(model.id, std::move(model));
+    }
+    for (const Json& row : rows_of("flows")) {
+        CompiledFlow flow;
+        flow.id = text(row, "id");
+        flow.row = row;
+        flow.eligibility = compile_optional(row, "eligibility", expr::ResultType::Bool);
+        flow.channel_id = text(row, "channelId");
+        flow.placement_id = text(row, "placementId");
+        flow.model_id = text(row, "modelId");
+        flow.experiment_id = text(row, "experimentId");
+        if (auto ranking = row.find("ranking"); ranking != row.end() && ranking->is_object()) {
+            flow.arbitration = ranking->value("method", "top_n") == "arbitration";
+            if (ranking->contains("n")) flow.n = (*ranking)["n"].get<int>();
+            if (auto w = ranking->find("weights"); w != ranking->end()) {
+                flow.weight_propensity = number(*w, "propensity", flow.weight_propensity);
+                flow.weight_relevance = number(*w, "relevance", flow.weight_relevance);
+                flow.weight_impact = number(*w, "impact", flow.weight_impact);
+                flow.weight_emphasis = number(*w, "emphasis", flow.weight_emphasis);
+            }
+            flow.relevance = compile_optional(*ranking, "relevance", expr::ResultType::Number);
+            if (auto cw = ranking->find("contextWeights"); cw != ranking->end())
+                for (const auto& [category, weight] : cw->items())
+                    if (weight.is_number()) flow.context_weights[category] = weight.get<double>();
+        }
+        for (const Json& group : row.value("groups", Json::array()))
+            flow.groups.push_back({text(group, "placementId"), group.value("slots", 1), group.value("allowPartial", true)});
+        out.flows.emplace(flow.id, std::move(flow));
+    }
+    for (const Json& row : rows_of("channels")) out.channel_types[text(row, "id")] = text(row, "type");
     return out;
 }
 
@@ -104,16 +170,24 @@ expr::Value resolve(std::string_view path, const Customer& customer, const Json*
     return nullptr;
 }
 
+bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now) {
+    return program.test(ResolvedBindings(program, customer, offer, context, now));
+}
+
+std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
+                               const Json& context, double now) {
+    return program.number(ResolvedBindings(program, customer, offer, context, now));
+}
+
 Eligibility check_offer(const CompiledOffer& offer, const CompiledFlow* flow, const Customer& customer,
                         const Json& context, double now) {
     const std::string status = offer.row.value("status", "active");
     if (status != "active") return {false, "status is " + status};
     if (offer.start_at && now < *offer.start_at) return {false, "starts at " + format_timestamp(*offer.start_at)};
     if (offer.end_at && now >= *offer.end_at) return {false, "ended at " + format_timestamp(*offer.end_at)};
-    if (flow != nullptr && flow->eligibility &&
-        !flow->eligibility->test(ResolvedBindings(*flow->eligibility, customer, nullptr, context, now)))
+    if (flow != nullptr && flow->eligibility && !holds(*flow->eligibility, customer, nullptr, context, now))
         return {false, "flow eligibility is false: " + flow->eligibility->source()};
-    if (offer.eligibility && !offer.eligibility->test(ResolvedBindings(*offer.eligibility, customer, &offer.row, context, now)))
+    if (offer.eligibility && !holds(*offer.eligibility, customer, &offer.row, context, now))
         return {false, "eligibility is false: " + offer.eligibility->source()};
     return {true, "eligible"};
 }

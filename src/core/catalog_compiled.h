@@ -17,28 +17,65 @@
 
 namespace kaireon::catalog {
 
+struct CompiledCreative {
+    std::string id;
+    std::string channel_id;
+    std::string placement_id;  // "" when the creative names none
+};
+
 struct CompiledOffer {
     std::string id;
     Json row;  // the validated document object
     std::optional<expr::Program> eligibility;
     std::optional<double> start_at, end_at;  // Unix seconds
+    std::string category_id;                 // "" when none
+    double priority = 50, value = 0, lever = 1;
+    bool mandatory = false;
+    std::vector<CompiledCreative> creatives;  // sorted by id
+};
+
+// CompiledModel is a scoring model. Scorecards are evaluated here; the other
+// types keep their definition for the models issue.
+struct CompiledModel {
+    std::string id;
+    std::string type;  // scorecard, bayesian, gradient_boosted, custom
+    Json definition;
+    double base = 0, factor = 1;
+    bool logistic = false;
+    std::vector<std::pair<expr::Program, double>> rules;  // when, points
+};
+
+struct CompiledGroup {
+    std::string placement_id;
+    int slots = 1;
+    bool allow_partial = true;
 };
 
 struct CompiledFlow {
     std::string id;
     Json row;
     std::optional<expr::Program> eligibility;
+    std::string channel_id, placement_id, model_id, experiment_id;  // "" when none
+    bool arbitration = false;                                       // ranking.method
+    std::optional<int> n;                                           // ranking.n
+    double weight_propensity = 0.4, weight_relevance = 0.2, weight_impact = 0.3, weight_emphasis = 0.1;
+    std::optional<expr::Program> relevance;              // ranking.relevance
+    std::map<std::string, double, std::less<>> context_weights;  // by category id
+    std::vector<CompiledGroup> groups;
 };
 
 struct CompiledCatalog {
     std::vector<CompiledOffer> offers;  // sorted by id
     std::map<std::string, CompiledFlow, std::less<>> flows;
+    std::map<std::string, CompiledModel, std::less<>> models;
+    std::map<std::string, std::string, std::less<>> channel_types;  // channel id -> type
 };
 
 // RowsByKey holds validated document objects by document key ("offers").
 using RowsByKey = std::map<std::string, std::vector<Json>, std::less<>>;
 
-// compile_catalog builds the compiled catalog from validated rows.
+// compile_catalog builds the compiled catalog from validated rows of the
+// keys offers, creatives, flows, models and channels (others are ignored).
 CompiledCatalog compile_catalog(const RowsByKey& rows);
 
 // Customer is what decisions know of a customer.
@@ -55,6 +92,14 @@ struct Customer {
 // missing is null. `offer` may be null (flow conditions): offer paths are
 // then null.
 expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context);
+
+// holds tells whether a condition is true for the customer, the offer (may
+// be null) and the context at `now`; value_of returns a numeric
+// expression's value (null: nullopt). Behavioral metrics are not known yet
+// (metric() is null).
+bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now);
+std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
+                               const Json& context, double now);
 
 // Eligibility is the verdict for one offer, with the reason when it is out.
 struct Eligibility {

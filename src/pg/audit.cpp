@@ -16,6 +16,8 @@
 #include <vector>
 
 extern "C" {
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "tcop/pquery.h"
 #include "utils/portal.h"
 }
@@ -26,9 +28,19 @@ bool restoring() {
     // pg_dump's scripts and pg_restore load data as a superuser with
     // row_security off, with COPY (or INSERT with --inserts); the API never
     // writes that way.
+    // The calling role (not the owner of a SECURITY DEFINER trigger on the
+    // way), and only COPY ... FROM: COPY (query) TO writes through the API.
     return pg_call([] {
-        if (!superuser()) return false;
-        if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY) return true;
+        if (!superuser_arg(GetOuterUserId())) return false;
+        if (ActivePortal != nullptr && ActivePortal->commandTag == CMDTAG_COPY) {
+            ListCell* cell = nullptr;
+            foreach (cell, ActivePortal->stmts) {
+                auto* planned = static_cast<PlannedStmt*>(lfirst(cell));
+                if (IsA(planned, PlannedStmt) && planned->utilityStmt != nullptr && IsA(planned->utilityStmt, CopyStmt) &&
+                    castNode(CopyStmt, planned->utilityStmt)->is_from)
+                    return true;
+            }
+        }
         const char* row_security = GetConfigOption("row_security", false, false);
         return row_security != nullptr && strcmp(row_security, "off") == 0;
     });

@@ -4,6 +4,7 @@
 #include "core/catalog.h"
 #include "core/catalog_compiled.h"
 #include "core/entitlements.h"
+#include "core/expr.h"
 
 #include "pg/audit.h"
 #include "pg/catalog_state.h"
@@ -58,11 +59,19 @@ Json document_of_row(const Entity& entity, const Json& columns) {
     return object;
 }
 
-// export_form drops the fields that are null: how rows read back.
-Json export_form(const Json& row) {
+// export_form is a validated row as it reads back: no null fields,
+// timestamps in UTC (the same instant compares equal however it was written).
+Json export_form(const Entity& entity, const Json& row) {
     Json out = Json::object();
-    for (const auto& [key, value] : row.items())
-        if (!value.is_null()) out[key] = value;
+    for (const auto& [key, value] : row.items()) {
+        if (value.is_null()) continue;
+        const catalog::Field* field = entity.field(key);
+        if (field != nullptr && field->spec->kind == catalog::Kind::Timestamp && value.is_string()) {
+            out[key] = catalog::format_timestamp(*expr::parse_timestamp(value.get<std::string>()));
+        } else {
+            out[key] = value;
+        }
+    }
     return out;
 }
 
@@ -149,20 +158,22 @@ struct EntityPlan {
     const Entity* entity;
     std::vector<catalog::Validated> rows;
     std::vector<std::string> paths;  // each row's path in the document
+    std::vector<bool> unchanged;     // the row is stored exactly so already
 };
 
 // check_category_cycles refuses a parentId chain that loops.
 void check_category_cycles(const EntityPlan& plan, const std::map<std::string, std::string>& existing_parents) {
     std::map<std::string, std::string> parent = existing_parents;
-    std::map<std::string, std::string> path_of;
     for (size_t i = 0; i < plan.rows.size(); ++i) {
         const Json& row = plan.rows[i].row;
         std::string id = row["id"].get<std::string>();
-        path_of[id] = plan.paths[i];
         if (row["parentId"].is_string()) parent[id] = row["parentId"].get<std::string>();
         else parent.erase(id);
     }
-    for (const auto& [start, path] : path_of) {
+    for (size_t i = 0; i < plan.rows.size(); ++i) {
+        if (plan.unchanged[i]) continue;  // a loop stored before is not this document's doing
+        const std::string start = plan.rows[i].row["id"].get<std::string>();
+        const std::string& path = plan.paths[i];
         std::string at = start;
         for (size_t steps = 0; parent.contains(at); ++steps) {
             at = parent.at(at);
@@ -200,6 +211,7 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
     if (!doc.is_object()) throw_bad_request("the catalog document must be a JSON object", Json{{"path", ""}});
     const catalog::Hooks hooks = pg::catalog_hooks();
     std::map<std::string_view, EntityPlan> plans;
+    std::vector<std::string_view> document_order;
     for (const auto& [key, value] : doc.items()) {
         const Entity* entity = catalog::find_entity(key);
         if (entity == nullptr) {
@@ -208,7 +220,7 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
             throw_bad_request(key + ": unknown key (expected " + names + ")", Json{{"path", key}});
         }
         if (!value.is_array()) throw_bad_request(key + ": must be an array", Json{{"path", key}});
-        EntityPlan plan{entity, {}, {}};
+        EntityPlan plan{entity, {}, {}, {}};
         std::unordered_map<std::string, size_t> seen;
         for (size_t i = 0; i < value.size(); ++i) {
             std::string path = key + "[" + std::to_string(i) + "]";
@@ -224,6 +236,7 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
             plan.paths.push_back(path);
         }
         plans.emplace(entity->key, std::move(plan));
+        document_order.push_back(entity->key);
     }
 
     pg::SpiSession spi;
@@ -240,10 +253,24 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
         return existing.emplace(entity.key, std::move(rows)).first->second;
     };
 
-    // Every reference must name a row that exists after the apply.
-    for (const auto& [key, plan] : plans) {
+    // Which objects are stored exactly so already: they change nothing, and
+    // what they refer to is not this document's doing.
+    for (auto& [key, plan] : plans) {
+        const auto& stored = existing_rows(*plan.entity);
         for (const auto& validated : plan.rows) {
-            for (const auto& reference : validated.references) {
+            auto it = stored.find(catalog::row_key(*plan.entity, validated.row));
+            plan.unchanged.push_back(it != stored.end() &&
+                                     same_content(it->second, export_form(*plan.entity, validated.row)));
+        }
+    }
+
+    // Every reference the document makes must name a row that exists after
+    // the apply.
+    for (std::string_view key : document_order) {
+        const EntityPlan& plan = plans.at(key);
+        for (size_t row = 0; row < plan.rows.size(); ++row) {
+            if (plan.unchanged[row]) continue;
+            for (const auto& reference : plan.rows[row].references) {
                 const Entity& target = *catalog::find_entity(reference.entity);
                 bool found = false;
                 if (auto p = plans.find(target.key); p != plans.end()) {
@@ -277,16 +304,15 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
         Json writes = Json::array();
         int64_t inserted = 0, updated = 0, unchanged = 0;
         std::set<std::string> kept;
-        for (const auto& validated : p->second.rows) {
+        for (size_t row = 0; row < p->second.rows.size(); ++row) {
+            const catalog::Validated& validated = p->second.rows[row];
             std::string k = catalog::row_key(entity, validated.row);
             kept.insert(k);
-            Json wanted = export_form(validated.row);
-            auto it = now.find(k);
-            if (it != now.end() && same_content(it->second, wanted)) {
+            if (p->second.unchanged[row]) {
                 ++unchanged;
                 continue;
             }
-            (it == now.end() ? inserted : updated)++;
+            (now.contains(k) ? updated : inserted)++;
             Json columns = Json::object();
             for (const auto& field : entity.fields) columns[std::string(field.column)] = validated.row[std::string(field.name)];
             writes.push_back(std::move(columns));
@@ -304,6 +330,31 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
         result[std::string(entity.key)] = {{"inserted", inserted}, {"updated", updated}, {"unchanged", unchanged},
                                            {"deleted", static_cast<int64_t>(gone.size())}};
         if (!gone.empty()) deletions.emplace_back(&entity, std::move(gone));
+    }
+    // Replace must not leave a stored row pointing at a row it deletes (the
+    // references that no foreign key protects: scopeId, experimentId, ids in
+    // configs, ...). Rows of keys in the document were checked above.
+    if (!deletions.empty()) {
+        std::map<std::string_view, std::set<std::string>> deleted;
+        for (const auto& [entity, ids] : deletions) deleted[entity->key].insert(ids.begin(), ids.end());
+        for (const auto& entity : catalog::entities()) {
+            if (plans.contains(entity.key) || entity.key == "customers" || entity.key == "consents") continue;
+            for (const auto& [k, row] : existing_rows(entity)) {
+                std::optional<catalog::Validated> stored;
+                try {
+                    stored = catalog::validate(entity, row, std::string(entity.key) + "[" + Json(k).dump() + "]", hooks);
+                } catch (const Error&) {
+                    continue;  // a stored row that no longer validates is not this document's doing
+                }
+                for (const auto& reference : stored->references) {
+                    auto gone = deleted.find(reference.entity);
+                    if (gone != deleted.end() && gone->second.contains(reference.id))
+                        throw_bad_request(reference.path + ": refers to \"" + reference.id + "\", which this replace deletes from " +
+                                              std::string(reference.entity),
+                                          Json{{"path", reference.path}});
+                }
+            }
+        }
     }
     for (auto it = deletions.rbegin(); it != deletions.rend(); ++it) {
         std::string sql = delete_sql(*it->first);
@@ -339,7 +390,13 @@ KAIREON_FUNCTION(kaireon_export_catalog) {
     std::string tenant = pg::require_current_tenant();
     Json doc = Json::object();
     pg::SpiSession spi;
-    for (const auto& entity : catalog::entities()) doc[std::string(entity.key)] = pg::read_catalog_rows(spi, entity, tenant);
+    // Customers and consents are personal data: only administrators (who
+    // may read those tables) get them; a reader's export leaves them out.
+    const bool personal = pg::is_kaireon_admin(GetOuterUserId());
+    for (const auto& entity : catalog::entities()) {
+        if (!personal && (entity.key == "customers" || entity.key == "consents")) continue;
+        doc[std::string(entity.key)] = pg::read_catalog_rows(spi, entity, tenant);
+    }
     return pg::jsonb_datum(doc);
 }
 
@@ -362,8 +419,11 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         Datum value = pg::pg_call([&] { return heap_getattr(tuple, tenant_column, desc, &is_null); });
         return is_null ? std::string() : pg::text_from_datum(value);
     };
+    // Customers and consents are read per decision, not compiled: their
+    // writes (an application syncing profiles) leave compiled catalogs alone.
+    const bool compiled = entity.key != "customers" && entity.key != "consents";
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
-        pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));
+        if (compiled) pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));
         return PointerGetDatum(trigger->tg_trigtuple);
     }
     HeapTuple tuple = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
@@ -376,7 +436,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         bool is_null = false;
         tuple = pg::pg_call([&] { return heap_modify_tuple_by_cols(tuple, desc, 1, &column, &now, &is_null); });
     }
-    pg::note_catalog_change(tenant);
+    if (compiled) pg::note_catalog_change(tenant);
     // The row as JSON, column names as keys (row_to_json reads the row type
     // from the tuple itself).
     Datum row = pg::pg_call([&] { return heap_copy_tuple_as_datum(tuple, desc); });

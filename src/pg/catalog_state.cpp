@@ -1,5 +1,6 @@
 #include "pg/catalog_state.h"
 
+#include "pg/cache_watch.h"
 #include "pg/shared_state.h"
 #include "pg/xact_state.h"
 
@@ -10,6 +11,7 @@
 
 extern "C" {
 #include "pgtime.h"
+#include "utils/inval.h"
 }
 
 namespace kaireon::pg {
@@ -23,6 +25,12 @@ struct CacheEntry {
 
 std::unordered_map<std::string, CacheEntry> g_cache;
 
+void forget_all_compiled() noexcept { g_cache.clear(); }
+// Relcache invalidations of the offers table (sent at COMMIT PREPARED, see
+// before_prepare, and when the extension is dropped) drop every compiled
+// catalog of this backend.
+CacheWatch g_catalog_watch({"offers"}, forget_all_compiled);
+
 // ChangedTenants is the set of tenants whose catalog this transaction
 // changed; at its end their generations advance (on commit) and this
 // backend's copies go (always: they may hold rows that rolled back).
@@ -30,7 +38,8 @@ class ChangedTenants final : public XactState {
 public:
     ChangedTenants() { register_xact_state(this); }
 
-    void note(const std::string& tenant) {
+    void note(const std::string& tenant, Oid offers_relid) {
+        prepare_relid_ = offers_relid;
         if (tenant.empty()) {
             all_ = true;
             g_cache.clear();
@@ -53,9 +62,18 @@ public:
         forget_local();
         tenants_.clear();
         all_ = false;
+        prepare_relid_ = InvalidOid;
     }
 
     void reset_subxact(SubTransactionId) noexcept override { forget_local(); }
+
+    // A prepared transaction commits elsewhere (COMMIT PREPARED), where no
+    // callback of ours runs: a relcache invalidation of the offers table,
+    // carried with the prepared transaction and sent when it commits, makes
+    // every backend drop its compiled catalogs (g_catalog_watch).
+    void before_prepare() override {
+        if ((all_ || !tenants_.empty()) && prepare_relid_ != InvalidOid) CacheInvalidateRelcacheByRelid(prepare_relid_);
+    }
 
 private:
     void forget_local() noexcept {
@@ -68,6 +86,7 @@ private:
 
     std::set<std::string> tenants_;
     bool all_ = false;
+    Oid prepare_relid_ = InvalidOid;
 };
 
 ChangedTenants g_changed;
@@ -128,7 +147,8 @@ int64_t count_catalog_rows(const catalog::Entity& entity, const std::string& ten
 
 void note_catalog_change(const std::string& tenant) {
     catalog_generation(tenant);  // makes sure the slot exists before commit needs it
-    g_changed.note(tenant);
+    g_catalog_watch.resolve();
+    g_changed.note(tenant, g_catalog_watch.relid(0));
 }
 
 std::shared_ptr<const catalog::CompiledCatalog> compiled_catalog(const std::string& tenant) {
@@ -142,12 +162,13 @@ std::shared_ptr<const catalog::CompiledCatalog> compiled_catalog(const std::stri
         return it->second.compiled;
     }
     stat_add(tenant, Stat::CacheMisses);
+    g_catalog_watch.resolve();  // so that dropping the extension drops what is cached below
     catalog::RowsByKey rows;
     {
         AsExtensionOwner owner;
         LatestSnapshot latest;
         SpiSession spi;
-        for (const char* key : {"offers", "flows"})
+        for (const char* key : {"offers", "creatives", "flows", "models", "channels"})
             rows[key] = read_catalog_rows(spi, *catalog::find_entity(key), tenant);
     }
     auto compiled = std::make_shared<const catalog::CompiledCatalog>(catalog::compile_catalog(rows));

@@ -13,6 +13,10 @@ std::array<XactState*, kMaxStates> g_states{};
 size_t g_state_count = 0;
 
 void on_xact(XactEvent event, void*) {
+    if (event == XACT_EVENT_PRE_PREPARE) {
+        for (size_t i = 0; i < g_state_count; ++i) g_states[i]->before_prepare();
+        return;
+    }
     bool committed = false;
     switch (event) {
         case XACT_EVENT_COMMIT:

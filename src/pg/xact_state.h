@@ -16,6 +16,10 @@ public:
     virtual void reset_at_end(bool committed) noexcept = 0;
     // reset_subxact drops what the aborted subtransaction `subxact` added.
     virtual void reset_subxact(SubTransactionId subxact) noexcept = 0;
+    // before_prepare runs at PREPARE TRANSACTION, before the transaction's
+    // state is saved (it may still register invalidation messages, which
+    // COMMIT PREPARED sends). It must be plain C calls: no C++ objects.
+    virtual void before_prepare() {}
 
 protected:
     ~XactState() = default;
