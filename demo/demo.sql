@@ -47,7 +47,19 @@ SELECT tenant_id, type, payload ->> 'threshold' AS threshold, payload ->> 'curre
 WHERE type = 'usage.threshold_reached' ORDER BY id;
 SET ROLE demo_app;
 
-\echo '-- 6. Another tenant stays invisible: no rows, and the API refuses with KR403'
+\echo '-- 6. The decision catalog: a retail bank (100 offers, 1,000 customers, ...) in one apply_catalog call'
+RESET ROLE;
+SET kaireon.tenant = 'demo-bank';
+\ir catalog.sql
+SELECT kaireon.entitlement('content_items') ->> 'currentUsage' AS content_items,
+       kaireon.entitlement('behavioral_metrics') ->> 'currentUsage' AS behavioral_metrics;
+SELECT eligible, count(*) AS offers FROM kaireon.check_eligibility('cust-0001', '{"channel": "web"}', 'homepage')
+GROUP BY eligible ORDER BY eligible DESC;
+SELECT offer_id, reason FROM kaireon.check_eligibility('cust-0001', '{"channel": "web"}', 'homepage')
+WHERE NOT eligible ORDER BY offer_id LIMIT 5;
+SET ROLE demo_app;
+
+\echo '-- 7. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
 SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
 \set ON_ERROR_STOP 0
@@ -55,13 +67,13 @@ SELECT kaireon.current_tenant();
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
-\echo '-- 7. Operations: tenants, licences, events, per-tenant counters'
+\echo '-- 8. Operations: tenants, licences, events, per-tenant counters'
 SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at::date AS licence_expires
 FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
 SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
 SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;
 
-\echo '-- 8. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
+\echo '-- 9. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
 SELECT kaireon.seal_audit() AS sealed;
 SELECT action, count(*) FROM kaireon.audit_log WHERE tenant_id = 'demo-bank' GROUP BY action ORDER BY action;
 SELECT kaireon.verify_audit('demo-bank') AS verification;
