@@ -488,11 +488,12 @@ KAIREON_FUNCTION(kaireon_catalog_limit) {
 }
 
 // kaireon_forget_customer(customer_id) erases a customer's personal data:
-// attributes, segments, time zone and consents (the customer row goes).
+// attributes, segments, time zone and consents (the customer row goes);
+// its decisions and traces stay, under a pseudonym.
 KAIREON_FUNCTION(kaireon_forget_customer) {
     std::string tenant = pg::require_current_tenant();
     std::string customer = pg::required_text(fcinfo, 0, "customer_id");
-    int64 consents = 0, customers = 0;
+    int64 consents = 0, customers = 0, decisions = 0;
     {
         pg::SpiSession spi;
         consents = static_cast<int64>(spi.execute(
@@ -500,8 +501,17 @@ KAIREON_FUNCTION(kaireon_forget_customer) {
             {pg::text_arg(tenant), pg::text_arg(customer)}));
         customers = static_cast<int64>(spi.execute("DELETE FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
                                                    {pg::text_arg(tenant), pg::text_arg(customer)}));
+        // Decisions and their traces stay (they are counted) under one
+        // pseudonym that nothing links back to the customer.
+        spi.execute("SELECT 'forgotten-' || gen_random_uuid()::text", {}, true);
+        const std::string pseudonym = *spi.text(0, 0);
+        decisions = static_cast<int64>(
+            spi.execute("UPDATE kaireon.decisions d SET customer_id = $3 WHERE d.tenant_id = $1 AND d.customer_id = $2",
+                        {pg::text_arg(tenant), pg::text_arg(customer), pg::text_arg(pseudonym)}));
+        spi.execute("UPDATE kaireon.decision_traces t SET customer_id = $3 WHERE t.tenant_id = $1 AND t.customer_id = $2",
+                    {pg::text_arg(tenant), pg::text_arg(customer), pg::text_arg(pseudonym)});
     }
-    Json erased = {{"customers", customers}, {"consents", consents}};
+    Json erased = {{"customers", customers}, {"consents", consents}, {"decisionsAnonymised", decisions}};
     pg::audit(tenant, "customer.forgotten", customer, Json{{"erased", erased}});
     return pg::jsonb_datum(Json{{"customerId", customer}, {"found", customers > 0}, {"erased", erased}});
 }

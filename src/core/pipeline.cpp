@@ -1,0 +1,267 @@
+#include "core/pipeline.h"
+
+#include "core/catalog.h"
+#include "core/error.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace kaireon::decision {
+namespace {
+
+using catalog::CompiledCreative;
+using catalog::CompiledOffer;
+
+int64_t steady_nanos() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+struct Candidate {
+    const CompiledOffer* offer;
+    const CompiledCreative* creative;  // the creative that shows it (the first that fits, by id)
+    double score = 0;
+    std::optional<double> propensity;
+};
+
+// Stages records the trace; without tracing it only keeps the counters it
+// needs (nothing).
+class Stages {
+public:
+    Stages(bool traced, Clock clock) : traced_(traced), clock_(clock ? clock : steady_nanos) {}
+
+    void begin(const char* name, size_t in) {
+        if (!traced_) return;
+        current_ = StageTrace{name, in, in, 0, {}};
+        started_ = clock_();
+    }
+    void remove(const CompiledOffer& offer, std::string reason) {
+        if (traced_) current_.removed.emplace_back(offer.id, std::move(reason));
+    }
+    void end(size_t out) {
+        if (!traced_) return;
+        current_.out = out;
+        current_.nanos = clock_() - started_;
+        done_.push_back(std::move(current_));
+    }
+    std::vector<StageTrace> take() { return std::move(done_); }
+
+private:
+    bool traced_;
+    Clock clock_;
+    StageTrace current_;
+    int64_t started_ = 0;
+    std::vector<StageTrace> done_;
+};
+
+bool fits(const CompiledCreative& creative, const std::string& channel, const std::string& placement) {
+    return (channel.empty() || creative.channel_id == channel) &&
+           (placement.empty() || creative.placement_id == placement);
+}
+
+const CompiledCreative* first_fit(const CompiledOffer& offer, const std::string& channel, const std::string& placement) {
+    for (const auto& creative : offer.creatives)
+        if (fits(creative, channel, placement)) return &creative;
+    return nullptr;
+}
+
+std::string where(const std::string& channel, const std::string& placement) {
+    std::string out;
+    if (!channel.empty()) out += "channel " + channel;
+    if (!placement.empty()) out += std::string(out.empty() ? "" : " and ") + "placement " + placement;
+    return out.empty() ? "any channel" : out;
+}
+
+}  // namespace
+
+bool consent_required(std::string_view channel_type) {
+    return channel_type == "email" || channel_type == "sms" || channel_type == "push";
+}
+
+Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow& flow, const Request& request,
+            const CustomerView& view, const PolicyGate* gate, double now, bool traced, Clock clock) {
+    Outcome outcome;
+    outcome.limit = request.limit.value_or(flow.n.value_or(kDefaultLimit));
+    Stages stages(traced, clock);
+    const catalog::Customer& customer = view.customer;
+    const std::string channel = request.channel.value_or(flow.channel_id);
+    // With groups, each group names its placement; otherwise the request's or the flow's.
+    const std::string placement = flow.groups.empty() ? request.placement.value_or(flow.placement_id) : std::string();
+
+    // 1. Candidates: active, inside their date window, not excluded, with a
+    // creative for the channel and placement.
+    std::vector<Candidate> candidates;
+    stages.begin("candidates", catalog.offers.size());
+    for (const auto& offer : catalog.offers) {
+        const std::string status = offer.row.value("status", "active");
+        if (status != "active") {
+            stages.remove(offer, "status is " + status);
+            continue;
+        }
+        if (offer.start_at && now < *offer.start_at) {
+            stages.remove(offer, "starts at " + catalog::format_timestamp(*offer.start_at));
+            continue;
+        }
+        if (offer.end_at && now >= *offer.end_at) {
+            stages.remove(offer, "ended at " + catalog::format_timestamp(*offer.end_at));
+            continue;
+        }
+        if (std::find(request.exclude_offers.begin(), request.exclude_offers.end(), offer.id) !=
+            request.exclude_offers.end()) {
+            stages.remove(offer, "excluded by the request");
+            continue;
+        }
+        const CompiledCreative* creative = nullptr;
+        if (flow.groups.empty()) {
+            creative = first_fit(offer, channel, placement);
+        } else {
+            for (const auto& group : flow.groups)
+                if ((creative = first_fit(offer, channel, group.placement_id)) != nullptr) break;
+        }
+        if (creative == nullptr) {
+            stages.remove(offer, "no creative for " + where(channel, placement));
+            continue;
+        }
+        candidates.push_back({&offer, creative, 0, std::nullopt});
+    }
+    stages.end(candidates.size());
+
+    // 2. Qualification: the flow's eligibility (about the customer and the
+    // context), then each offer's.
+    stages.begin("qualification", candidates.size());
+    if (flow.eligibility && !catalog::holds(*flow.eligibility, customer, nullptr, request.context, now)) {
+        for (const auto& c : candidates) stages.remove(*c.offer, "flow eligibility is false: " + flow.eligibility->source());
+        candidates.clear();
+    }
+    std::erase_if(candidates, [&](const Candidate& c) {
+        if (!c.offer->eligibility || catalog::holds(*c.offer->eligibility, customer, &c.offer->row, request.context, now))
+            return false;
+        stages.remove(*c.offer, "eligibility is false: " + c.offer->eligibility->source());
+        return true;
+    });
+    stages.end(candidates.size());
+
+    // 3. Consent for the creative's channel.
+    stages.begin("consent", candidates.size());
+    std::erase_if(candidates, [&](const Candidate& c) {
+        const std::string& ch = c.creative->channel_id;
+        auto consent = view.consents.find(ch);
+        if (consent != view.consents.end() && !consent->second) {
+            stages.remove(*c.offer, "consent refused for channel " + ch);
+            return true;
+        }
+        auto type = catalog.channel_types.find(ch);
+        if (consent == view.consents.end() && type != catalog.channel_types.end() && consent_required(type->second)) {
+            stages.remove(*c.offer, "no consent for channel " + ch + " (" + type->second + " needs an opt-in)");
+            return true;
+        }
+        return false;
+    });
+    stages.end(candidates.size());
+
+    // 4. Contact policies and frequency caps.
+    stages.begin("policies", candidates.size());
+    if (gate != nullptr) {
+        std::erase_if(candidates, [&](const Candidate& c) {
+            auto reason = gate->blocks(*c.offer, *c.creative, view);
+            if (!reason) return false;
+            stages.remove(*c.offer, *reason);
+            return true;
+        });
+    }
+    stages.end(candidates.size());
+
+    // 5. Scoring by the flow's model; without one, by priority.
+    stages.begin("scoring", candidates.size());
+    const catalog::CompiledModel* model = nullptr;
+    if (!flow.model_id.empty()) {
+        auto it = catalog.models.find(flow.model_id);
+        if (it == catalog.models.end())
+            throw_bad_request("flow \"" + flow.id + "\" names the unknown model \"" + flow.model_id + "\"",
+                              {{"flow", flow.id}, {"modelId", flow.model_id}});
+        model = &it->second;
+        if (model->type != "scorecard")
+            throw_bad_request("flow \"" + flow.id + "\": models of type " + model->type + " cannot score yet",
+                              {{"flow", flow.id}, {"modelId", flow.model_id}, {"type", model->type}});
+    }
+    for (auto& c : candidates) {
+        if (model == nullptr) {
+            c.score = c.offer->priority / 100;
+            continue;
+        }
+        double raw = model->base;
+        for (const auto& [when, points] : model->rules)
+            if (catalog::holds(when, customer, &c.offer->row, request.context, now)) raw += points;
+        if (model->logistic) {
+            c.score = 1 / (1 + std::exp(-model->factor * raw));
+            c.propensity = c.score;
+        } else {
+            c.score = model->factor * raw;
+            c.propensity = std::clamp(c.score, 0.0, 1.0);
+        }
+        if (!std::isfinite(c.score)) c.score = 0;
+    }
+    stages.end(candidates.size());
+
+    // 6. Ranking: top_n by score, or arbitration.
+    stages.begin("ranking", candidates.size());
+    if (flow.arbitration) {
+        double max_value = 0;
+        for (const auto& c : candidates) max_value = std::max(max_value, c.offer->value);
+        const Weights weights{flow.weight_propensity, flow.weight_relevance, flow.weight_impact, flow.weight_emphasis};
+        for (auto& c : candidates) {
+            Factors f;
+            f.propensity = c.propensity.value_or(0);
+            if (flow.relevance)
+                f.relevance = catalog::value_of(*flow.relevance, customer, &c.offer->row, request.context, now).value_or(1);
+            f.impact = max_value > 0 ? c.offer->value / max_value : 1;
+            f.emphasis = c.offer->lever;
+            auto weight = flow.context_weights.find(c.offer->category_id);
+            if (weight != flow.context_weights.end()) f.context_weight = weight->second;
+            c.score = arbitration_score(f, weights);
+        }
+    }
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+        return ranks_before({a.offer->id, a.score, a.offer->priority}, {b.offer->id, b.score, b.offer->priority});
+    });
+    stages.end(candidates.size());
+
+    // 7. Groups and placements, then the limit.
+    stages.begin("placement", candidates.size());
+    std::vector<std::pair<size_t, const CompiledCreative*>> picked;
+    if (flow.groups.empty()) {
+        for (size_t i = 0; i < candidates.size(); ++i) picked.emplace_back(i, candidates[i].creative);
+    } else {
+        std::vector<Group> groups;
+        for (const auto& g : flow.groups) groups.push_back({g.placement_id, g.slots, g.allow_partial});
+        for (const auto& placed : fill_groups(candidates.size(), groups, [&](size_t i, const std::string& p) {
+                 return first_fit(*candidates[i].offer, channel, p) != nullptr;
+             }))
+            picked.emplace_back(placed.candidate, first_fit(*candidates[placed.candidate].offer, channel, placed.placement_id));
+    }
+    if (picked.size() > static_cast<size_t>(outcome.limit)) picked.resize(static_cast<size_t>(outcome.limit));
+    std::vector<bool> kept(candidates.size(), false);
+    for (const auto& [i, creative] : picked) {
+        kept[i] = true;
+        const Candidate& c = candidates[i];
+        Chosen chosen;
+        chosen.rank = static_cast<int>(outcome.offers.size()) + 1;
+        chosen.offer_id = c.offer->id;
+        chosen.creative_id = creative->id;
+        chosen.placement = creative->placement_id;
+        chosen.category = c.offer->category_id;
+        chosen.score = c.score;
+        chosen.propensity = c.propensity;
+        chosen.value = c.offer->value;
+        outcome.offers.push_back(std::move(chosen));
+    }
+    for (size_t i = 0; i < candidates.size(); ++i)
+        if (!kept[i]) stages.remove(*candidates[i].offer, flow.groups.empty() ? "below the limit of " + std::to_string(outcome.limit)
+                                                                               : "no slot left in the flow's groups");
+    stages.end(outcome.offers.size());
+    outcome.stages = stages.take();
+    return outcome;
+}
+
+}  // namespace kaireon::decision

@@ -1,0 +1,76 @@
+// pipeline.h - the decision pipeline of kaireon_recommend (SPEC 6.2), over a
+// compiled catalog, in SPEC's order: candidates, qualification, consent,
+// contact policies and frequency caps (a seam), scoring, ranking, groups and
+// placements. Each stage records why an offer left. Pure and deterministic:
+// the same catalog, customer, request and time give the same answer.
+#pragma once
+#include "core/pure.h"
+
+#include "core/catalog_compiled.h"
+#include "core/decision.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kaireon::decision {
+
+// CustomerView is what the database supplies about the customer: attributes
+// and segments (the request's overrides already applied) and consents by
+// channel id.
+struct CustomerView {
+    catalog::Customer customer;
+    std::map<std::string, bool, std::less<>> consents;
+    std::string timezone;  // "" when unknown
+};
+
+// consent_required tells whether a channel type needs an explicit grant
+// (email, sms, push: opt-in) rather than only the absence of a refusal.
+bool consent_required(std::string_view channel_type);
+
+// PolicyGate is the seam of step 4 (contact policies, then frequency caps):
+// it returns the reason an offer shown through `creative` is blocked for the
+// customer, or nothing. The caps and policies issue fills it.
+class PolicyGate {
+public:
+    virtual ~PolicyGate() = default;
+    virtual std::optional<std::string> blocks(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                                              const CustomerView& customer) const = 0;
+};
+
+// StageTrace is one stage of a traced decision.
+struct StageTrace {
+    std::string stage;  // candidates, qualification, consent, policies, scoring, ranking, placement
+    size_t in = 0, out = 0;
+    int64_t nanos = 0;
+    std::vector<std::pair<std::string, std::string>> removed;  // offer id, reason
+};
+
+// Chosen is one offer of the answer.
+struct Chosen {
+    int rank = 0;
+    std::string offer_id, creative_id, placement, category;
+    double score = 0;
+    std::optional<double> propensity;
+    double value = 0;
+};
+
+struct Outcome {
+    std::vector<Chosen> offers;
+    std::vector<StageTrace> stages;  // filled when traced
+    int limit = kDefaultLimit;       // the limit that applied
+};
+
+// Clock returns a monotonic time in nanoseconds, for stage durations
+// (injectable: tests pass a fake one).
+using Clock = int64_t (*)();
+
+// run decides for one customer. `now` is Unix seconds (date windows,
+// days_since). Throws Error(BadRequest) when the flow's model type cannot
+// score here yet. Feature gates (arbitration, model types) are the caller's.
+Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow& flow, const Request& request,
+            const CustomerView& customer, const PolicyGate* gate, double now, bool traced, Clock clock = nullptr);
+
+}  // namespace kaireon::decision

@@ -1,0 +1,288 @@
+// decision_functions.cpp - kaireon_recommend (SPEC 6.2) and its SQL twins
+// kaireon.recommend and kaireon.recommend_batch: the database side of a
+// decision (tenant, feature gates, the customer, the decision record, the
+// trace allowance) around the pipeline of src/core/pipeline.cpp.
+#include "core/catalog_compiled.h"
+#include "core/decision.h"
+#include "core/entitlements.h"
+#include "core/license.h"
+#include "core/pipeline.h"
+
+#include "pg/catalog_state.h"
+#include "pg/clock.h"
+#include "pg/entitlement_state.h"
+#include "pg/guard.h"
+#include "pg/jsonb.h"
+#include "pg/license_state.h"
+#include "pg/name_lock.h"
+#include "pg/shared_state.h"
+#include "pg/spi.h"
+#include "pg/tenant_access.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+}
+
+namespace kaireon {
+namespace {
+
+using decision::Outcome;
+using decision::Request;
+
+// require_feature_enabled raises FEATURE_NOT_ENTITLED unless the tenant has
+// the boolean feature `key`.
+void require_feature_enabled(const std::string& tenant, const std::string& key) {
+    pg::FeaturePtr feature = pg::find_feature(key);
+    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
+    if (!evaluation.enabled) pg::throw_not_entitled(*feature, evaluation.source);
+}
+
+// load_customer reads the customer and its consents, with the request's
+// overrides applied; KR400 when the tenant has no such customer.
+decision::CustomerView load_customer(pg::SpiSession& spi, const std::string& tenant, const Request& request) {
+    spi.execute(
+        "SELECT c.attributes, to_jsonb(c.segments), c.timezone, "
+        "       (SELECT jsonb_object_agg(s.channel_id, s.granted) FROM kaireon.consents s "
+        "        WHERE s.tenant_id = c.tenant_id AND s.customer_id = c.id) "
+        "FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
+        {pg::text_arg(tenant), pg::text_arg(request.customer_id)}, true);
+    if (spi.rows() == 0)
+        throw_bad_request("unknown customer \"" + request.customer_id + "\"", Json{{"path", "customerId"}});
+    decision::CustomerView view;
+    view.customer.id = request.customer_id;
+    view.customer.attributes = spi.json(0, 0).value_or(Json::object());
+    for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
+    if (request.segments) {
+        view.customer.segments = *request.segments;
+    } else {
+        const Json segments = spi.json(0, 1).value_or(Json::array());
+        for (const auto& s : segments) view.customer.segments.push_back(s.get<std::string>());
+    }
+    view.timezone = spi.text(0, 2).value_or("");
+    const Json consents = spi.json(0, 3).value_or(Json::object());
+    for (const auto& [channel, granted] : consents.items()) view.consents[channel] = granted.get<bool>();
+    return view;
+}
+
+Json offer_json(const decision::Chosen& chosen) {
+    Json offer = {{"rank", chosen.rank},
+                  {"offerId", chosen.offer_id},
+                  {"creativeId", chosen.creative_id},
+                  {"placement", chosen.placement.empty() ? Json(nullptr) : Json(chosen.placement)},
+                  {"category", chosen.category.empty() ? Json(nullptr) : Json(chosen.category)},
+                  {"score", json_number(chosen.score)},
+                  {"propensity", chosen.propensity ? json_number(*chosen.propensity) : Json(nullptr)},
+                  {"value", json_number(chosen.value)}};
+    return offer;
+}
+
+Json trace_json(const std::vector<decision::StageTrace>& stages) {
+    Json out = Json::array();
+    for (const auto& stage : stages) {
+        Json removed = Json::array();
+        for (const auto& [offer, reason] : stage.removed) removed.push_back({{"offerId", offer}, {"reason", reason}});
+        out.push_back({{"stage", stage.stage},
+                       {"in", stage.in},
+                       {"out", stage.out},
+                       {"micros", json_number(std::round(static_cast<double>(stage.nanos) / 100.0) / 10.0)},
+                       {"removed", std::move(removed)}});
+    }
+    return out;
+}
+
+// trace_allowed tells whether the tenant may store one more trace today
+// (decision_traces_per_day); traced decisions of a tenant take turns on a
+// lock until commit, so the allowance is exact.
+bool trace_allowed(pg::SpiSession& spi, const std::string& tenant) {
+    pg::FeaturePtr feature = pg::find_feature("decision_traces_per_day");
+    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
+    if (!evaluation.enabled) return false;
+    if (!evaluation.limit) return true;
+    pg::lock_name(pg::NameSpace::TraceAllowance, tenant, "decision_traces_per_day", true);
+    pg::LatestSnapshot latest;
+    spi.execute(
+        "SELECT count(*)::text FROM kaireon.decision_traces t WHERE t.tenant_id = $1 "
+        "AND t.traced_at >= date_trunc('day', kaireon.clock(), 'UTC')",
+        {pg::text_arg(tenant)}, true);
+    return std::stod(*spi.text(0, 0)) < *evaluation.limit;
+}
+
+struct Decided {
+    Json response;
+    Outcome outcome;
+    std::string decision_id;  // "" for a dry run
+};
+
+// decide runs one decision for the current tenant: checks, pipeline, record.
+Decided decide(const std::string& tenant, const Request& request) {
+    if (request.dry_run && !pg::is_kaireon_admin(GetOuterUserId()))
+        throw Error(ErrorCode::TenantAccessDenied, "dryRun is for administrators (kaireon_admin)",
+                    Json{{"path", "dryRun"}});
+    auto compiled = pg::compiled_catalog(tenant);
+    auto flow_it = compiled->flows.find(request.flow);
+    if (flow_it == compiled->flows.end())
+        throw_bad_request("unknown flow \"" + request.flow + "\"", Json{{"path", "flow"}});
+    const catalog::CompiledFlow& flow = flow_it->second;
+    if (flow.arbitration) require_feature_enabled(tenant, "ranking.arbitration");
+    if (!flow.model_id.empty()) {
+        auto model = compiled->models.find(flow.model_id);
+        if (model != compiled->models.end()) require_feature_enabled(tenant, "scoring." + model->second.type);
+    }
+    pg::EffectiveLicense licence = pg::effective_license(tenant);
+
+    pg::SpiSession spi;
+    decision::CustomerView view = load_customer(spi, tenant, request);
+    const double now = static_cast<double>(pg::now_seconds());
+    Decided decided;
+    decided.outcome = decision::run(*compiled, flow, request, view, nullptr, now, request.trace);
+
+    Json offers = Json::array();
+    for (const auto& chosen : decided.outcome.offers) offers.push_back(offer_json(chosen));
+    const std::string channel = request.channel.value_or(flow.channel_id);
+    std::optional<std::string> trace_id;
+    if (!request.dry_run) {
+        if (request.trace) {
+            if (trace_allowed(spi, tenant)) {
+                trace_id = "";
+            } else {
+                pg::stat_add(tenant, pg::Stat::TraceDrops);
+            }
+        }
+        spi.execute(
+            "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id) "
+            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END) RETURNING id::text, trace_id::text",
+            {pg::text_arg(tenant), pg::text_arg(request.customer_id), pg::text_arg(request.flow),
+             channel.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(channel),
+             pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}, pg::SpiArg{BOOLOID, BoolGetDatum(trace_id.has_value())}});
+        decided.decision_id = *spi.text(0, 0);
+        if (trace_id) {
+            trace_id = *spi.text(0, 1);
+            spi.execute(
+                "INSERT INTO kaireon.decision_traces (tenant_id, id, decision_id, customer_id, flow, stages) "
+                "VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6)",
+                {pg::text_arg(tenant), pg::text_arg(*trace_id), pg::text_arg(decided.decision_id),
+                 pg::text_arg(request.customer_id), pg::text_arg(request.flow),
+                 pg::SpiArg{JSONBOID, pg::jsonb_datum(trace_json(decided.outcome.stages))}});
+        }
+        pg::stat_add(tenant, pg::Stat::Decisions);
+        if (decided.outcome.offers.empty()) pg::stat_add(tenant, pg::Stat::EmptyDecisions);
+    }
+
+    Json& response = decided.response;
+    response["decisionId"] = decided.decision_id.empty() ? Json(nullptr) : Json(decided.decision_id);
+    response["customerId"] = request.customer_id;
+    response["flow"] = request.flow;
+    response["offers"] = std::move(offers);
+    response["license"] = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},
+                           {"state", std::string(license::state_name(licence.status.state))}};
+    if (trace_id) response["traceId"] = *trace_id;
+    if (request.dry_run) {
+        response["dryRun"] = true;
+        if (request.trace) response["trace"] = trace_json(decided.outcome.stages);
+    }
+    return decided;
+}
+
+Datum uuid_or_null(const std::string& id, bool* is_null) {
+    *is_null = id.empty();
+    if (id.empty()) return 0;
+    return pg::pg_call([&] { return DirectFunctionCall1(uuid_in, CStringGetDatum(id.c_str())); });
+}
+
+// put_rows appends one row per chosen offer (prefix columns first).
+void put_rows(FunctionCallInfo fcinfo, const Decided& decided, const std::optional<std::string>& customer) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (const auto& chosen : decided.outcome.offers) {
+        std::vector<Datum> values;
+        std::vector<bool> nulls;
+        if (customer) {
+            values.push_back(pg::text_datum(*customer));
+            nulls.push_back(false);
+        }
+        auto text_or_null = [&](const std::string& s) {
+            values.push_back(s.empty() ? 0 : pg::text_datum(s));
+            nulls.push_back(s.empty());
+        };
+        values.push_back(Int32GetDatum(chosen.rank));
+        nulls.push_back(false);
+        text_or_null(chosen.offer_id);
+        text_or_null(chosen.creative_id);
+        text_or_null(chosen.placement);
+        text_or_null(chosen.category);
+        values.push_back(Float8GetDatum(chosen.score));
+        nulls.push_back(false);
+        values.push_back(chosen.propensity ? Float8GetDatum(*chosen.propensity) : 0);
+        nulls.push_back(!chosen.propensity);
+        values.push_back(Float8GetDatum(chosen.value));
+        nulls.push_back(false);
+        bool is_null = false;
+        values.push_back(uuid_or_null(decided.decision_id, &is_null));
+        nulls.push_back(is_null);
+        bool null_flags[16];
+        for (size_t i = 0; i < nulls.size(); ++i) null_flags[i] = nulls[i];
+        pg::pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values.data(), null_flags); });
+    }
+}
+
+Request sql_request(const std::string& customer, const std::string& flow, FunctionCallInfo fcinfo, int n_arg, int context_arg) {
+    Json doc = {{"customerId", customer}, {"flow", flow}};
+    if (!PG_ARGISNULL(n_arg)) doc["limit"] = PG_GETARG_INT32(n_arg);
+    if (!PG_ARGISNULL(context_arg)) doc["context"] = pg::json_from_jsonb(PG_GETARG_DATUM(context_arg), "context");
+    return decision::parse_request(doc);
+}
+
+}  // namespace
+}  // namespace kaireon
+
+using namespace kaireon;
+
+// kaireon_recommend(request jsonb) returns the decision as jsonb (SPEC 6.2).
+KAIREON_FUNCTION(kaireon_recommend) {
+    std::string tenant = pg::require_current_tenant();
+    if (PG_ARGISNULL(0)) throw_bad_request("request must not be null", Json{{"path", ""}});
+    Request request = decision::parse_request(pg::json_from_jsonb(PG_GETARG_DATUM(0), "request"));
+    return pg::jsonb_datum(decide(tenant, request).response);
+}
+
+// kaireon_recommend_rows(customer_id, flow, n, context): one row per offer.
+KAIREON_FUNCTION(kaireon_recommend_rows) {
+    std::string tenant = pg::require_current_tenant();
+    Request request = sql_request(pg::required_text(fcinfo, 0, "customer_id"), pg::required_text(fcinfo, 1, "flow"),
+                                  fcinfo, 2, 3);
+    pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    put_rows(fcinfo, decide(tenant, request), std::nullopt);
+    return static_cast<Datum>(0);
+}
+
+// kaireon_recommend_batch(flow, customer_ids, n, context): decides for each
+// customer in order, in this transaction: one failure fails them all.
+KAIREON_FUNCTION(kaireon_recommend_batch) {
+    std::string tenant = pg::require_current_tenant();
+    std::string flow = pg::required_text(fcinfo, 0, "flow");
+    if (PG_ARGISNULL(1)) throw_bad_request("customer_ids must not be null", Json{{"path", "customer_ids"}});
+    Datum* elements = nullptr;
+    bool* element_nulls = nullptr;
+    int count = 0;
+    pg::pg_call([&] {
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
+    });
+    if (count > 10000)
+        throw_bad_request("customer_ids: at most 10000 customers per batch", Json{{"path", "customer_ids"}});
+    pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    for (int i = 0; i < count; ++i) {
+        if (element_nulls[i])
+            throw_bad_request("customer_ids[" + std::to_string(i) + "] must not be null",
+                              Json{{"path", "customer_ids[" + std::to_string(i) + "]"}});
+        std::string customer = pg::text_from_datum(elements[i]);
+        put_rows(fcinfo, decide(tenant, sql_request(customer, flow, fcinfo, 2, 3)), customer);
+    }
+    return static_cast<Datum>(0);
+}
