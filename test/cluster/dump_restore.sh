@@ -363,6 +363,7 @@ SELECT kaireon.apply_catalog('{
   "caps": [{"id": "gold-daily", "scope": "offer", "scopeId": "gold", "maxVolume": 100, "period": "daily"}],
   "connectors": [{"id": "crm", "type": "salesforce"}]
 }');
+SELECT kaireon_recommend('{"customerId": "c1", "flow": "home", "trace": true}');
 SET kaireon.tenant = 'globex';
 SELECT kaireon.apply_catalog('{"channels": [{"id": "sms", "type": "sms"}],
   "offers": [{"id": "roaming", "eligibility": "context.country != ''home''"}],
@@ -378,6 +379,9 @@ SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('c1') ORDER BY 
 SET kaireon.tenant = 'globex';
 SELECT kaireon.export_catalog();
 SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('g1', '{"country": "fr"}') ORDER BY 1;
+RESET kaireon.tenant;
+SELECT tenant_id, id, customer_id, flow, channel, offers, trace_id, decided_at FROM kaireon.decisions ORDER BY 1, 2;
+SELECT tenant_id, id, decision_id, stages FROM kaireon.decision_traces ORDER BY 1, 2;
 SQL
 }
 catalog_answers "$src" >"$work/catalog_before.txt"
@@ -574,6 +578,6 @@ SQL
         audit_status=1
     fi
 done
-[ $audit_status -eq 0 ] && echo "dump_restore: the trail, its seals, the outbox, the consumers and the catalog come back the same; consumers go on; sealing goes on"
+[ $audit_status -eq 0 ] && echo "dump_restore: the trail, its seals, the outbox, the consumers, the catalog and the decisions come back the same; consumers go on; sealing goes on"
 [ $audit_status -eq 0 ] || status=1
 exit $status
