@@ -75,12 +75,53 @@ std::string where(const std::string& channel, const std::string& placement) {
 
 }  // namespace
 
+namespace {
+
+class PriorityScorer final : public Scorer {
+public:
+    Score score(const CompiledOffer& offer, const CustomerView&, const Json&, double) const override {
+        return {offer.priority / 100, std::nullopt};
+    }
+};
+
+// ScorecardScorer: raw = base + the points of every rule whose `when` holds;
+// linear: score = factor x raw, propensity = score clamped to [0, 1];
+// logistic: score = propensity = 1 / (1 + e^(-factor x raw)).
+class ScorecardScorer final : public Scorer {
+public:
+    explicit ScorecardScorer(const catalog::CompiledModel& model) : model_(model) {}
+    Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double now) const override {
+        double raw = model_.base;
+        for (const auto& [when, points] : model_.rules)
+            if (catalog::holds(when, view.customer, &offer.row, context, now)) raw += points;
+        if (model_.logistic) {
+            double p = 1 / (1 + std::exp(-model_.factor * raw));
+            return {p, p};
+        }
+        double score = model_.factor * raw;
+        return {score, std::clamp(score, 0.0, 1.0)};
+    }
+
+private:
+    const catalog::CompiledModel& model_;
+};
+
+}  // namespace
+
+std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, const std::string& flow_id) {
+    if (model == nullptr) return std::make_unique<PriorityScorer>();
+    if (model->type == "scorecard") return std::make_unique<ScorecardScorer>(*model);
+    throw_bad_request("flow \"" + flow_id + "\": models of type " + model->type + " cannot score yet",
+                      {{"flow", flow_id}, {"modelId", model->id}, {"type", model->type}});
+}
+
 bool consent_required(std::string_view channel_type) {
     return channel_type == "email" || channel_type == "sms" || channel_type == "push";
 }
 
 Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow& flow, const Request& request,
-            const CustomerView& view, const PolicyGate* gate, double now, bool traced, Clock clock) {
+            const CustomerView& view, const PolicyGate* gate, double now, bool traced, Clock clock,
+            const Scorer* scorer) {
     Outcome outcome;
     outcome.limit = request.limit.value_or(flow.n.value_or(kDefaultLimit));
     Stages stages(traced, clock);
@@ -174,33 +215,23 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
 
     // 5. Scoring by the flow's model; without one, by priority.
     stages.begin("scoring", candidates.size());
-    const catalog::CompiledModel* model = nullptr;
-    if (!flow.model_id.empty()) {
-        auto it = catalog.models.find(flow.model_id);
-        if (it == catalog.models.end())
-            throw_bad_request("flow \"" + flow.id + "\" names the unknown model \"" + flow.model_id + "\"",
-                              {{"flow", flow.id}, {"modelId", flow.model_id}});
-        model = &it->second;
-        if (model->type != "scorecard")
-            throw_bad_request("flow \"" + flow.id + "\": models of type " + model->type + " cannot score yet",
-                              {{"flow", flow.id}, {"modelId", flow.model_id}, {"type", model->type}});
+    std::unique_ptr<Scorer> own_scorer;
+    if (scorer == nullptr) {
+        const catalog::CompiledModel* model = nullptr;
+        if (!flow.model_id.empty()) {
+            auto it = catalog.models.find(flow.model_id);
+            if (it == catalog.models.end())
+                throw_bad_request("flow \"" + flow.id + "\" names the unknown model \"" + flow.model_id + "\"",
+                                  {{"flow", flow.id}, {"modelId", flow.model_id}});
+            model = &it->second;
+        }
+        own_scorer = builtin_scorer(model, flow.id);
+        scorer = own_scorer.get();
     }
     for (auto& c : candidates) {
-        if (model == nullptr) {
-            c.score = c.offer->priority / 100;
-            continue;
-        }
-        double raw = model->base;
-        for (const auto& [when, points] : model->rules)
-            if (catalog::holds(when, customer, &c.offer->row, request.context, now)) raw += points;
-        if (model->logistic) {
-            c.score = 1 / (1 + std::exp(-model->factor * raw));
-            c.propensity = c.score;
-        } else {
-            c.score = model->factor * raw;
-            c.propensity = std::clamp(c.score, 0.0, 1.0);
-        }
-        if (!std::isfinite(c.score)) c.score = 0;
+        Score s = scorer->score(*c.offer, view, request.context, now);
+        c.score = std::isfinite(s.score) ? s.score : 0;
+        c.propensity = s.propensity;
     }
     stages.end(candidates.size());
 

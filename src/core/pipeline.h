@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,28 @@ public:
                                               const CustomerView& customer) const = 0;
 };
 
+// Score is what scoring gives an offer: the score ranking orders by, and the
+// propensity (a probability) when the model gives one.
+struct Score {
+    double score = 0;
+    std::optional<double> propensity;
+};
+
+// Scorer is step 5: it scores one candidate offer for the customer. The
+// built-in scorers are the priority default and scorecards; the models
+// issue adds Bayesian, gradient-boosted and custom scorers behind it.
+class Scorer {
+public:
+    virtual ~Scorer() = default;
+    virtual Score score(const catalog::CompiledOffer& offer, const CustomerView& customer, const Json& context,
+                        double now) const = 0;
+};
+
+// builtin_scorer returns the scorer of `model`: the priority default when
+// it is null (score = priority / 100, no propensity), the scorecard's when
+// it is one; throws Error(BadRequest) for a type it cannot score.
+std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, const std::string& flow_id);
+
 // StageTrace is one stage of a traced decision.
 struct StageTrace {
     std::string stage;  // candidates, qualification, consent, policies, scoring, ranking, placement
@@ -68,9 +91,11 @@ struct Outcome {
 using Clock = int64_t (*)();
 
 // run decides for one customer. `now` is Unix seconds (date windows,
-// days_since). Throws Error(BadRequest) when the flow's model type cannot
-// score here yet. Feature gates (arbitration, model types) are the caller's.
+// days_since). `scorer` null: builtin_scorer of the flow's model (an unknown
+// model or a type it cannot score is Error(BadRequest)). Feature gates
+// (arbitration, model types) are the caller's.
 Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow& flow, const Request& request,
-            const CustomerView& customer, const PolicyGate* gate, double now, bool traced, Clock clock = nullptr);
+            const CustomerView& customer, const PolicyGate* gate, double now, bool traced, Clock clock = nullptr,
+            const Scorer* scorer = nullptr);
 
 }  // namespace kaireon::decision

@@ -130,6 +130,8 @@ Decided decide(const std::string& tenant, const Request& request) {
     auto flow_it = compiled->flows.find(request.flow);
     if (flow_it == compiled->flows.end())
         throw_bad_request("unknown flow \"" + request.flow + "\"", Json{{"path", "flow"}});
+    // Experiments (SPEC 6.5) choose the variant's flow here, from a hash of
+    // tenant, experiment and customer, and the decision records the variant.
     const catalog::CompiledFlow& flow = flow_it->second;
     if (flow.arbitration) require_feature_enabled(tenant, "ranking.arbitration");
     if (!flow.model_id.empty()) {
@@ -172,6 +174,8 @@ Decided decide(const std::string& tenant, const Request& request) {
                  pg::text_arg(request.customer_id), pg::text_arg(request.flow),
                  pg::SpiArg{JSONBOID, pg::jsonb_datum(trace_json(decided.outcome.stages))}});
         }
+        // The decision quota (SPEC 5) counts a non-empty decision here, in
+        // this transaction, and refuses past the limit (KR429).
         pg::stat_add(tenant, pg::Stat::Decisions);
         if (decided.outcome.offers.empty()) pg::stat_add(tenant, pg::Stat::EmptyDecisions);
     }
