@@ -59,7 +59,35 @@ SELECT offer_id, reason FROM kaireon.check_eligibility('cust-0001', '{"channel":
 WHERE NOT eligible ORDER BY offer_id LIMIT 5;
 SET ROLE demo_app;
 
-\echo '-- 7. Another tenant stays invisible: no rows, and the API refuses with KR403'
+\echo '-- 7. Decisions: next best offers for the homepage, a traced contact-centre decision, a weekly e-mail batch'
+SET kaireon.tenant = 'demo-bank';
+SELECT jsonb_pretty(kaireon_recommend('{"customerId": "cust-0004", "flow": "homepage", "context": {"channel": "web"}}'));
+-- cust-0012 refused the web channel: the decision is made, and it is empty.
+SELECT r.customer_id, o.rank, o."offerId" AS offer_id, o.category, round(o.score::numeric, 4) AS score
+FROM (VALUES ('cust-0001'), ('cust-0012')) AS r (customer_id)
+LEFT JOIN LATERAL jsonb_to_recordset(kaireon_recommend(jsonb_build_object(
+              'customerId', r.customer_id, 'flow', 'homepage', 'context', jsonb_build_object('channel', 'web'))) -> 'offers')
+          AS o (rank int, "offerId" text, category text, score float8) ON true
+ORDER BY r.customer_id, o.rank;
+SELECT o.rank, o."offerId" AS offer_id, o.category, round(o.score::numeric, 4) AS score,
+       round(o.propensity::numeric, 4) AS propensity, o.value, d ? 'traceId' AS traced
+FROM kaireon_recommend('{"customerId": "cust-0004", "flow": "call_center_next_best", "trace": true}') AS d,
+     jsonb_to_recordset(d -> 'offers') AS o (rank int, "offerId" text, category text, score float8, propensity float8, value float8);
+SELECT s.n AS step, s.stage ->> 'stage' AS stage, (s.stage ->> 'in')::int AS "in", (s.stage ->> 'out')::int AS "out",
+       (SELECT string_agg((r ->> 'offerId') || ': ' || (r ->> 'reason'), E'\n' ORDER BY i)
+        FROM jsonb_array_elements(s.stage -> 'removed') WITH ORDINALITY AS x (r, i) WHERE i <= 3) AS first_removed
+FROM kaireon.decision_traces t, jsonb_array_elements(t.stages) WITH ORDINALITY AS s (stage, n)
+WHERE t.customer_id = 'cust-0004' AND t.flow = 'call_center_next_best'
+ORDER BY s.n;
+SELECT customer_id, rank, offer_id, placement, category, score
+FROM kaireon.recommend_batch('email_weekly', ARRAY['cust-0001', 'cust-0003', 'cust-0009']);
+SELECT flow, count(*) AS decisions, count(*) FILTER (WHERE offers = '[]') AS empty, count(trace_id) AS traced
+FROM kaireon.decisions GROUP BY flow ORDER BY flow;
+RESET ROLE;
+SELECT tenant_id, decisions, empty_decisions, trace_drops FROM kaireon.stats WHERE tenant_id = 'demo-bank';
+SET ROLE demo_app;
+
+\echo '-- 8. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
 SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
 \set ON_ERROR_STOP 0
@@ -67,13 +95,13 @@ SELECT kaireon.current_tenant();
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
-\echo '-- 8. Operations: tenants, licences, events, per-tenant counters'
+\echo '-- 9. Operations: tenants, licences, events, per-tenant counters'
 SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at::date AS licence_expires
 FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
 SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
 SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;
 
-\echo '-- 9. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
+\echo '-- 10. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
 SELECT kaireon.seal_audit() AS sealed;
 SELECT action, count(*) FROM kaireon.audit_log WHERE tenant_id = 'demo-bank' GROUP BY action ORDER BY action;
 SELECT kaireon.verify_audit('demo-bank') AS verification;

@@ -142,6 +142,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         out.flows.emplace(flow.id, std::move(flow));
     }
     for (const Json& row : rows_of("channels")) out.channel_types[text(row, "id")] = text(row, "type");
+    for (const Json& row : rows_of("placements")) out.placement_slots[text(row, "id")] = row.value("slots", 1);
     return out;
 }
 

@@ -69,13 +69,15 @@ struct CompiledCatalog {
     std::map<std::string, CompiledFlow, std::less<>> flows;
     std::map<std::string, CompiledModel, std::less<>> models;
     std::map<std::string, std::string, std::less<>> channel_types;  // channel id -> type
+    std::map<std::string, int, std::less<>> placement_slots;        // placement id -> slots
 };
 
 // RowsByKey holds validated document objects by document key ("offers").
 using RowsByKey = std::map<std::string, std::vector<Json>, std::less<>>;
 
 // compile_catalog builds the compiled catalog from validated rows of the
-// keys offers, creatives, flows, models and channels (others are ignored).
+// keys offers, creatives, flows, models, channels and placements (others are
+// ignored).
 CompiledCatalog compile_catalog(const RowsByKey& rows);
 
 // Customer is what decisions know of a customer.

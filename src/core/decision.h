@@ -7,6 +7,7 @@
 
 #include "core/json.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,23 +83,27 @@ struct Group {
 
 // fill_groups assigns ranked candidates (already in rank order) to groups:
 // each group takes, in order, the best candidates not taken yet that fit its
-// placement (fits(candidate index, placement id)), up to its slots; a group
-// with allow_partial = false that cannot fill all its slots takes nothing
-// (its candidates stay available to later groups). Returns, for each
-// candidate taken, its index and the placement, group by group.
+// placement (fits(candidate index, placement id)), up to its slots and to
+// what is left of `limit`; a group with allow_partial = false that cannot
+// fill all its slots within both takes nothing (its candidates stay
+// available to later groups). Returns, for each candidate taken, its index
+// and the placement, group by group.
 struct Placed {
     size_t candidate;
     std::string placement_id;
 };
 template <typename Fits>
-std::vector<Placed> fill_groups(size_t candidates, const std::vector<Group>& groups, Fits&& fits) {
+std::vector<Placed> fill_groups(size_t candidates, const std::vector<Group>& groups, Fits&& fits,
+                                size_t limit = static_cast<size_t>(-1)) {
     std::vector<Placed> out;
     std::vector<bool> taken(candidates, false);
     for (const auto& group : groups) {
+        const size_t slots = static_cast<size_t>(std::max(group.slots, 0));
+        const size_t room = std::min(slots, limit - out.size());
         std::vector<size_t> chosen;
-        for (size_t i = 0; i < candidates && static_cast<int>(chosen.size()) < group.slots; ++i)
+        for (size_t i = 0; i < candidates && chosen.size() < room; ++i)
             if (!taken[i] && fits(i, group.placement_id)) chosen.push_back(i);
-        if (!group.allow_partial && static_cast<int>(chosen.size()) < group.slots) continue;
+        if (!group.allow_partial && chosen.size() < slots) continue;
         for (size_t i : chosen) {
             taken[i] = true;
             out.push_back({i, group.placement_id});

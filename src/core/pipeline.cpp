@@ -129,6 +129,15 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     const std::string channel = request.channel.value_or(flow.channel_id);
     // With groups, each group names its placement; otherwise the request's or the flow's.
     const std::string placement = flow.groups.empty() ? request.placement.value_or(flow.placement_id) : std::string();
+    if (request.channel && !catalog.channel_types.contains(*request.channel))
+        throw_bad_request("unknown channel \"" + *request.channel + "\"", {{"path", "channel"}});
+    if (request.placement && !catalog.placement_slots.contains(*request.placement))
+        throw_bad_request("unknown placement \"" + *request.placement + "\"", {{"path", "placement"}});
+    // A placement holds at most its slots (a flow's groups name their own).
+    if (auto slots = catalog.placement_slots.find(placement); !placement.empty() && slots != catalog.placement_slots.end())
+        outcome.limit = std::min(outcome.limit, slots->second);
+    std::string group_placements;
+    for (const auto& group : flow.groups) group_placements += (group_placements.empty() ? "" : ", ") + group.placement_id;
 
     // 1. Candidates: active, inside their date window, not excluded, with a
     // creative for the channel and placement.
@@ -161,7 +170,9 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                 if ((creative = first_fit(offer, channel, group.placement_id)) != nullptr) break;
         }
         if (creative == nullptr) {
-            stages.remove(offer, "no creative for " + where(channel, placement));
+            stages.remove(offer, "no creative for " + (flow.groups.empty() ? where(channel, placement)
+                                                                           : where(channel, "") + " and placements " +
+                                                                                 group_placements));
             continue;
         }
         candidates.push_back({&offer, creative, 0, std::nullopt});
@@ -266,9 +277,11 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     } else {
         std::vector<Group> groups;
         for (const auto& g : flow.groups) groups.push_back({g.placement_id, g.slots, g.allow_partial});
-        for (const auto& placed : fill_groups(candidates.size(), groups, [&](size_t i, const std::string& p) {
-                 return first_fit(*candidates[i].offer, channel, p) != nullptr;
-             }))
+        auto fits_placement = [&](size_t i, const std::string& p) {
+            return first_fit(*candidates[i].offer, channel, p) != nullptr;
+        };
+        for (const auto& placed :
+             fill_groups(candidates.size(), groups, fits_placement, static_cast<size_t>(outcome.limit)))
             picked.emplace_back(placed.candidate, first_fit(*candidates[placed.candidate].offer, channel, placed.placement_id));
     }
     if (picked.size() > static_cast<size_t>(outcome.limit)) picked.resize(static_cast<size_t>(outcome.limit));
@@ -287,9 +300,14 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         chosen.value = c.offer->value;
         outcome.offers.push_back(std::move(chosen));
     }
+    int group_slots = 0;
+    for (const auto& group : flow.groups) group_slots += group.slots;
+    const bool at_limit = outcome.offers.size() >= static_cast<size_t>(outcome.limit) && outcome.limit < group_slots;
     for (size_t i = 0; i < candidates.size(); ++i)
-        if (!kept[i]) stages.remove(*candidates[i].offer, flow.groups.empty() ? "below the limit of " + std::to_string(outcome.limit)
-                                                                               : "no slot left in the flow's groups");
+        if (!kept[i])
+            stages.remove(*candidates[i].offer, flow.groups.empty() || at_limit
+                                                    ? "below the limit of " + std::to_string(outcome.limit)
+                                                    : "no slot left in the flow's groups");
     stages.end(outcome.offers.size());
     outcome.stages = stages.take();
     return outcome;

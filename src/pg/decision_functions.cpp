@@ -18,8 +18,10 @@
 #include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
+#include "pg/xact_state.h"
 
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,12 +40,54 @@ using decision::Outcome;
 using decision::Request;
 
 // require_feature_enabled raises FEATURE_NOT_ENTITLED unless the tenant has
-// the boolean feature `key`.
+// the boolean feature `key` (the refusal counted in kaireon.stats, which the
+// refused transaction's rollback does not undo).
 void require_feature_enabled(const std::string& tenant, const std::string& key) {
     pg::FeaturePtr feature = pg::find_feature(key);
     entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
-    if (!evaluation.enabled) pg::throw_not_entitled(*feature, evaluation.source);
+    if (evaluation.enabled) return;
+    pg::stat_add(tenant, pg::Stat::EntitlementRefusals);
+    pg::throw_not_entitled(*feature, evaluation.source);
 }
+
+// DecisionCounts counts this transaction's decisions per tenant into
+// kaireon.stats when it commits: a rolled-back decision (or a batch that
+// failed part way) was never made.
+class DecisionCounts final : public pg::XactState {
+public:
+    DecisionCounts() { pg::register_xact_state(this); }
+    void add(const std::string& tenant, bool empty) {
+        pending_.push_back({tenant, GetCurrentSubTransactionId(), empty});
+    }
+    void reset_at_end(bool committed) noexcept override {
+        if (committed) {
+            try {
+                for (const auto& d : pending_) {
+                    pg::stat_add(d.tenant, pg::Stat::Decisions);
+                    if (d.empty) pg::stat_add(d.tenant, pg::Stat::EmptyDecisions);
+                }
+            } catch (...) {
+                // the tenants' slots exist (the decisions read them); nothing to do
+            }
+        }
+        pending_.clear();
+    }
+    // The decisions of an aborted subtransaction (and of the ones it
+    // started, which have later ids) were rolled back with it.
+    void reset_subxact(SubTransactionId subxact) noexcept override {
+        std::erase_if(pending_, [&](const Decision& d) { return d.subxact >= subxact; });
+    }
+
+private:
+    struct Decision {
+        std::string tenant;
+        SubTransactionId subxact;
+        bool empty;
+    };
+    std::vector<Decision> pending_;
+};
+
+DecisionCounts g_decision_counts;
 
 // load_customer reads the customer and its consents, with the request's
 // overrides applied; KR400 when the tenant has no such customer.
@@ -99,20 +143,15 @@ Json trace_json(const std::vector<decision::StageTrace>& stages) {
 }
 
 // trace_allowed tells whether the tenant may store one more trace today
-// (decision_traces_per_day); traced decisions of a tenant take turns on a
-// lock until commit, so the allowance is exact.
-bool trace_allowed(pg::SpiSession& spi, const std::string& tenant) {
+// (decision_traces_per_day, whose usage is the traces stored today); traced
+// decisions of a tenant take turns on a lock until commit and count with the
+// latest snapshot, so the allowance is exact.
+bool trace_allowed(const std::string& tenant) {
     pg::FeaturePtr feature = pg::find_feature("decision_traces_per_day");
-    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
-    if (!evaluation.enabled) return false;
-    if (!evaluation.limit) return true;
+    if (!pg::evaluate_entitlement(tenant, *feature, 0, false).enabled) return false;
     pg::lock_name(pg::NameSpace::TraceAllowance, tenant, "decision_traces_per_day", true);
     pg::LatestSnapshot latest;
-    spi.execute(
-        "SELECT count(*)::text FROM kaireon.decision_traces t WHERE t.tenant_id = $1 "
-        "AND t.traced_at >= date_trunc('day', kaireon.clock(), 'UTC')",
-        {pg::text_arg(tenant)}, true);
-    return std::stod(*spi.text(0, 0)) < *evaluation.limit;
+    return pg::evaluate_entitlement(tenant, *feature, 1, true).status == entitlements::Status::Accepted;
 }
 
 struct Decided {
@@ -152,7 +191,7 @@ Decided decide(const std::string& tenant, const Request& request) {
     std::optional<std::string> trace_id;
     if (!request.dry_run) {
         if (request.trace) {
-            if (trace_allowed(spi, tenant)) {
+            if (trace_allowed(tenant)) {
                 trace_id = "";
             } else {
                 pg::stat_add(tenant, pg::Stat::TraceDrops);
@@ -176,8 +215,7 @@ Decided decide(const std::string& tenant, const Request& request) {
         }
         // The decision quota (SPEC 5) counts a non-empty decision here, in
         // this transaction, and refuses past the limit (KR429).
-        pg::stat_add(tenant, pg::Stat::Decisions);
-        if (decided.outcome.offers.empty()) pg::stat_add(tenant, pg::Stat::EmptyDecisions);
+        g_decision_counts.add(tenant, decided.outcome.offers.empty());
     }
 
     Json& response = decided.response;

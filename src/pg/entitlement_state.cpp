@@ -21,6 +21,8 @@
 namespace kaireon::pg {
 namespace {
 
+constexpr std::string_view kTracesFeature = "decision_traces_per_day";
+
 using entitlements::Value;
 
 // --- features and plans -----------------------------------------------------
@@ -129,11 +131,27 @@ double current_usage(const std::string& tenant, const entitlements::FeatureDefin
     if (const catalog::Entity* counted = catalog::entity_counted_by(feature.key)) {
         return static_cast<double>(count_catalog_rows(*counted, tenant, false));
     }
+    if (feature.key == kTracesFeature) {
+        AsExtensionOwner owner;
+        SpiSession spi;
+        spi.execute("SELECT count(*)::text FROM kaireon.decision_traces t WHERE t.tenant_id = $1 AND t.traced_at >= $2",
+                    {text_arg(tenant), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start_timestamp(
+                                                                  "day", timestamp_from_seconds(now)))}},
+                    true);
+        return std::stod(*spi.text(0, 0));
+    }
     TimestampTz start = period_start_timestamp(entitlements::name(feature.period), timestamp_from_seconds(now));
     return read_usage(tenant, feature, start, false).value;
 }
 
 }  // namespace
+
+std::string counted_source(std::string_view feature) {
+    if (const catalog::Entity* counted = catalog::entity_counted_by(feature))
+        return "the rows of kaireon." + std::string(counted->table);
+    if (feature == kTracesFeature) return "the decision traces stored today";
+    return {};
+}
 
 void forget_overrides(const std::string& tenant) { g_overrides.erase(tenant); }
 

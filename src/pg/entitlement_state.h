@@ -33,6 +33,12 @@ FeaturePtr find_feature(const std::string& key);
 entitlements::Evaluation evaluate_entitlement(const std::string& tenant, const FeatureEntry& feature,
                                               double requested, bool with_usage);
 
+// counted_source names where kaireon counts a feature's usage itself ("the
+// rows of kaireon.connectors", "the traces stored today"), or returns "" for
+// a feature whose usage is reported (report_usage): counted features cannot
+// be reported.
+std::string counted_source(std::string_view feature);
+
 // throw_not_entitled raises KR403 FEATURE_NOT_ENTITLED for `feature`, naming
 // the lowest tier that has it (or the override that disables it, when the
 // value in force came from one).

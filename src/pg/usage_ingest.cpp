@@ -1,4 +1,3 @@
-#include "core/catalog.h"
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"
@@ -412,9 +411,8 @@ void aggregate_statement(TriggerData* trigger) {
                                   "; only numeric features are metered",
                        Json{{"feature", row.feature}});
         }
-        if (catalog::entity_counted_by(row.feature) != nullptr) {
-            refuse_row(index, "feature \"" + row.feature + "\" counts the rows of kaireon." +
-                                  std::string(catalog::entity_counted_by(row.feature)->table) + "; it is not reported",
+        if (std::string source = counted_source(row.feature); !source.empty()) {
+            refuse_row(index, "feature \"" + row.feature + "\" counts " + source + "; it is not reported",
                        Json{{"feature", row.feature}});
         }
         const double number = to_double(row.value);

@@ -53,13 +53,14 @@ AS 'MODULE_PATHNAME', 'kaireon_recommend' LANGUAGE C VOLATILE SECURITY DEFINER S
 COMMENT ON FUNCTION public.kaireon_recommend(jsonb) IS
     'Next best offers for a customer through a flow (SPEC 6.2): request and response documented in docs/decisioning.md.';
 
-CREATE FUNCTION kaireon.recommend(customer_id text, flow text, n int DEFAULT 5, context jsonb DEFAULT '{}')
+CREATE FUNCTION kaireon.recommend(customer_id text, flow text, n int DEFAULT NULL, context jsonb DEFAULT '{}')
 RETURNS TABLE (rank int, offer_id text, creative_id text, placement text, category text, score float8,
                propensity float8, value float8, decision_id uuid)
 AS 'MODULE_PATHNAME', 'kaireon_recommend_rows' LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION kaireon.recommend(text, text, int, jsonb) IS 'kaireon_recommend as rows, one per offer.';
+COMMENT ON FUNCTION kaireon.recommend(text, text, int, jsonb) IS
+    'kaireon_recommend as rows, one per offer (n NULL: the flow''s ranking.n, else 5).';
 
-CREATE FUNCTION kaireon.recommend_batch(flow text, customer_ids text[], n int DEFAULT 5, context jsonb DEFAULT '{}')
+CREATE FUNCTION kaireon.recommend_batch(flow text, customer_ids text[], n int DEFAULT NULL, context jsonb DEFAULT '{}')
 RETURNS TABLE (customer_id text, rank int, offer_id text, creative_id text, placement text, category text,
                score float8, propensity float8, value float8, decision_id uuid)
 AS 'MODULE_PATHNAME', 'kaireon_recommend_batch' LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
