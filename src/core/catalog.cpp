@@ -190,7 +190,9 @@ struct Validator {
                                                   ", not " + std::string(json_type(value)));
         double n = value.get<double>();
         if (!std::isfinite(n)) fail_at(path, "must be finite");
-        if (whole && (n != std::floor(n) || std::fabs(n) > 2147483647.0)) fail_at(path, "must be an integer");
+        if (whole && n != std::floor(n)) fail_at(path, "must be an integer");
+        if (whole && n > 2147483647.0) fail_at(path, "must be at most 2147483647");
+        if (whole && n < -2147483648.0) fail_at(path, "must be at least -2147483648");
         if (spec.min) {
             if (spec.exclusive_min && n <= *spec.min) fail_at(path, "must be greater than " + number_text(*spec.min));
             if (!spec.exclusive_min && n < *spec.min) fail_at(path, "must be at least " + number_text(*spec.min));
@@ -304,17 +306,20 @@ void check_scope(const Json& holder, const std::string& prefix, Checker& checker
         return;
     }
     if (!has_id) checker.fail(prefix + "scopeId", "is required when scope is " + scope);
+    // A segment is a free name; every other scope names a row by its id.
+    if (scope != "segment" && !valid_id(holder["scopeId"].get<std::string>()))
+        checker.fail(prefix + "scopeId", "must be an identifier: 1 to 128 letters, digits or _ - . : @");
     std::string_view target = scope_entity(scope);
     if (!target.empty())
         checker.references.push_back(
             {target, holder["scopeId"].get<std::string>(), checker.path + "." + prefix + "scopeId"});
 }
 
-void check_category(const Json& row, Checker& checker) {
+void check_category(Json& row, Checker& checker) {
     if (has(row, "parentId") && row["parentId"] == row["id"]) checker.fail("parentId", "must not be the category itself");
 }
 
-void check_offer(const Json& row, Checker& checker) {
+void check_offer(Json& row, Checker& checker) {
     if (has(row, "startAt") && has(row, "endAt") &&
         *expr::parse_timestamp(row["endAt"].get<std::string>()) <= *expr::parse_timestamp(row["startAt"].get<std::string>()))
         checker.fail("endAt", "must be after startAt");
@@ -349,7 +354,7 @@ const std::unordered_map<std::string_view, SpecPtr>& policy_configs() {
     return configs;
 }
 
-void check_policy(const Json& row, Checker& checker) {
+void check_policy(Json& row, Checker& checker) {
     check_scope(row, "", checker);
     const std::string type = row["type"].get<std::string>();
     const Json config = row.value("config", Json::object());
@@ -378,11 +383,14 @@ void check_policy(const Json& row, Checker& checker) {
     }
     if (type == "allow_override" && row.value("scope", "global") != "global")
         checker.fail("scope", "an allow_override policy names its offers in config.offerIds; its scope must be global");
+    for (const char* list : {"offerIds", "categoryIds", "channels", "outcomeTypes", "segments", "allowedDays"})
+        if (checked.contains(list) && checked[list].empty()) checker.fail("config." + std::string(list), "must not be empty");
+    row["config"] = std::move(checked);  // stored as checked: nulls dropped, whole numbers as integers
 }
 
-void check_cap(const Json& row, Checker& checker) { check_scope(row, "", checker); }
+void check_cap(Json& row, Checker& checker) { check_scope(row, "", checker); }
 
-void check_metric(const Json& row, Checker& checker) { check_scope(row["definition"], "definition.", checker); }
+void check_metric(Json& row, Checker& checker) { check_scope(row["definition"], "definition.", checker); }
 
 // Model definitions, by type: scorecard here; the others are completed by the
 // models issue and only shaped here.
@@ -402,19 +410,30 @@ const std::unordered_map<std::string_view, SpecPtr>& model_definitions() {
     return defs;
 }
 
-void check_model(const Json& row, Checker& checker) {
+void check_model(Json& row, Checker& checker) {
     Validator v{checker.hooks, checker.references};
-    v.check(*model_definitions().at(row["type"].get<std::string>()), row["definition"], checker.path + ".definition");
+    row["definition"] =
+        v.check(*model_definitions().at(row["type"].get<std::string>()), row["definition"], checker.path + ".definition");
 }
 
-void check_flow(const Json& row, Checker& checker) {
+void check_flow(Json& row, Checker& checker) {
     if (has(row, "ranking") && row["ranking"].value("method", "top_n") == "arbitration" && !has(row, "modelId"))
         checker.fail("ranking.method", "arbitration needs a model (modelId)");
+    // contextWeights: {categoryId: multiplier >= 0}
+    if (has(row, "ranking") && row["ranking"].contains("contextWeights")) {
+        for (const auto& [category, weight] : row["ranking"]["contextWeights"].items()) {
+            const std::string at = "ranking.contextWeights." + category;
+            if (!valid_id(category)) checker.fail(at, "must be a category id");
+            if (!weight.is_number() || !std::isfinite(weight.get<double>()) || weight.get<double>() < 0)
+                checker.fail(at, "must be a number at least 0");
+            checker.references.push_back({"categories", category, checker.path + "." + at});
+        }
+    }
     if (has(row, "experimentId"))
         checker.references.push_back({"experiments", row["experimentId"].get<std::string>(), checker.path + ".experimentId"});
 }
 
-void check_experiment(const Json& row, Checker& checker) {
+void check_experiment(Json& row, Checker& checker) {
     const Json& variants = row["variants"];
     const std::string type = row["type"].get<std::string>();
     int controls = 0;
@@ -432,7 +451,7 @@ void check_experiment(const Json& row, Checker& checker) {
         checker.fail("holdoutPercent", "must be below 100");
 }
 
-void check_trigger(const Json& row, Checker& checker) {
+void check_trigger(Json& row, Checker& checker) {
     const Json& action = row["action"];
     const std::string type = action["type"].get<std::string>();
     auto need = [&](const char* key) {
@@ -447,7 +466,7 @@ void check_trigger(const Json& row, Checker& checker) {
     if (type == "webhook") need("endpointId");
 }
 
-void check_journey(const Json& row, Checker& checker) {
+void check_journey(Json& row, Checker& checker) {
     const Json& nodes = row["nodes"];
     if (nodes.empty()) checker.fail("nodes", "a journey needs at least one node");
     std::set<std::string> ids;
@@ -473,7 +492,7 @@ void check_journey(const Json& row, Checker& checker) {
 
 Entity entity(std::string_view key, std::string_view table, std::vector<Field> fields,
               std::vector<std::string_view> key_fields, std::string_view limit_feature = {},
-              void (*check)(const Json&, Checker&) = nullptr) {
+              void (*check)(Json&, Checker&) = nullptr) {
     Entity e;
     e.key = key;
     e.table = table;
@@ -607,7 +626,7 @@ std::vector<Entity> build_entities() {
                   field("scope", "scope",
                         one_of({"global", "category", "subcategory", "offer", "creative", "channel", "segment", "placement"}),
                         false, "global"),
-                  field("scopeId", "scope_id", id()), field("config", "config", open_object(), false, empty_object),
+                  field("scopeId", "scope_id", text()), field("config", "config", open_object(), false, empty_object),
                   field("enabled", "enabled", boolean(), false, true),
                   field("bypassable", "bypassable", boolean(), false, true)},
                  {"id"},

@@ -85,7 +85,7 @@ struct Entity {
     std::vector<Field> fields;
     std::vector<std::string_view> key_fields;  // {"id"}; consents {"customerId", "channelId"}
     std::string_view limit_feature;            // the countable entitlement, or ""
-    void (*check)(const Json& row, Checker& checker) = nullptr;  // rules across fields
+    void (*check)(Json& row, Checker& checker) = nullptr;  // rules across fields; may normalise nested objects
 
     const Field* field(std::string_view name) const;
 };

@@ -5,6 +5,8 @@
 
 #include "core/error.h"
 
+#include "refusal.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -20,47 +22,11 @@
 namespace kaireon::entitlements {
 namespace {
 
+using test_support::refusal;
+
 using license::Tier;
 
 Json json(std::string_view text) { return Json::parse(text); }
-
-// refusal returns the Error that `call` throws, or nothing (and a test
-// failure) when it throws none or something else.
-template <typename Call>
-std::optional<Error> refusal(Call&& call) {
-    try {
-        call();
-        ADD_FAILURE() << "accepted";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::BadRequest) << e.what();
-        return e;
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "threw something other than kaireon::Error: " << e.what();
-    }
-    return std::nullopt;
-}
-
-// EXPECT_REFUSED checks that `call` throws BadRequest with message
-// "<path>: <message>" and the DETAIL field "path".
-#define EXPECT_REFUSED(call, path, message)                                                 \
-    do {                                                                                    \
-        SCOPED_TRACE(#call);                                                                \
-        auto refused_ = refusal([&] { (void)(call); });                                     \
-        if (refused_) {                                                                     \
-            EXPECT_EQ(std::string(refused_->what()), std::string(path) + ": " + (message)); \
-            EXPECT_EQ(refused_->detail().value("path", std::string("<none>")), (path));     \
-        }                                                                                   \
-    } while (0)
-
-// EXPECT_REFUSED_AT checks only the path.
-#define EXPECT_REFUSED_AT(call, path)                                                                       \
-    do {                                                                                                    \
-        SCOPED_TRACE(#call);                                                                                \
-        auto refused_ = refusal([&] { (void)(call); });                                                     \
-        if (refused_) {                                                                                     \
-            EXPECT_EQ(refused_->detail().value("path", std::string("<none>")), (path)) << refused_->what(); \
-        }                                                                                                   \
-    } while (0)
 
 FeatureDefinition define(std::string_view type, const Json& options = Json::object(),
                          std::string_view key = "api-calls") {
