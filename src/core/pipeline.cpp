@@ -99,6 +99,7 @@ public:
             return {p, p};
         }
         double score = model_.factor * raw;
+        if (!std::isfinite(score)) score = 0;
         return {score, std::clamp(score, 0.0, 1.0)};
     }
 
@@ -194,21 +195,37 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     });
     stages.end(candidates.size());
 
-    // 3. Consent for the creative's channel.
-    stages.begin("consent", candidates.size());
-    std::erase_if(candidates, [&](const Candidate& c) {
-        const std::string& ch = c.creative->channel_id;
+    // 3. Consent for the creative's channel. With groups, an offer may be
+    // shown by another of its creatives (another group's placement, maybe
+    // on another channel): it stays while one of them is allowed, and only
+    // allowed creatives are placed below.
+    auto refusal = [&](const CompiledCreative& creative) -> std::optional<std::string> {
+        const std::string& ch = creative.channel_id;
         auto consent = view.consents.find(ch);
-        if (consent != view.consents.end() && !consent->second) {
-            stages.remove(*c.offer, "consent refused for channel " + ch);
-            return true;
-        }
+        if (consent != view.consents.end() && !consent->second) return "consent refused for channel " + ch;
         auto type = catalog.channel_types.find(ch);
-        if (consent == view.consents.end() && type != catalog.channel_types.end() && consent_required(type->second)) {
-            stages.remove(*c.offer, "no consent for channel " + ch + " (" + type->second + " needs an opt-in)");
-            return true;
+        if (consent == view.consents.end() && type != catalog.channel_types.end() && consent_required(type->second))
+            return "no consent for channel " + ch + " (" + type->second + " needs an opt-in)";
+        return std::nullopt;
+    };
+    // allowed_fit is first_fit among the creatives the customer may see.
+    auto allowed_fit = [&](const CompiledOffer& offer, const std::string& p) -> const CompiledCreative* {
+        for (const auto& creative : offer.creatives)
+            if (fits(creative, channel, p) && !refusal(creative)) return &creative;
+        return nullptr;
+    };
+    stages.begin("consent", candidates.size());
+    std::erase_if(candidates, [&](Candidate& c) {
+        auto reason = refusal(*c.creative);
+        if (!reason) return false;
+        for (const auto& group : flow.groups) {
+            if (const CompiledCreative* other = allowed_fit(*c.offer, group.placement_id)) {
+                c.creative = other;
+                return false;
+            }
         }
-        return false;
+        stages.remove(*c.offer, *reason);
+        return true;
     });
     stages.end(candidates.size());
 
@@ -243,6 +260,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         Score s = scorer->score(*c.offer, view, request.context, now);
         c.score = std::isfinite(s.score) ? s.score : 0;
         c.propensity = s.propensity;
+        if (c.propensity && !std::isfinite(*c.propensity)) c.propensity = 0;  // a probability, never NaN
     }
     stages.end(candidates.size());
 
@@ -278,11 +296,11 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         std::vector<Group> groups;
         for (const auto& g : flow.groups) groups.push_back({g.placement_id, g.slots, g.allow_partial});
         auto fits_placement = [&](size_t i, const std::string& p) {
-            return first_fit(*candidates[i].offer, channel, p) != nullptr;
+            return allowed_fit(*candidates[i].offer, p) != nullptr;
         };
         for (const auto& placed :
              fill_groups(candidates.size(), groups, fits_placement, static_cast<size_t>(outcome.limit)))
-            picked.emplace_back(placed.candidate, first_fit(*candidates[placed.candidate].offer, channel, placed.placement_id));
+            picked.emplace_back(placed.candidate, allowed_fit(*candidates[placed.candidate].offer, placed.placement_id));
     }
     if (picked.size() > static_cast<size_t>(outcome.limit)) picked.resize(static_cast<size_t>(outcome.limit));
     std::vector<bool> kept(candidates.size(), false);
