@@ -39,7 +39,13 @@ Request parse_request(const Json& request) {
     if (!request.is_object()) throw_bad_request("the request must be a JSON object", {{"path", ""}});
     Request out;
     bool has_customer = false, has_flow = false;
+    static constexpr std::string_view kFields[] = {"customerId", "flow",     "channel",       "placement",
+                                                   "limit",      "context",  "segments",      "attributes",
+                                                   "excludeOffers", "trace", "dryRun"};
     for (const auto& [key, value] : request.items()) {
+        if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields))
+            fail(key, "unknown field (expected customerId, flow, channel, placement, limit, context, segments, "
+                      "attributes, excludeOffers, trace, dryRun)");
         if (value.is_null()) continue;  // an explicit null is the same as absent
         if (key == "customerId") {
             out.customer_id = text(value, key);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_map>
 
 namespace kaireon::decision {
 namespace {
@@ -195,11 +196,17 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     });
     stages.end(candidates.size());
 
-    // 3. Consent for the creative's channel. With groups, an offer may be
-    // shown by another of its creatives (another group's placement, maybe
-    // on another channel): it stays while one of them is allowed, and only
-    // allowed creatives are placed below.
-    auto refusal = [&](const CompiledCreative& creative) -> std::optional<std::string> {
+    // The creatives that could show an offer: those on the channel and the
+    // placement (with groups, any group's placement), in id order. Consent
+    // and the policies judge each one: an offer stays while one of them may
+    // be shown, and only such a creative is ever placed.
+    auto shows = [&](const CompiledCreative& creative) {
+        if (flow.groups.empty()) return fits(creative, channel, placement);
+        for (const auto& group : flow.groups)
+            if (fits(creative, channel, group.placement_id)) return true;
+        return false;
+    };
+    auto consent_refusal = [&](const CompiledCreative& creative) -> std::optional<std::string> {
         const std::string& ch = creative.channel_id;
         auto consent = view.consents.find(ch);
         if (consent != view.consents.end() && !consent->second) return "consent refused for channel " + ch;
@@ -208,38 +215,55 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
             return "no consent for channel " + ch + " (" + type->second + " needs an opt-in)";
         return std::nullopt;
     };
-    // allowed_fit is first_fit among the creatives the customer may see.
-    auto allowed_fit = [&](const CompiledOffer& offer, const std::string& p) -> const CompiledCreative* {
-        for (const auto& creative : offer.creatives)
-            if (fits(creative, channel, p) && !refusal(creative)) return &creative;
-        return nullptr;
+    // The gate is asked once per creative and decision (policies count the
+    // customer's history: not cheap).
+    std::unordered_map<const CompiledCreative*, std::optional<std::string>> judged;
+    auto policy_refusal = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> std::optional<std::string> {
+        if (gate == nullptr) return std::nullopt;
+        auto it = judged.find(&creative);
+        if (it == judged.end()) it = judged.emplace(&creative, gate->blocks(offer, creative, view)).first;
+        return it->second;
     };
-    stages.begin("consent", candidates.size());
-    std::erase_if(candidates, [&](Candidate& c) {
-        auto reason = refusal(*c.creative);
-        if (!reason) return false;
-        for (const auto& group : flow.groups) {
-            if (const CompiledCreative* other = allowed_fit(*c.offer, group.placement_id)) {
-                c.creative = other;
-                return false;
+    auto allowed = [&](const CompiledOffer& offer, const CompiledCreative& creative) {
+        return !consent_refusal(creative) && !policy_refusal(offer, creative);
+    };
+    // keep_if_shown keeps a candidate when `refusal` lets one of its
+    // creatives through (switching to it), else records the first refusal.
+    auto keep_if_shown = [&](Candidate& c, auto&& refusal) {
+        auto first = refusal(*c.creative);
+        if (!first) return true;
+        for (const auto& creative : c.offer->creatives) {
+            if (&creative != c.creative && shows(creative) && !refusal(creative)) {
+                c.creative = &creative;
+                return true;
             }
         }
-        stages.remove(*c.offer, *reason);
-        return true;
+        stages.remove(*c.offer, *first);
+        return false;
+    };
+
+    // 3. Consent for the creative's channel.
+    stages.begin("consent", candidates.size());
+    std::erase_if(candidates, [&](Candidate& c) { return !keep_if_shown(c, consent_refusal); });
+    stages.end(candidates.size());
+
+    // 4. Contact policies and frequency caps (of the creatives with consent).
+    stages.begin("policies", candidates.size());
+    std::erase_if(candidates, [&](Candidate& c) {
+        return !keep_if_shown(c, [&](const CompiledCreative& creative) -> std::optional<std::string> {
+            if (consent_refusal(creative)) return "consent";  // never chosen: an earlier stage's refusal
+            return policy_refusal(*c.offer, creative);
+        });
     });
     stages.end(candidates.size());
 
-    // 4. Contact policies and frequency caps.
-    stages.begin("policies", candidates.size());
-    if (gate != nullptr) {
-        std::erase_if(candidates, [&](const Candidate& c) {
-            auto reason = gate->blocks(*c.offer, *c.creative, view);
-            if (!reason) return false;
-            stages.remove(*c.offer, *reason);
-            return true;
-        });
-    }
-    stages.end(candidates.size());
+    // allowed_fit is the first creative of `offer` for placement `p` that
+    // may be shown to the customer.
+    auto allowed_fit = [&](const CompiledOffer& offer, const std::string& p) -> const CompiledCreative* {
+        for (const auto& creative : offer.creatives)
+            if (fits(creative, channel, p) && allowed(offer, creative)) return &creative;
+        return nullptr;
+    };
 
     // 5. Scoring by the flow's model; without one, by priority.
     stages.begin("scoring", candidates.size());
