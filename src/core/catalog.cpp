@@ -778,6 +778,28 @@ Validated validate(const Entity& entity, const Json& object, const std::string& 
     return out;
 }
 
+Json object_of_columns(const Entity& entity, const Json& columns) {
+    Json object = Json::object();
+    for (const auto& f : entity.fields) {
+        auto it = columns.find(std::string(f.column));
+        if (it != columns.end() && !it->is_null()) object[std::string(f.name)] = *it;
+    }
+    return object;
+}
+
+Json stored_form(const Entity& entity, const Json& object) {
+    Json out = Json::object();
+    for (const auto& [key, value] : object.items()) {
+        if (value.is_null()) continue;
+        const Field* f = entity.field(key);
+        std::optional<double> instant;
+        if (f != nullptr && f->spec->kind == Kind::Timestamp && value.is_string())
+            instant = expr::parse_timestamp(value.get<std::string>());
+        out[key] = instant ? Json(format_timestamp(*instant)) : value;
+    }
+    return out;
+}
+
 std::string row_key(const Entity& entity, const Json& row) {
     std::string key;
     for (auto k : entity.key_fields) {

@@ -131,6 +131,17 @@ struct Validated {
 // must be at most 100"); DETAIL {"path": ...}. Unknown keys are errors.
 Validated validate(const Entity& entity, const Json& object, const std::string& path, const Hooks& hooks = {});
 
+// object_of_columns returns the document object a table row stores, given
+// the row with its column names (category_id -> categoryId); columns that
+// are no field (tenant_id, created_at, ...) and nulls are left out.
+Json object_of_columns(const Entity& entity, const Json& columns);
+
+// stored_form returns a document object as the catalog stores and exports
+// it: fields without a value (null) left out, timestamps as
+// format_timestamp writes them (the same instant reads the same however it
+// was written).
+Json stored_form(const Entity& entity, const Json& object);
+
 // row_key returns the entity's key of a validated row as text: the id, or
 // "customerId/channelId" for consents.
 std::string row_key(const Entity& entity, const Json& row);

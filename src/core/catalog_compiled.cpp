@@ -82,6 +82,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         offer.eligibility = compile_optional(row, "eligibility", expr::ResultType::Bool);
         offer.start_at = timestamp(row, "startAt");
         offer.end_at = timestamp(row, "endAt");
+        if (row.contains("status") && row["status"].is_string()) offer.status = row["status"].get<std::string>();
         offer.category_id = text(row, "categoryId");
         offer.priority = number(row, "priority", 50);
         offer.value = number(row, "value", 0);
@@ -180,16 +181,31 @@ std::optional<double> value_of(const expr::Program& program, const Customer& cus
     return program.number(ResolvedBindings(program, customer, offer, context, now));
 }
 
+std::optional<std::string> unavailable(const CompiledOffer& offer, double now) {
+    if (offer.status != "active") return "status is " + offer.status;
+    if (offer.start_at && now < *offer.start_at) return "starts at " + format_timestamp(*offer.start_at);
+    if (offer.end_at && now >= *offer.end_at) return "ended at " + format_timestamp(*offer.end_at);
+    return std::nullopt;
+}
+
+std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer& customer, const Json& context,
+                                        double now) {
+    if (!flow.eligibility || holds(*flow.eligibility, customer, nullptr, context, now)) return std::nullopt;
+    return "flow eligibility is false: " + flow.eligibility->source();
+}
+
+std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
+                                               const Json& context, double now) {
+    if (!offer.eligibility || holds(*offer.eligibility, customer, &offer.row, context, now)) return std::nullopt;
+    return "eligibility is false: " + offer.eligibility->source();
+}
+
 Eligibility check_offer(const CompiledOffer& offer, const CompiledFlow* flow, const Customer& customer,
                         const Json& context, double now) {
-    const std::string status = offer.row.value("status", "active");
-    if (status != "active") return {false, "status is " + status};
-    if (offer.start_at && now < *offer.start_at) return {false, "starts at " + format_timestamp(*offer.start_at)};
-    if (offer.end_at && now >= *offer.end_at) return {false, "ended at " + format_timestamp(*offer.end_at)};
-    if (flow != nullptr && flow->eligibility && !holds(*flow->eligibility, customer, nullptr, context, now))
-        return {false, "flow eligibility is false: " + flow->eligibility->source()};
-    if (offer.eligibility && !holds(*offer.eligibility, customer, &offer.row, context, now))
-        return {false, "eligibility is false: " + offer.eligibility->source()};
+    std::optional<std::string> reason = unavailable(offer, now);
+    if (!reason && flow != nullptr) reason = flow_refusal(*flow, customer, context, now);
+    if (!reason) reason = eligibility_refusal(offer, customer, context, now);
+    if (reason) return {false, *reason};
     return {true, "eligible"};
 }
 

@@ -28,6 +28,7 @@ struct CompiledOffer {
     Json row;  // the validated document object
     std::optional<expr::Program> eligibility;
     std::optional<double> start_at, end_at;  // Unix seconds
+    std::string status = "active";           // draft, active, paused, retired
     std::string category_id;                 // "" when none
     double priority = 50, value = 0, lever = 1;
     bool mandatory = false;
@@ -102,6 +103,18 @@ expr::Value resolve(std::string_view path, const Customer& customer, const Json*
 bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now);
 std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
                                const Json& context, double now);
+
+// The reasons an offer is out, each in one place for check_offer and the
+// decision pipeline: unavailable (status not active, before startAt, at or
+// after endAt: "status is paused", "starts at ...", "ended at ..."), the
+// flow's eligibility false ("flow eligibility is false: <source>"), the
+// offer's eligibility false ("eligibility is false: <source>"). Nothing
+// when the offer passes.
+std::optional<std::string> unavailable(const CompiledOffer& offer, double now);
+std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer& customer, const Json& context,
+                                        double now);
+std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
+                                               const Json& context, double now);
 
 // Eligibility is the verdict for one offer, with the reason when it is out.
 struct Eligibility {

@@ -768,9 +768,7 @@ Evaluation evaluate(const FeatureDefinition& feature, const std::optional<Value>
         out.percentage_used = percent == 0 ? 0 : percent;
     }
     if (feature.limit_type == LimitType::Soft) return out;
-    // limit * grace / 100 rather than limit * (1 + grace / 100): exact for
-    // whole percents, so usage == 110 reaches the cap of 100 with 10 % grace.
-    const double cap = limit + limit * feature.grace_percent / 100;
+    const double cap = hard_cap(feature, limit);
     if (requested > 0) {
         if (out.current_usage > cap) out.status = Status::LimitReached;
     } else if (requested == 0) {
@@ -778,6 +776,12 @@ Evaluation evaluate(const FeatureDefinition& feature, const std::optional<Value>
     }
     // requested < 0 is a correction: it lowers usage, so it is always allowed.
     return out;
+}
+
+double hard_cap(const FeatureDefinition& feature, double limit) {
+    // limit * grace / 100 rather than limit * (1 + grace / 100): exact for
+    // whole percents, so usage == 110 reaches the cap of 100 with 10 % grace.
+    return limit + limit * feature.grace_percent / 100;
 }
 
 Json evaluation_json(const Evaluation& evaluation) {

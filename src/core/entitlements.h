@@ -128,6 +128,10 @@ struct Evaluation {
 Evaluation evaluate(const FeatureDefinition& feature, const std::optional<Value>& value, Source source,
                     double current_usage, double requested = 0);
 
+// hard_cap returns how much usage a hard limit of `limit` admits: the limit
+// plus its grace (limit * grace / 100 added, exact for whole percents).
+double hard_cap(const FeatureDefinition& feature, double limit);
+
 // evaluation_json returns `evaluation` in the product's usage shape:
 // {"entitlement", "type", "enabled", "limit", "currentUsage",
 //  "percentageUsed", "status"} plus "config" for config features.

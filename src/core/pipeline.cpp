@@ -146,17 +146,8 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     std::vector<Candidate> candidates;
     stages.begin("candidates", catalog.offers.size());
     for (const auto& offer : catalog.offers) {
-        const std::string status = offer.row.value("status", "active");
-        if (status != "active") {
-            stages.remove(offer, "status is " + status);
-            continue;
-        }
-        if (offer.start_at && now < *offer.start_at) {
-            stages.remove(offer, "starts at " + catalog::format_timestamp(*offer.start_at));
-            continue;
-        }
-        if (offer.end_at && now >= *offer.end_at) {
-            stages.remove(offer, "ended at " + catalog::format_timestamp(*offer.end_at));
+        if (auto reason = catalog::unavailable(offer, now)) {
+            stages.remove(offer, *reason);
             continue;
         }
         if (std::find(request.exclude_offers.begin(), request.exclude_offers.end(), offer.id) !=
@@ -184,15 +175,14 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // 2. Qualification: the flow's eligibility (about the customer and the
     // context), then each offer's.
     stages.begin("qualification", candidates.size());
-    if (flow.eligibility && !catalog::holds(*flow.eligibility, customer, nullptr, request.context, now)) {
-        for (const auto& c : candidates) stages.remove(*c.offer, "flow eligibility is false: " + flow.eligibility->source());
+    if (auto reason = catalog::flow_refusal(flow, customer, request.context, now)) {
+        for (const auto& c : candidates) stages.remove(*c.offer, *reason);
         candidates.clear();
     }
     std::erase_if(candidates, [&](const Candidate& c) {
-        if (!c.offer->eligibility || catalog::holds(*c.offer->eligibility, customer, &c.offer->row, request.context, now))
-            return false;
-        stages.remove(*c.offer, "eligibility is false: " + c.offer->eligibility->source());
-        return true;
+        auto reason = catalog::eligibility_refusal(*c.offer, customer, request.context, now);
+        if (reason) stages.remove(*c.offer, *reason);
+        return reason.has_value();
     });
     stages.end(candidates.size());
 

@@ -3,6 +3,7 @@
 // catalog_fields, and the catalog tables' trigger functions.
 #include "core/catalog.h"
 #include "core/catalog_compiled.h"
+#include "core/pipeline.h"
 #include "core/entitlements.h"
 #include "core/expr.h"
 
@@ -46,33 +47,6 @@ const Entity& entity_of_table(const std::string& table) {
     const Entity* entity = catalog::find_entity_by_table(table);
     if (entity == nullptr) throw Error(ErrorCode::Internal, "not a catalog table: " + table);
     return *entity;
-}
-
-// document_of_row turns a table row (as jsonb, column names) into the
-// document object it stores.
-Json document_of_row(const Entity& entity, const Json& columns) {
-    Json object = Json::object();
-    for (const auto& field : entity.fields) {
-        auto it = columns.find(std::string(field.column));
-        if (it != columns.end() && !it->is_null()) object[std::string(field.name)] = *it;
-    }
-    return object;
-}
-
-// export_form is a validated row as it reads back: no null fields,
-// timestamps in UTC (the same instant compares equal however it was written).
-Json export_form(const Entity& entity, const Json& row) {
-    Json out = Json::object();
-    for (const auto& [key, value] : row.items()) {
-        if (value.is_null()) continue;
-        const catalog::Field* field = entity.field(key);
-        if (field != nullptr && field->spec->kind == catalog::Kind::Timestamp && value.is_string()) {
-            out[key] = catalog::format_timestamp(*expr::parse_timestamp(value.get<std::string>()));
-        } else {
-            out[key] = value;
-        }
-    }
-    return out;
 }
 
 // same_content compares two JSON values as jsonb does: objects whatever
@@ -195,7 +169,7 @@ void check_limit(const Entity& entity, const std::string& tenant) {
     if (evaluation.enabled && !evaluation.limit) return;  // unlimited
     if (evaluation.enabled && definition.limit_type == entitlements::LimitType::Soft) return;
     const double limit = evaluation.enabled ? *evaluation.limit : 0;
-    const double cap = std::floor(limit * (1 + definition.grace_percent / 100) + 1e-9);
+    const double cap = entitlements::hard_cap(definition, limit);
     pg::lock_name(pg::NameSpace::CatalogLimit, tenant, entity.table, true);
     const int64_t count = pg::count_catalog_rows(entity, tenant, true);
     if (static_cast<double>(count) <= cap) return;
@@ -260,7 +234,7 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
         for (const auto& validated : plan.rows) {
             auto it = stored.find(catalog::row_key(*plan.entity, validated.row));
             plan.unchanged.push_back(it != stored.end() &&
-                                     same_content(it->second, export_form(*plan.entity, validated.row)));
+                                     same_content(it->second, catalog::stored_form(*plan.entity, validated.row)));
         }
     }
 
@@ -441,7 +415,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // from the tuple itself).
     Datum row = pg::pg_call([&] { return heap_copy_tuple_as_datum(tuple, desc); });
     std::string text = pg::text_from_datum(pg::pg_call([&] { return DirectFunctionCall1(row_to_json, row); }));
-    Json object = document_of_row(entity, parse_json(text, "row"));
+    Json object = catalog::object_of_columns(entity, parse_json(text, "row"));
     Json keys = Json::object();
     for (auto k : entity.key_fields) keys[std::string(k)] = object.value(std::string(k), "");
     std::string path = std::string(entity.key) + "[" + Json(catalog::row_key(entity, keys)).dump() + "]";
@@ -533,16 +507,9 @@ KAIREON_FUNCTION(kaireon_check_eligibility) {
         flow = &it->second;
     }
     catalog::Customer customer;
-    customer.id = customer_id;
     {
         pg::SpiSession spi;
-        spi.execute("SELECT c.attributes, to_jsonb(c.segments) FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
-                    {pg::text_arg(tenant), pg::text_arg(customer_id)}, true);
-        if (spi.rows() == 0)
-            throw_bad_request("unknown customer \"" + customer_id + "\"", Json{{"path", "customer_id"}});
-        customer.attributes = *spi.json(0, 0);
-        const Json segments = spi.json(0, 1).value_or(Json::array());
-        for (const auto& s : segments) customer.segments.push_back(s.get<std::string>());
+        customer = pg::read_customer(spi, tenant, customer_id, "customer_id").customer;
     }
     const double now = static_cast<double>(pg::now_seconds());
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

@@ -117,22 +117,29 @@ std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& enti
     spi.execute(sql.c_str(), {text_arg(tenant)}, true);
     std::vector<Json> rows;
     rows.reserve(spi.rows());
-    for (uint64 i = 0; i < spi.rows(); ++i) {
-        Json columns = *spi.json(i, 0);
-        Json row = Json::object();
-        for (const auto& field : entity.fields) {
-            auto it = columns.find(std::string(field.column));
-            if (it == columns.end() || it->is_null()) continue;
-            if (field.spec->kind == catalog::Kind::Timestamp) {
-                auto seconds = expr::parse_timestamp(it->get<std::string>());
-                row[std::string(field.name)] = seconds ? Json(catalog::format_timestamp(*seconds)) : *it;
-            } else {
-                row[std::string(field.name)] = *it;
-            }
-        }
-        rows.push_back(std::move(row));
-    }
+    for (uint64 i = 0; i < spi.rows(); ++i)
+        rows.push_back(catalog::stored_form(entity, catalog::object_of_columns(entity, *spi.json(i, 0))));
     return rows;
+}
+
+decision::CustomerView read_customer(SpiSession& spi, const std::string& tenant, const std::string& customer_id,
+                                     const char* path) {
+    spi.execute(
+        "SELECT c.attributes, to_jsonb(c.segments), c.timezone, "
+        "       (SELECT jsonb_object_agg(s.channel_id, s.granted) FROM kaireon.consents s "
+        "        WHERE s.tenant_id = c.tenant_id AND s.customer_id = c.id) "
+        "FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
+        {text_arg(tenant), text_arg(customer_id)}, true);
+    if (spi.rows() == 0) throw_bad_request("unknown customer \"" + customer_id + "\"", Json{{"path", path}});
+    decision::CustomerView view;
+    view.customer.id = customer_id;
+    view.customer.attributes = spi.json(0, 0).value_or(Json::object());
+    const Json segments = spi.json(0, 1).value_or(Json::array());
+    for (const auto& s : segments) view.customer.segments.push_back(s.get<std::string>());
+    view.timezone = spi.text(0, 2).value_or("");
+    const Json consents = spi.json(0, 3).value_or(Json::object());
+    for (const auto& [channel, granted] : consents.items()) view.consents[channel] = granted.get<bool>();
+    return view;
 }
 
 int64_t count_catalog_rows(const catalog::Entity& entity, const std::string& tenant, bool latest) {

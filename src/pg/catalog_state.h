@@ -13,6 +13,7 @@
 #pragma once
 #include "core/catalog.h"
 #include "core/catalog_compiled.h"
+#include "core/pipeline.h"
 
 #include "pg/spi.h"
 
@@ -29,6 +30,13 @@ catalog::Hooks catalog_hooks();
 // read_catalog_rows returns the tenant's rows of `entity` as document
 // objects (absent fields omitted, timestamps in UTC), sorted by key.
 std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& entity, const std::string& tenant);
+
+// read_customer returns what decisions know of a customer of the tenant:
+// attributes, segments, time zone and consents by channel; KR400 "unknown
+// customer" (DETAIL path `path`, the caller's name of the argument) when
+// there is none.
+decision::CustomerView read_customer(SpiSession& spi, const std::string& tenant, const std::string& customer_id,
+                                     const char* path);
 
 // count_catalog_rows returns how many rows of `entity` the tenant has, as
 // this transaction sees them, or with `latest` as the latest committed data

@@ -89,33 +89,6 @@ private:
 
 DecisionCounts g_decision_counts;
 
-// load_customer reads the customer and its consents, with the request's
-// overrides applied; KR400 when the tenant has no such customer.
-decision::CustomerView load_customer(pg::SpiSession& spi, const std::string& tenant, const Request& request) {
-    spi.execute(
-        "SELECT c.attributes, to_jsonb(c.segments), c.timezone, "
-        "       (SELECT jsonb_object_agg(s.channel_id, s.granted) FROM kaireon.consents s "
-        "        WHERE s.tenant_id = c.tenant_id AND s.customer_id = c.id) "
-        "FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
-        {pg::text_arg(tenant), pg::text_arg(request.customer_id)}, true);
-    if (spi.rows() == 0)
-        throw_bad_request("unknown customer \"" + request.customer_id + "\"", Json{{"path", "customerId"}});
-    decision::CustomerView view;
-    view.customer.id = request.customer_id;
-    view.customer.attributes = spi.json(0, 0).value_or(Json::object());
-    for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
-    if (request.segments) {
-        view.customer.segments = *request.segments;
-    } else {
-        const Json segments = spi.json(0, 1).value_or(Json::array());
-        for (const auto& s : segments) view.customer.segments.push_back(s.get<std::string>());
-    }
-    view.timezone = spi.text(0, 2).value_or("");
-    const Json consents = spi.json(0, 3).value_or(Json::object());
-    for (const auto& [channel, granted] : consents.items()) view.consents[channel] = granted.get<bool>();
-    return view;
-}
-
 Json offer_json(const decision::Chosen& chosen) {
     Json offer = {{"rank", chosen.rank},
                   {"offerId", chosen.offer_id},
@@ -180,7 +153,10 @@ Decided decide(const std::string& tenant, const Request& request) {
     pg::EffectiveLicense licence = pg::effective_license(tenant);
 
     pg::SpiSession spi;
-    decision::CustomerView view = load_customer(spi, tenant, request);
+    decision::CustomerView view = pg::read_customer(spi, tenant, request.customer_id, "customerId");
+    // The request's attributes and segments stand for the customer's, for this call.
+    for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
+    if (request.segments) view.customer.segments = *request.segments;
     const double now = static_cast<double>(pg::now_seconds());
     Decided decided;
     decided.outcome = decision::run(*compiled, flow, request, view, nullptr, now, request.trace);

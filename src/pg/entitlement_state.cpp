@@ -1,5 +1,6 @@
 #include "core/catalog.h"
 #include "core/catalog_compiled.h"
+#include "core/pipeline.h"
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"

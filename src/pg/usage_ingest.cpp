@@ -337,7 +337,7 @@ Limits limits_of(const std::string& tenant, const FeatureEntry& feature) {
         throw_not_entitled(feature, limits.evaluation.source);
     }
     if (limits.evaluation.limit && feature.definition.limit_type == entitlements::LimitType::Hard) {
-        limits.cap = *limits.evaluation.limit * (1.0 + feature.definition.grace_percent / 100.0);
+        limits.cap = entitlements::hard_cap(feature.definition, *limits.evaluation.limit);
     }
     return limits;
 }
