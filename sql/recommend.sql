@@ -428,10 +428,12 @@ SELECT count(*) - :decisions_before AS new_decisions,
 FROM kaireon.decisions WHERE tenant_id = 'rec-a';
 SELECT decisions - :decisions0 AS decisions, empty_decisions - :empty0 AS empty_decisions, trace_drops - :drops0 AS trace_drops
 FROM pg_temp.stats('rec-a');
--- No decision id, "dryRun": true, and the answer of a real decision.
+-- No decision id, "dryRun": true, and the answer of a real decision (the
+-- quota aside: the real one counts, the dry run did not - sql/quota.sql).
 SELECT (:'dry'::jsonb) -> 'decisionId' AS decision_id, (:'dry'::jsonb) -> 'dryRun' AS dry_run,
        (:'dry'::jsonb) ? 'traceId' AS has_trace_id, (:'dry'::jsonb) ? 'trace' AS has_trace,
-       (:'dry'::jsonb) - 'dryRun' - 'decisionId' = kaireon_recommend('{"customerId": "ana", "flow": "hero"}') - 'decisionId'
+       (:'dry'::jsonb) - 'dryRun' - 'decisionId' - 'quota'
+           = kaireon_recommend('{"customerId": "ana", "flow": "hero"}') - 'decisionId' - 'quota'
            AS same_as_a_real_decision;
 SELECT (:'dry_empty'::jsonb) -> 'offers' AS offers, (:'dry_empty'::jsonb) -> 'dryRun' AS dry_run,
        (:'dry_empty'::jsonb) -> 'decisionId' AS decision_id;
@@ -588,9 +590,9 @@ SELECT count(*) AS rows_for_no_customers FROM kaireon.recommend_batch('home', '{
 
 -- ===========================================================================
 -- 8. Determinism: the same request twice gives the same answer (the
--- decision id aside), for every flow.
+-- decision id and the quota count aside), for every flow.
 -- ===========================================================================
-SELECT f.flow, r1 - 'decisionId' = r2 - 'decisionId' AS same_answer, r1 ->> 'decisionId' <> r2 ->> 'decisionId' AS new_id,
+SELECT f.flow, r1 - 'decisionId' - 'quota' = r2 - 'decisionId' - 'quota' AS same_answer, r1 ->> 'decisionId' <> r2 ->> 'decisionId' AS new_id,
        jsonb_array_length(r1 -> 'offers') AS offers
 FROM (VALUES ('home'), ('hero'), ('hero-logit'), ('arbitrate'), ('arbitrate-custom'), ('groups'), ('groups-partial'),
              ('outbound')) f(flow)

@@ -7,6 +7,7 @@
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/pipeline.h"
+#include "core/quota.h"
 
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
@@ -15,6 +16,7 @@
 #include "pg/jsonb.h"
 #include "pg/license_state.h"
 #include "pg/name_lock.h"
+#include "pg/quota_state.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
@@ -131,10 +133,14 @@ struct Decided {
     Json response;
     Outcome outcome;
     std::string decision_id;  // "" for a dry run
+    std::string channel;      // the request's, else the flow's
+    Json license;             // {"tier", "state"}
 };
 
-// decide runs one decision for the current tenant: checks, pipeline, record.
-Decided decide(const std::string& tenant, const Request& request) {
+// evaluate runs the checks and the pipeline of one decision for the current
+// tenant; it writes nothing, so that a batch can be counted against the
+// quota before any of it is recorded.
+Decided evaluate(const std::string& tenant, const Request& request) {
     if (request.dry_run && !pg::is_kaireon_admin(GetOuterUserId()))
         throw Error(ErrorCode::TenantAccessDenied, "dryRun is for administrators (kaireon_admin)",
                     Json{{"path", "dryRun"}});
@@ -152,18 +158,33 @@ Decided decide(const std::string& tenant, const Request& request) {
     }
     pg::EffectiveLicense licence = pg::effective_license(tenant);
 
-    pg::SpiSession spi;
-    decision::CustomerView view = pg::read_customer(spi, tenant, request.customer_id, "customerId");
+    decision::CustomerView view;
+    {
+        pg::SpiSession spi;
+        view = pg::read_customer(spi, tenant, request.customer_id, "customerId");
+    }
     // The request's attributes and segments stand for the customer's, for this call.
     for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
     if (request.segments) view.customer.segments = *request.segments;
     const double now = static_cast<double>(pg::now_seconds());
     Decided decided;
     decided.outcome = decision::run(*compiled, flow, request, view, nullptr, now, request.trace);
+    decided.channel = request.channel.value_or(flow.channel_id);
+    decided.license = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},
+                       {"state", std::string(license::state_name(licence.status.state))}};
+    return decided;
+}
 
+bool counts(const Request& request, const Decided& decided) {
+    return !request.dry_run && !decided.outcome.offers.empty();
+}
+
+// record stores a decision that was not a dry run (with its trace, within
+// the daily allowance) and completes the response; `quota` is the count
+// after this decision (or batch).
+void record(const std::string& tenant, const Request& request, Decided& decided, const pg::QuotaCount& quota) {
     Json offers = Json::array();
     for (const auto& chosen : decided.outcome.offers) offers.push_back(offer_json(chosen));
-    const std::string channel = request.channel.value_or(flow.channel_id);
     std::optional<std::string> trace_id;
     if (!request.dry_run) {
         if (request.trace) {
@@ -173,12 +194,18 @@ Decided decide(const std::string& tenant, const Request& request) {
                 pg::stat_add(tenant, pg::Stat::TraceDrops);
             }
         }
+        // quota_period tells which period the decision counted in: the
+        // quota's durable record (quota_state.h).
+        const bool counted = counts(request, decided);
+        pg::SpiSession spi;
         spi.execute(
-            "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id) "
-            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END) RETURNING id::text, trace_id::text",
+            "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id, quota_period) "
+            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7) RETURNING id::text, trace_id::text",
             {pg::text_arg(tenant), pg::text_arg(request.customer_id), pg::text_arg(request.flow),
-             channel.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(channel),
-             pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}, pg::SpiArg{BOOLOID, BoolGetDatum(trace_id.has_value())}});
+             decided.channel.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(decided.channel),
+             pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}, pg::SpiArg{BOOLOID, BoolGetDatum(trace_id.has_value())},
+             pg::SpiArg{TIMESTAMPTZOID,
+                        TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted}});
         decided.decision_id = *spi.text(0, 0);
         if (trace_id) {
             trace_id = *spi.text(0, 1);
@@ -189,8 +216,6 @@ Decided decide(const std::string& tenant, const Request& request) {
                  pg::text_arg(request.customer_id), pg::text_arg(request.flow),
                  pg::SpiArg{JSONBOID, pg::jsonb_datum(trace_json(decided.outcome.stages))}});
         }
-        // The decision quota (SPEC 5) counts a non-empty decision here, in
-        // this transaction, and refuses past the limit (KR429).
         g_decision_counts.add(tenant, decided.outcome.offers.empty());
     }
 
@@ -199,13 +224,21 @@ Decided decide(const std::string& tenant, const Request& request) {
     response["customerId"] = request.customer_id;
     response["flow"] = request.flow;
     response["offers"] = std::move(offers);
-    response["license"] = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},
-                           {"state", std::string(license::state_name(licence.status.state))}};
+    response["license"] = decided.license;
+    response["quota"] = quota::quota_json(quota.snapshot);
     if (trace_id) response["traceId"] = *trace_id;
     if (request.dry_run) {
         response["dryRun"] = true;
         if (request.trace) response["trace"] = trace_json(decided.outcome.stages);
     }
+}
+
+// decide makes one decision: evaluate, count it when it is not empty (KR429
+// past the quota), record.
+Decided decide(const std::string& tenant, const Request& request) {
+    Decided decided = evaluate(tenant, request);
+    pg::QuotaCount quota = counts(request, decided) ? pg::count_decisions(tenant, 1) : pg::quota_now(tenant);
+    record(tenant, request, decided, quota);
     return decided;
 }
 
@@ -294,13 +327,26 @@ KAIREON_FUNCTION(kaireon_recommend_batch) {
     });
     if (count > 10000)
         throw_bad_request("customer_ids: at most 10000 customers per batch", Json{{"path", "customer_ids"}});
-    pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    // All or nothing: every decision is made first, then the non-empty ones
+    // are counted at once (KR429 when the quota cannot cover them all), then
+    // they are recorded.
+    std::vector<std::pair<Request, Decided>> made;
+    made.reserve(static_cast<size_t>(count));
+    int64_t counted = 0;
     for (int i = 0; i < count; ++i) {
         if (element_nulls[i])
             throw_bad_request("customer_ids[" + std::to_string(i) + "] must not be null",
                               Json{{"path", "customer_ids[" + std::to_string(i) + "]"}});
-        std::string customer = pg::text_from_datum(elements[i]);
-        put_rows(fcinfo, decide(tenant, sql_request(customer, flow, fcinfo, 2, 3)), customer);
+        Request request = sql_request(pg::text_from_datum(elements[i]), flow, fcinfo, 2, 3);
+        Decided decided = evaluate(tenant, request);
+        if (counts(request, decided)) ++counted;
+        made.emplace_back(std::move(request), std::move(decided));
+    }
+    pg::QuotaCount quota = counted > 0 ? pg::count_decisions(tenant, counted) : pg::quota_now(tenant);
+    pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    for (auto& [request, decided] : made) {
+        record(tenant, request, decided, quota);
+        put_rows(fcinfo, decided, request.customer_id);
     }
     return static_cast<Datum>(0);
 }

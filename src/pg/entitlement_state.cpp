@@ -4,9 +4,11 @@
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"
+#include "core/quota.h"
 #include "core/usage.h"
 
 #include "pg/entitlement_state.h"
+#include "pg/quota_state.h"
 
 #include "pg/cache_watch.h"
 #include "pg/catalog_state.h"
@@ -16,13 +18,16 @@
 #include "pg/spi.h"
 #include "pg/usage_ingest.h"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 namespace kaireon::pg {
 namespace {
 
 constexpr std::string_view kTracesFeature = "decision_traces_per_day";
+constexpr std::string_view kDecisionsFeature = "decisions_per_month";
 
 using entitlements::Value;
 
@@ -132,6 +137,7 @@ double current_usage(const std::string& tenant, const entitlements::FeatureDefin
     if (const catalog::Entity* counted = catalog::entity_counted_by(feature.key)) {
         return static_cast<double>(count_catalog_rows(*counted, tenant, false));
     }
+    if (feature.key == kDecisionsFeature) return quota_now(tenant).snapshot.current;
     if (feature.key == kTracesFeature) {
         AsExtensionOwner owner;
         SpiSession spi;
@@ -151,10 +157,22 @@ std::string counted_source(std::string_view feature) {
     if (const catalog::Entity* counted = catalog::entity_counted_by(feature))
         return "the rows of kaireon." + std::string(counted->table);
     if (feature == kTracesFeature) return "the decision traces stored today";
+    if (feature == kDecisionsFeature) return "the non-empty decisions of kaireon_recommend";
     return {};
 }
 
 void forget_overrides(const std::string& tenant) { g_overrides.erase(tenant); }
+
+std::vector<FeaturePtr> all_features() {
+    auto features = catalog();
+    std::vector<FeaturePtr> out;
+    out.reserve(features->size());
+    for (const auto& [key, feature] : *features) out.push_back(feature);
+    std::sort(out.begin(), out.end(), [](const FeaturePtr& a, const FeaturePtr& b) {
+        return a->definition.key < b->definition.key;
+    });
+    return out;
+}
 
 FeaturePtr find_feature(const std::string& key) {
     auto features = catalog();

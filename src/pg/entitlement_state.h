@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kaireon::pg {
 
@@ -25,6 +26,9 @@ using FeaturePtr = std::shared_ptr<const FeatureEntry>;
 
 // find_feature returns the feature called `key`, or throws KR400.
 FeaturePtr find_feature(const std::string& key);
+
+// all_features returns every feature, by key.
+std::vector<FeaturePtr> all_features();
 
 // evaluate_entitlement returns what `tenant` may do with `feature` now, as
 // if `requested` more were used. Usage is read only for numeric features and

@@ -1,9 +1,14 @@
 #include "pg/events.h"
 
+#include "pg/cache_watch.h"
 #include "pg/jsonb.h"
 #include "pg/name_lock.h"
 #include "pg/spi.h"
 #include "pg/xact_state.h"
+
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 extern "C" {
 #include "commands/async.h"
@@ -42,7 +47,58 @@ NotifyState& notify_state() {
     return state;
 }
 
+// Once-per-period events known to be in the outbox (committed), so that
+// calls past a threshold do not look for its event again. A transaction's
+// own finds join the set only when it commits; dropping a tenant clears it.
+constexpr size_t kMaxKnownEmitted = 100000;
+std::unordered_set<std::string> g_known_emitted;
+void forget_emitted() noexcept { g_known_emitted.clear(); }
+CacheWatch g_emitted_watch({"tenants"}, forget_emitted);
+
+class PendingEmitted final : public XactState {
+public:
+    std::vector<std::pair<std::string, SubTransactionId>> keys;
+    void reset_at_end(bool committed) noexcept override {
+        if (committed) {
+            try {
+                if (g_known_emitted.size() + keys.size() > kMaxKnownEmitted) g_known_emitted.clear();
+                for (auto& [key, subxact] : keys) g_known_emitted.insert(std::move(key));
+            } catch (...) {
+                g_known_emitted.clear();  // out of memory: forget, never keep a wrong set
+            }
+        }
+        keys.clear();
+    }
+    void reset_subxact(SubTransactionId subxact) noexcept override {
+        std::erase_if(keys, [&](const auto& entry) { return entry.second >= subxact; });
+    }
+};
+
+PendingEmitted& pending_emitted() {
+    static PendingEmitted state;
+    static bool registered = false;
+    if (!registered) {
+        pg_call([&] { register_xact_state(&state); });
+        registered = true;
+    }
+    return state;
+}
+
+std::string known_key(const std::string& tenant, const std::string& dedupe_key) { return tenant + '\0' + dedupe_key; }
+
 }  // namespace
+
+bool known_emitted(const std::string& tenant, const std::string& dedupe_key) {
+    g_emitted_watch.resolve();
+    return g_known_emitted.contains(known_key(tenant, dedupe_key));
+}
+
+void emit_event_once_remembered(const std::string& tenant, const std::string& type, const Json& payload,
+                                const std::string& dedupe_key) {
+    if (emit_event_once(tenant, type, payload, dedupe_key, true) != Emitted::Busy) {
+        pending_emitted().keys.emplace_back(known_key(tenant, dedupe_key), GetCurrentSubTransactionId());
+    }
+}
 
 Emitted emit_event_once(const std::string& tenant, const std::string& type, const Json& payload,
                         const std::string& dedupe_key, bool may_wait) {

@@ -27,4 +27,14 @@ enum class Emitted { Added, AlreadyThere, Busy };
 Emitted emit_event_once(const std::string& tenant, const std::string& type, const Json& payload,
                         const std::string& dedupe_key, bool may_wait);
 
+// Events that happen once per tenant and period (usage thresholds, quota
+// alerts) are checked on hot paths long after they were sent:
+// known_emitted tells, without a query, that the event with `dedupe_key` is
+// committed in the outbox already (as far as this backend learnt);
+// emit_event_once_remembered emits it (emit_event_once, may_wait) and
+// remembers it once this transaction commits.
+bool known_emitted(const std::string& tenant, const std::string& dedupe_key);
+void emit_event_once_remembered(const std::string& tenant, const std::string& type, const Json& payload,
+                                const std::string& dedupe_key);
+
 }  // namespace kaireon::pg

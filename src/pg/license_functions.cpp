@@ -135,6 +135,11 @@ std::string install(const std::string& token) {
                         {"previousTier", std::string(license::tier_name(before.status.effective_tier))},
                         {"expiresAt", license::iso8601(claims.exp)},
                         {"upgrade", upgrade}});
+    if (upgrade) {
+        pg::emit_event(tenant, "quota.reset",
+                       Json{{"tier", std::string(license::tier_name(claims.tier))},
+                            {"periodStart", license::iso8601(pg::now_seconds())}});
+    }
     return tenant;
 }
 

@@ -31,6 +31,11 @@ struct Entry {
     int32 holders;       // reservations behind `admitted` (exact zero when none)
     double released;     // committed amounts released since the entry was made
     uint64 incarnation;  // tells a reader the entry was evicted and made again
+    // Counted entries (admit_counted) keep the committed total themselves:
+    // base + released, once `loaded`.
+    bool counted;
+    bool loaded;
+    double base;
 };
 
 struct Header {
@@ -88,6 +93,7 @@ struct Reservation {
     EntryKey key;
     double amount;
     SubTransactionId subxact;
+    bool counted;
 };
 
 // release gives back reservations; with `committed` their amounts are now
@@ -123,6 +129,19 @@ public:
         release(held, committed);
         held.clear();
     }
+    // A counted entry learns of a commit only from its release; COMMIT
+    // PREPARED runs in another backend, long after this one forgot the
+    // reservation, so a transaction holding one cannot be prepared.
+    void before_prepare() override {
+        for (const Reservation& r : held) {
+            if (r.counted) {
+                ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                                errmsg("cannot PREPARE a transaction that made counted decisions"),
+                                errdetail("The decision quota counts a decision when its transaction commits."),
+                                errhint("Make decisions outside of two-phase transactions.")));
+            }
+        }
+    }
     void reset_subxact(SubTransactionId subxact) noexcept override {
         std::vector<Reservation> ended;
         std::vector<Reservation> kept;
@@ -154,14 +173,49 @@ void evict_idle() {
 
 enum class Step { Retry, Done, Full };
 
-}  // namespace
+void init_entry(Entry* entry, bool counted) {
+    entry->admitted = 0;
+    entry->holders = 0;
+    entry->released = 0;
+    entry->incarnation = g_header->next_incarnation++;
+    entry->counted = counted;
+    entry->loaded = false;
+    entry->base = 0;
+}
 
-Admission admit(const GateKey& key, double amount, std::optional<double> cap,
-                const std::function<double()>& read_committed) {
+// find_or_make returns the key's entry, making it (evicting idle entries when
+// the table is full), or nullptr when there is no room. Lock held exclusive.
+Entry* find_or_make(const EntryKey& key, bool counted) {
+    auto* entry = static_cast<Entry*>(hash_search(g_entries, &key, HASH_FIND, nullptr));
+    if (entry != nullptr) return entry;
+    if (hash_get_num_entries(g_entries) >= g_max_counters) evict_idle();
+    bool found = false;
+    entry = static_cast<Entry*>(hash_search(g_entries, &key, HASH_ENTER_NULL, &found));
+    if (entry != nullptr) init_entry(entry, counted);
+    return entry;
+}
+
+[[noreturn]] void refuse_full() {
+    pg_call([] {
+        ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                        errmsg("too many limited counters with reports in flight at once"),
+                        errhint("Raise kaireon.max_limit_counters and restart the server.")));
+    });
+    throw Error(ErrorCode::Internal, "unreachable");
+}
+
+void check_initialised() {
     if (g_entries == nullptr) {
         throw Error(ErrorCode::Internal, "kaireon shared memory is not initialised", Json::object(),
                     "Add kaireon to shared_preload_libraries and restart the server.");
     }
+}
+
+}  // namespace
+
+Admission admit(const GateKey& key, double amount, std::optional<double> cap,
+                const std::function<double()>& read_committed) {
+    check_initialised();
     Reservations& mine = reservations();
     const EntryKey entry_key = make_key(key);
     const double own = mine.own(entry_key);
@@ -196,17 +250,11 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
                     LWLockRelease(g_header->lock);
                     return Step::Retry;
                 }
-                if (hash_get_num_entries(g_entries) >= g_max_counters) evict_idle();
-                bool found = false;
-                entry = static_cast<Entry*>(hash_search(g_entries, &entry_key, HASH_ENTER_NULL, &found));
+                entry = find_or_make(entry_key, false);
                 if (entry == nullptr) {
                     LWLockRelease(g_header->lock);
                     return Step::Full;
                 }
-                entry->admitted = 0;
-                entry->holders = 0;
-                entry->released = 0;
-                entry->incarnation = g_header->next_incarnation++;
             }
             // Committed amounts released since the first look may or may not
             // be in `committed`: read again, or count them (twice at worst).
@@ -227,18 +275,94 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
             return Step::Done;
         });
         if (step == Step::Retry) continue;
-        if (step == Step::Full) {
-            pg_call([] {
-                ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                                errmsg("too many limited counters with reports in flight at once"),
-                                errhint("Raise kaireon.max_limit_counters and restart the server.")));
-            });
-        }
+        if (step == Step::Full) refuse_full();
         if (answer.admitted && amount > 0) {
-            mine.held.push_back(Reservation{entry_key, amount, GetCurrentSubTransactionId()});
+            mine.held.push_back(Reservation{entry_key, amount, GetCurrentSubTransactionId(), false});
         }
         return answer;
     }
+}
+
+Admission admit_counted(const GateKey& key, double amount, std::optional<double> cap,
+                        const std::function<double()>& load_committed) {
+    check_initialised();
+    Reservations& mine = reservations();
+    const EntryKey entry_key = make_key(key);
+    if (amount < 0) amount = 0;
+    mine.held.reserve(mine.held.size() + 1);  // so that recording an admission cannot fail after it
+
+    for (;;) {
+        // The fast path: a loaded entry answers from shared memory alone.
+        Admission answer;
+        bool existed = false;
+        uint64 incarnation = 0;
+        double released_before = 0;
+        Step step = pg_call([&] {
+            LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
+            Entry* entry = find_or_make(entry_key, true);
+            if (entry == nullptr) {
+                LWLockRelease(g_header->lock);
+                return Step::Full;
+            }
+            if (!entry->loaded) {
+                existed = true;
+                incarnation = entry->incarnation;
+                released_before = entry->released;
+                LWLockRelease(g_header->lock);
+                return Step::Retry;
+            }
+            answer.before = entry->base + entry->released + entry->admitted;
+            answer.admitted = !cap || answer.before + amount <= *cap;
+            if (answer.admitted && amount > 0) {
+                entry->admitted += amount;
+                entry->holders += 1;
+            }
+            LWLockRelease(g_header->lock);
+            return Step::Done;
+        });
+        if (step == Step::Full) refuse_full();
+        if (step == Step::Done) {
+            if (answer.admitted && amount > 0) {
+                mine.held.push_back(Reservation{entry_key, amount, GetCurrentSubTransactionId(), true});
+            }
+            return answer;
+        }
+
+        // The slow path, once per key and server lifetime (or after an
+        // eviction): count the committed rows. Nothing can commit to a key
+        // whose entry is not loaded - admissions need a loaded entry, and an
+        // entry with holders is never evicted - so the count is exact; a
+        // release seen meanwhile (an entry made unloaded with holders by
+        // forget_counted) makes it read again.
+        const double committed = load_committed();
+        pg_call([&] {
+            LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
+            auto* entry = static_cast<Entry*>(hash_search(g_entries, &entry_key, HASH_FIND, nullptr));
+            if (entry != nullptr && existed && entry->incarnation == incarnation && !entry->loaded &&
+                entry->released == released_before) {
+                entry->base = committed - entry->released;
+                entry->loaded = true;
+            }
+            LWLockRelease(g_header->lock);
+        });
+    }
+}
+
+void forget_counted(const std::string& tenant, const std::string& counter) {
+    if (g_entries == nullptr) return;
+    const EntryKey probe = make_key(GateKey{tenant, counter, 0});
+    pg_call([&] {
+        LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
+        HASH_SEQ_STATUS scan;
+        hash_seq_init(&scan, g_entries);
+        while (auto* entry = static_cast<Entry*>(hash_seq_search(&scan))) {
+            if (entry->counted && entry->key.database == probe.database &&
+                memcmp(entry->key.digest, probe.digest, sizeof(probe.digest)) == 0) {
+                entry->loaded = false;
+            }
+        }
+        LWLockRelease(g_header->lock);
+    });
 }
 
 void limit_gate_init() {

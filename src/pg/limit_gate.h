@@ -14,7 +14,8 @@
 // that transaction later rolls back. (PREPARE TRANSACTION ends it for the
 // gate: a prepared transaction's usage counts again once it commits.)
 //
-// The decision quota (SPEC section 5) and usage limits (section 4) share it.
+// Usage limits (SPEC section 4) use admit(); the decision quota (section 5)
+// uses admit_counted(), which keeps the committed count in shared memory.
 #pragma once
 #include "pg/postgres_headers.h"
 
@@ -42,6 +43,21 @@ struct Admission {
 // room for another key (kaireon.max_limit_counters).
 Admission admit(const GateKey& key, double amount, std::optional<double> cap,
                 const std::function<double()>& read_committed);
+
+// admit_counted is admit() for a counter the gate keeps itself: the decision
+// quota, read on every decision. The committed total lives in shared memory
+// (loaded once per key and server lifetime with `load_committed`, the count
+// of committed rows, latest snapshot; grown by each commit's release), so an
+// admission costs one short LWLock section and no query. `before` includes
+// this transaction's own admissions. A transaction holding such an admission
+// cannot be prepared (two-phase commit would commit behind the gate's back).
+Admission admit_counted(const GateKey& key, double amount, std::optional<double> cap,
+                        const std::function<double()>& load_committed);
+
+// forget_counted makes the counted entries of (tenant, counter), every
+// period, load again on next use: after their rows were deleted (a dropped
+// tenant). Call it after the deleting transaction committed.
+void forget_counted(const std::string& tenant, const std::string& counter);
 
 // limit_gate_init defines kaireon.max_limit_counters and requests the shared
 // memory (from _PG_init).

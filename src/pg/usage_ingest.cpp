@@ -1,6 +1,7 @@
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/period.h"
+#include "core/quota.h"
 #include "core/usage.h"
 
 #include "pg/usage_ingest.h"
@@ -13,6 +14,7 @@
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/limit_gate.h"
+#include "pg/quota_state.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
@@ -152,43 +154,6 @@ Percents tenant_thresholds(const std::string& tenant, const std::string& feature
     return percents;
 }
 
-// Threshold events known to be in the outbox (committed), so that reports
-// past a threshold do not look for its event again. A transaction's own
-// finds join the set only when it commits; dropping a tenant clears it.
-constexpr size_t kMaxKnownEmitted = 100000;
-std::unordered_set<std::string> g_known_emitted;
-void forget_emitted() noexcept { g_known_emitted.clear(); }
-CacheWatch g_emitted_watch({"tenants"}, forget_emitted);
-
-class PendingEmitted final : public XactState {
-public:
-    std::vector<std::pair<std::string, SubTransactionId>> keys;
-    void reset_at_end(bool committed) noexcept override {
-        if (committed) {
-            try {
-                if (g_known_emitted.size() + keys.size() > kMaxKnownEmitted) g_known_emitted.clear();
-                for (auto& [key, subxact] : keys) g_known_emitted.insert(std::move(key));
-            } catch (...) {
-                g_known_emitted.clear();  // out of memory: forget, never keep a wrong set
-            }
-        }
-        keys.clear();
-    }
-    void reset_subxact(SubTransactionId subxact) noexcept override {
-        std::erase_if(keys, [&](const auto& entry) { return entry.second >= subxact; });
-    }
-};
-
-PendingEmitted& pending_emitted() {
-    static PendingEmitted state;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&state); });
-        registered = true;
-    }
-    return state;
-}
-
 [[noreturn]] void refuse_limit(const entitlements::FeatureDefinition& feature, double limit, double usage,
                                double requested, TimestampTz period_start) {
     Json extra{{"feature", feature.key}, {"limit", json_number(limit)}, {"currentUsage", json_number(usage)},
@@ -269,35 +234,6 @@ void register_keys(const std::string& tenant, const std::vector<const Row*>& key
     }
 }
 
-void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
-                     TimestampTz period_start) {
-    std::vector<int> percents =
-        usage::threshold_percents(tenant_thresholds(tenant, feature.definition.key), feature.definition);
-    std::vector<int> reached = usage::reached_thresholds(percents, usage_after, limit);
-    if (reached.empty()) return;
-    std::string period_text = iso_or_null_text(period_start);
-    Json end_text = nullptr;
-    if (auto period = calendar_period(entitlements::name(feature.definition.period))) {
-        end_text = license::iso8601(period_end(*period, seconds_from_timestamp(period_start)));
-    }
-    g_emitted_watch.resolve();
-    for (int percent : reached) {
-        std::string dedupe = "usage.threshold_reached:" + feature.definition.key + ":" +
-                             (period_text.empty() ? "never" : period_text) + ":" + std::to_string(percent);
-        std::string known_key = tenant + '\0' + dedupe;
-        if (g_known_emitted.contains(known_key)) continue;
-        Json payload{{"feature", feature.definition.key},
-                     {"threshold", percent},
-                     {"limit", json_number(limit)},
-                     {"currentUsage", json_number(usage_after)},
-                     {"percentageUsed", json_number(std::round(usage_after / limit * 1000.0) / 10.0)},
-                     {"periodStart", iso_or_null(period_start)},
-                     {"periodEnd", end_text}};
-        if (emit_event_once(tenant, "usage.threshold_reached", payload, dedupe, true) != Emitted::Busy) {
-            pending_emitted().keys.emplace_back(std::move(known_key), GetCurrentSubTransactionId());
-        }
-    }
-}
 
 }  // namespace
 
@@ -505,7 +441,7 @@ void aggregate_statement(TriggerData* trigger) {
         add_to_slot(tenant, feature_key, period_start, group);
         if (limit.evaluation.limit && (contribution > 0 || !usage::additive(definition.aggregation))) {
             if (!usage_after) usage_after = read_usage(tenant, definition, period_start, false).value;
-            emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start);
+            emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start, false);
         }
     }
     if (!maintenance) audit_statement(current, groups, keyed_rows);
@@ -517,6 +453,33 @@ void aggregate_statement(TriggerData* trigger) {
 }
 
 }  // namespace
+
+void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
+                     TimestampTz period_start, bool tenant_thresholds_only) {
+    Percents own = tenant_thresholds(tenant, feature.definition.key);
+    if (tenant_thresholds_only && !own) return;
+    std::vector<int> percents = usage::threshold_percents(own, feature.definition);
+    std::vector<int> reached = usage::reached_thresholds(percents, usage_after, limit);
+    if (reached.empty()) return;
+    std::string period_text = iso_or_null_text(period_start);
+    Json end_text = nullptr;
+    if (auto period = calendar_period(entitlements::name(feature.definition.period))) {
+        end_text = license::iso8601(period_end(*period, seconds_from_timestamp(period_start)));
+    }
+    for (int percent : reached) {
+        std::string dedupe = "usage.threshold_reached:" + feature.definition.key + ":" +
+                             (period_text.empty() ? "never" : period_text) + ":" + std::to_string(percent);
+        if (known_emitted(tenant, dedupe)) continue;
+        Json payload{{"feature", feature.definition.key},
+                     {"threshold", percent},
+                     {"limit", json_number(limit)},
+                     {"currentUsage", json_number(usage_after)},
+                     {"percentageUsed", json_number(std::round(usage_after / limit * 1000.0) / 10.0)},
+                     {"periodStart", iso_or_null(period_start)},
+                     {"periodEnd", end_text}};
+        emit_event_once_remembered(tenant, "usage.threshold_reached", payload, dedupe);
+    }
+}
 
 usage::Current read_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature,
                           TimestampTz period_start, bool latest) {
@@ -620,5 +583,6 @@ KAIREON_FUNCTION(kaireon_allow_tenant_purge) {
     pg::PurgeState& state = pg::purge_state();
     state.tenant = pg::required_text(fcinfo, 0, "tenant_id");
     state.granted_in = GetCurrentSubTransactionId();
+    pg::forget_quota_at_commit(state.tenant);  // its decisions are deleted with it
     PG_RETURN_VOID();
 }

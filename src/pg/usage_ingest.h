@@ -44,6 +44,15 @@ TimestampTz period_start_timestamp(std::string_view period, TimestampTz at);
 usage::Current read_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature,
                           TimestampTz period_start, bool latest);
 
+// emit_thresholds emits usage.threshold_reached for each threshold in force
+// that `usage_after` has reached against `limit`, once per tenant, feature,
+// period and threshold. With `tenant_thresholds_only`, only a tenant's own
+// thresholds (set_thresholds) count: the decision quota's 90/95/100 % have
+// events of their own.
+struct FeatureEntry;
+void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
+                     TimestampTz period_start, bool tenant_thresholds_only);
+
 // usage_ingest_init defines the settings (from _PG_init).
 void usage_ingest_init();
 
