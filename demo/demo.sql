@@ -85,9 +85,29 @@ SELECT flow, count(*) AS decisions, count(*) FILTER (WHERE offers = '[]') AS emp
 FROM kaireon.decisions GROUP BY flow ORDER BY flow;
 RESET ROLE;
 SELECT tenant_id, decisions, empty_decisions, trace_drops FROM kaireon.stats WHERE tenant_id = 'demo-bank';
+
+\echo '-- 8. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
+SET kaireon.tenant = 'demo-bank';
+SELECT jsonb_pretty(kaireon.quota_status());
+SELECT * FROM kaireon.usage_dashboard() WHERE section <> 'daily' OR value NOT LIKE '0 %';
+-- For the demo, an override puts the (enterprise, unlimited) tenant two
+-- decisions from a limit: 90 %, then 100 %, then KR429 with the 429 body.
+SELECT (kaireon.quota_status() -> 'usage' ->> 'current')::int + 2 AS demo_limit \gset
+SELECT kaireon.set_override('decisions_per_month', jsonb_build_object('limit', :demo_limit)) -> 'value' AS override;
+SELECT q ->> 'status' AS status, q -> 'usage' ->> 'current' AS current, q ->> 'banner' AS banner
+FROM kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}') -> 'quota' AS q;
+SELECT q ->> 'status' AS status, q -> 'usage' ->> 'current' AS current, q ->> 'banner' AS banner
+FROM kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}') -> 'quota' AS q;
+\set ON_ERROR_STOP 0
+SELECT kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}');
+\set ON_ERROR_STOP 1
+SELECT type, payload -> 'usage' ->> 'current' AS current, payload -> 'email' ->> 'to' AS email_to
+FROM kaireon.events WHERE type LIKE 'quota.%' ORDER BY id;
+SELECT kaireon.clear_override('decisions_per_month') AS override_cleared;
+SELECT length(kaireon.usage_report_html()) AS html_report_bytes;  -- one self-contained page with an SVG chart
 SET ROLE demo_app;
 
-\echo '-- 8. Another tenant stays invisible: no rows, and the API refuses with KR403'
+\echo '-- 9. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
 SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
 \set ON_ERROR_STOP 0
@@ -95,13 +115,13 @@ SELECT kaireon.current_tenant();
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
-\echo '-- 9. Operations: tenants, licences, events, per-tenant counters'
+\echo '-- 10. Operations: tenants, licences, events, per-tenant counters'
 SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at::date AS licence_expires
 FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
 SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
 SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;
 
-\echo '-- 10. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
+\echo '-- 11. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
 SELECT kaireon.seal_audit() AS sealed;
 SELECT action, count(*) FROM kaireon.audit_log WHERE tenant_id = 'demo-bank' GROUP BY action ORDER BY action;
 SELECT kaireon.verify_audit('demo-bank') AS verification;

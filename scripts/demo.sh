@@ -34,6 +34,14 @@ echo "== loading the demo tenant"
 psql -qX -v ON_ERROR_STOP=1 -d postgres -v demo_public_key="$(cat "$KR_CLUSTER_DIR/demo-key.pub.pem")" \
     -v demo_license="$demo_license" -f demo/demo.sql
 
+# The usage dashboard as a page to open in a browser.
+mkdir -p build
+report="$root/build/demo-usage-report.html"
+psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "SET kaireon.tenant = 'demo-bank'" \
+    -c "SELECT kaireon.usage_report_html()" >"$report"
+echo
+echo "The usage report (HTML, one self-contained page): $report"
+
 if $keep; then
     echo
     echo "The cluster keeps running. Connect with:"

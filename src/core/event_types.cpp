@@ -61,8 +61,10 @@ Property quota_usage() {
                           {"properties",
                            {{"current", field("number", "Decisions counted this period.")},
                             {"limit", field(nullable("number"), "The tier's monthly limit; null when unlimited.")},
-                            {"periodStart", timestamp("The start of the period (calendar month, UTC).")},
-                            {"periodEnd", timestamp("The end of the period (the next period's start).")}}}}};
+                            {"periodStart", timestamp("The start of the period: the calendar month (UTC), or the "
+                                                      "instant of an upgrade made within it.")},
+                            {"periodEnd", timestamp("The last second of the period (23:59:59Z of the month's last "
+                                                    "day).")}}}}};
 }
 
 // entitlement_value is a stored entitlement value (SPEC section 3).
@@ -132,7 +134,8 @@ std::vector<EventType> make_builtin_event_types() {
          quota_usage(),
          {"retryAfter", timestamp("When the next period starts and decisions are accepted again.")}});
     add("quota.reset", "quota",
-        "The tenant's decision count started again from zero, at a new period or after a licence upgrade.",
+        "The tenant's decision count started again from zero after a licence upgrade (a new calendar month "
+        "starts from zero without an event).",
         {quota_tier(), {"periodStart", timestamp("The start of the period whose count starts from zero.")}});
 
     // Usage thresholds (SPEC section 4).
