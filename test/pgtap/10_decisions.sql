@@ -91,7 +91,7 @@ SELECT has_table('kaireon', 'decisions', 'kaireon.decisions exists');
 SELECT has_table('kaireon', 'decision_traces', 'kaireon.decision_traces exists');
 SELECT columns_are('kaireon', 'decisions',
                    ARRAY['tenant_id', 'id', 'customer_id', 'flow', 'channel', 'offers', 'experiment', 'trace_id',
-                         'decided_at'],
+                         'decided_at', 'quota_period'],
                    'kaireon.decisions has the documented columns');
 SELECT columns_are('kaireon', 'decision_traces',
                    ARRAY['tenant_id', 'id', 'decision_id', 'customer_id', 'flow', 'stages', 'traced_at'],
