@@ -94,8 +94,8 @@ bool known_emitted(const std::string& tenant, const std::string& dedupe_key) {
 }
 
 void emit_event_once_remembered(const std::string& tenant, const std::string& type, const Json& payload,
-                                const std::string& dedupe_key) {
-    if (emit_event_once(tenant, type, payload, dedupe_key, true) != Emitted::Busy) {
+                                const std::string& dedupe_key, bool may_wait) {
+    if (emit_event_once(tenant, type, payload, dedupe_key, may_wait) != Emitted::Busy) {
         pending_emitted().keys.emplace_back(known_key(tenant, dedupe_key), GetCurrentSubTransactionId());
     }
 }

@@ -31,10 +31,10 @@ Emitted emit_event_once(const std::string& tenant, const std::string& type, cons
 // alerts) are checked on hot paths long after they were sent:
 // known_emitted tells, without a query, that the event with `dedupe_key` is
 // committed in the outbox already (as far as this backend learnt);
-// emit_event_once_remembered emits it (emit_event_once, may_wait) and
-// remembers it once this transaction commits.
+// emit_event_once_remembered emits it (emit_event_once) and remembers it
+// once this transaction commits.
 bool known_emitted(const std::string& tenant, const std::string& dedupe_key);
 void emit_event_once_remembered(const std::string& tenant, const std::string& type, const Json& payload,
-                                const std::string& dedupe_key);
+                                const std::string& dedupe_key, bool may_wait);
 
 }  // namespace kaireon::pg

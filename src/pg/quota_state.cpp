@@ -80,7 +80,9 @@ std::pair<std::string, std::string> tenant_contact(const std::string& tenant) {
 
 // emit_alerts sends each alert the count has reached, once per period: the
 // transaction that crosses a level sends it; if it rolls back, the next
-// decision past the level does.
+// decision past the level does. A decision never waits for another
+// transaction sending the same alert: it may hold other locks (the trace
+// allowance) that the sender waits for.
 void emit_alerts(const QuotaCount& count) {
     std::vector<quota::Alert> alerts = quota::reached_alerts(count.snapshot);
     if (alerts.empty()) return;
@@ -92,7 +94,7 @@ void emit_alerts(const QuotaCount& count) {
         if (!contact) contact = tenant_contact(count.tenant);
         emit_event_once_remembered(count.tenant, std::string(alert.event_type),
                                    quota::alert_payload(alert, count.snapshot, contact->first, contact->second),
-                                   dedupe);
+                                   dedupe, false);
     }
 }
 
@@ -155,7 +157,7 @@ QuotaCount count_decisions(const std::string& tenant, int64_t decisions) {
     emit_alerts(count);
     if (count.snapshot.limit) {
         emit_thresholds(tenant, *terms.feature, *count.snapshot.limit, count.snapshot.current,
-                        timestamp_from_seconds(count.snapshot.period.start), true);
+                        timestamp_from_seconds(count.snapshot.period.start), ThresholdCaller::Decision);
     }
     return count;
 }

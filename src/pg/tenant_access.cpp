@@ -97,6 +97,12 @@ std::string require_current_tenant() {
         throw Error(ErrorCode::BadRequest, "no tenant selected", Json::object(),
                     "SET kaireon.tenant = '<tenant id>' (or SET LOCAL inside a transaction).");
     }
+    // Every tenant API call starts from the latest committed grants, licences,
+    // overrides and catalog: within an open transaction a backend processes
+    // other sessions' invalidations only when it takes a new lock, so a
+    // second decision of the transaction would otherwise judge by the limits
+    // of the first. (Cheap: a flag check when nothing changed.)
+    pg_call([] { AcceptInvalidationMessages(); });
     Oid role = GetOuterUserId();
     switch (tenant_access(role, tenant)) {
         case TenantAccess::Member:

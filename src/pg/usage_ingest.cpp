@@ -441,7 +441,8 @@ void aggregate_statement(TriggerData* trigger) {
         add_to_slot(tenant, feature_key, period_start, group);
         if (limit.evaluation.limit && (contribution > 0 || !usage::additive(definition.aggregation))) {
             if (!usage_after) usage_after = read_usage(tenant, definition, period_start, false).value;
-            emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start, false);
+            emit_thresholds(tenant, feature, *limit.evaluation.limit, *usage_after, period_start,
+                            ThresholdCaller::UsageReport);
         }
     }
     if (!maintenance) audit_statement(current, groups, keyed_rows);
@@ -455,9 +456,9 @@ void aggregate_statement(TriggerData* trigger) {
 }  // namespace
 
 void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
-                     TimestampTz period_start, bool tenant_thresholds_only) {
+                     TimestampTz period_start, ThresholdCaller caller) {
     Percents own = tenant_thresholds(tenant, feature.definition.key);
-    if (tenant_thresholds_only && !own) return;
+    if (caller == ThresholdCaller::Decision && !own) return;
     std::vector<int> percents = usage::threshold_percents(own, feature.definition);
     std::vector<int> reached = usage::reached_thresholds(percents, usage_after, limit);
     if (reached.empty()) return;
@@ -477,7 +478,8 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
                      {"percentageUsed", json_number(std::round(usage_after / limit * 1000.0) / 10.0)},
                      {"periodStart", iso_or_null(period_start)},
                      {"periodEnd", end_text}};
-        emit_event_once_remembered(tenant, "usage.threshold_reached", payload, dedupe);
+        emit_event_once_remembered(tenant, "usage.threshold_reached", payload, dedupe,
+                                   caller == ThresholdCaller::UsageReport);
     }
 }
 

@@ -46,12 +46,17 @@ usage::Current read_usage(const std::string& tenant, const entitlements::Feature
 
 // emit_thresholds emits usage.threshold_reached for each threshold in force
 // that `usage_after` has reached against `limit`, once per tenant, feature,
-// period and threshold. With `tenant_thresholds_only`, only a tenant's own
-// thresholds (set_thresholds) count: the decision quota's 90/95/100 % have
-// events of their own.
+// period and threshold.
+//  - UsageReport: every threshold in force; when another open transaction
+//    is sending the same event, wait for it (and send it if it rolled back).
+//  - Decision: only the tenant's own thresholds (set_thresholds) - the
+//    quota's 90/95/100 % have events of their own - and never wait: a
+//    decision may hold other locks (the trace allowance), and a later
+//    decision past the threshold sends an event whose sender rolled back.
+enum class ThresholdCaller { UsageReport, Decision };
 struct FeatureEntry;
 void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
-                     TimestampTz period_start, bool tenant_thresholds_only);
+                     TimestampTz period_start, ThresholdCaller caller);
 
 // usage_ingest_init defines the settings (from _PG_init).
 void usage_ingest_init();
