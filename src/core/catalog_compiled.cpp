@@ -144,7 +144,20 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
     }
     for (const Json& row : rows_of("channels")) out.channel_types[text(row, "id")] = text(row, "type");
     for (const Json& row : rows_of("placements")) out.placement_slots[text(row, "id")] = row.value("slots", 1);
+    for (const Json& row : rows_of("outcomeTypes")) out.outcome_kinds[text(row, "id")] = text(row, "kind");
+    for (const Json& row : rows_of("caps")) {
+        out.caps.push_back({text(row, "id"), text(row, "name"), text(row, "scope"), text(row, "scopeId"),
+                            static_cast<int64_t>(number(row, "maxVolume", 1)), text(row, "period"),
+                            row.value("enabled", true)});
+    }
+    std::sort(out.caps.begin(), out.caps.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
+}
+
+const CompiledOffer* CompiledCatalog::offer(std::string_view id) const {
+    auto it = std::lower_bound(offers.begin(), offers.end(), id,
+                               [](const CompiledOffer& o, std::string_view key) { return o.id < key; });
+    return it != offers.end() && it->id == id ? &*it : nullptr;
 }
 
 expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context) {

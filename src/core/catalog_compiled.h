@@ -9,6 +9,7 @@
 #include "core/expr.h"
 #include "core/json.h"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,20 +66,36 @@ struct CompiledFlow {
     std::vector<CompiledGroup> groups;
 };
 
+// CompiledCap is a system-wide frequency cap (SPEC 6.4); its count lives in
+// the database (src/pg/cap_state.cpp), its rules in src/core/caps.h.
+struct CompiledCap {
+    std::string id, name;
+    std::string scope;     // offer, category, channel
+    std::string scope_id;
+    int64_t max_volume = 1;
+    std::string period;    // daily, weekly, monthly
+    bool enabled = true;
+};
+
 struct CompiledCatalog {
     std::vector<CompiledOffer> offers;  // sorted by id
     std::map<std::string, CompiledFlow, std::less<>> flows;
     std::map<std::string, CompiledModel, std::less<>> models;
     std::map<std::string, std::string, std::less<>> channel_types;  // channel id -> type
     std::map<std::string, int, std::less<>> placement_slots;        // placement id -> slots
+    std::map<std::string, std::string, std::less<>> outcome_kinds;  // outcome type id -> kind
+    std::vector<CompiledCap> caps;                                  // sorted by id
+
+    // offer returns the offer `id`, or nullptr.
+    const CompiledOffer* offer(std::string_view id) const;
 };
 
 // RowsByKey holds validated document objects by document key ("offers").
 using RowsByKey = std::map<std::string, std::vector<Json>, std::less<>>;
 
 // compile_catalog builds the compiled catalog from validated rows of the
-// keys offers, creatives, flows, models, channels and placements (others are
-// ignored).
+// keys offers, creatives, flows, models, channels, placements, outcomeTypes
+// and caps (others are ignored).
 CompiledCatalog compile_catalog(const RowsByKey& rows);
 
 // Customer is what decisions know of a customer.

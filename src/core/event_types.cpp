@@ -172,13 +172,19 @@ std::vector<EventType> make_builtin_event_types() {
         "The tenant's override of a feature reached its expiry and is no longer in force.", {feature()});
 
     // Frequency caps (SPEC section 6.4).
-    add("frequency_cap.reached", "frequency_cap",
+    add("cap.exhausted", "cap",
         "A frequency cap reached its maximum volume for the period, and its scope is left out of new decisions "
-        "until the period ends.",
+        "until the period ends: once per cap and period.",
         {{"capId", field("string", "The cap's id.")},
+         {"name", field(nullable("string"), "The cap's name.")},
+         {"scope", field("string", "offer, category or channel.")},
+         {"scopeId", field("string", "The offer, category or channel the cap counts.")},
+         {"maxVolume", count("The cap's maximum volume per period.")},
+         {"currentCount", count("The impressions counted in the period, this one included.")},
          customer(),
-         {"channel", field(nullable("string"), "The channel of the outcome that reached the cap, if any.")},
-         {"periodEnd", timestamp("When the cap's period ends and it resets (its reset_at).")}});
+         {"channel", field(nullable("string"), "The channel of the impression that reached the cap, if any.")},
+         {"periodStart", timestamp("The start of the cap's period (UTC day, ISO week or month).")},
+         {"resetAt", timestamp("When the cap's period ends and its count starts again.")}});
 
     // Experiments (SPEC section 6.5).
     add("experiment.started", "experiment",

@@ -15,7 +15,7 @@ namespace kaireon::events {
 // EventType is one row of kaireon.event_types.
 //
 // `category` is one of license, quota, usage, entitlement, override,
-// frequency_cap, experiment, journey, trigger, audit, and is always the part
+// cap, experiment, journey, trigger, audit, and is always the part
 // of `type` before its first '.'.
 //
 // `payload_schema` is {"type": "object", "required": [...], "properties":

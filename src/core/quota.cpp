@@ -28,6 +28,17 @@ std::string whole(double n) {
     return out.str();
 }
 
+// one_line returns `text` with every control character (CR and LF included)
+// replaced by a space: a tenant name goes into the e-mail's Subject header,
+// where a line break would start a header of the name's choosing.
+std::string one_line(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+    return out;
+}
+
 }  // namespace
 
 Period current_period(int64_t now, std::optional<int64_t> reset_at) {
@@ -144,7 +155,7 @@ Json alert_payload(const Alert& alert, const Snapshot& quota, std::string_view t
          << license::iso8601(quota.period.end)
          << ". Upgrade the licence to raise the limit at once; the count then starts again under the new limit.\n";
     payload["email"] = Json{{"to", std::string(admin_email)},
-                            {"subject", "[kaireon] " + std::string(tenant_name) + ": decision quota at " +
+                            {"subject", "[kaireon] " + one_line(tenant_name) + ": decision quota at " +
                                             whole(*percentage_used(quota)) + " %"},
                             {"body", body.str()}};
     return payload;

@@ -467,7 +467,7 @@ KAIREON_FUNCTION(kaireon_catalog_limit) {
 KAIREON_FUNCTION(kaireon_forget_customer) {
     std::string tenant = pg::require_current_tenant();
     std::string customer = pg::required_text(fcinfo, 0, "customer_id");
-    int64 consents = 0, customers = 0, decisions = 0;
+    int64 consents = 0, customers = 0, decisions = 0, interactions = 0;
     {
         pg::SpiSession spi;
         consents = static_cast<int64>(spi.execute(
@@ -475,8 +475,9 @@ KAIREON_FUNCTION(kaireon_forget_customer) {
             {pg::text_arg(tenant), pg::text_arg(customer)}));
         customers = static_cast<int64>(spi.execute("DELETE FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
                                                    {pg::text_arg(tenant), pg::text_arg(customer)}));
-        // Decisions and their traces stay (they are counted) under one
-        // pseudonym that nothing links back to the customer.
+        // Decisions, their traces and the interactions stay (they are
+        // counted: quota, caps) under one pseudonym that nothing links back
+        // to the customer.
         spi.execute("SELECT 'forgotten-' || gen_random_uuid()::text", {}, true);
         const std::string pseudonym = *spi.text(0, 0);
         decisions = static_cast<int64>(
@@ -484,8 +485,14 @@ KAIREON_FUNCTION(kaireon_forget_customer) {
                         {pg::text_arg(tenant), pg::text_arg(customer), pg::text_arg(pseudonym)}));
         spi.execute("UPDATE kaireon.decision_traces t SET customer_id = $3 WHERE t.tenant_id = $1 AND t.customer_id = $2",
                     {pg::text_arg(tenant), pg::text_arg(customer), pg::text_arg(pseudonym)});
+        interactions = static_cast<int64>(
+            spi.execute("UPDATE kaireon.interactions i SET customer_id = $3 WHERE i.tenant_id = $1 AND i.customer_id = $2",
+                        {pg::text_arg(tenant), pg::text_arg(customer), pg::text_arg(pseudonym)}));
     }
-    Json erased = {{"customers", customers}, {"consents", consents}, {"decisionsAnonymised", decisions}};
+    Json erased = {{"customers", customers},
+                   {"consents", consents},
+                   {"decisionsAnonymised", decisions},
+                   {"interactionsAnonymised", interactions}};
     pg::audit(tenant, "customer.forgotten", customer, Json{{"erased", erased}});
     return pg::jsonb_datum(Json{{"customerId", customer}, {"found", customers > 0}, {"erased", erased}});
 }

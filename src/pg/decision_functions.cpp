@@ -2,6 +2,7 @@
 // kaireon.recommend and kaireon.recommend_batch: the database side of a
 // decision (tenant, feature gates, the customer, the decision record, the
 // trace allowance) around the pipeline of src/core/pipeline.cpp.
+#include "core/caps.h"
 #include "core/catalog_compiled.h"
 #include "core/decision.h"
 #include "core/entitlements.h"
@@ -9,6 +10,7 @@
 #include "core/pipeline.h"
 #include "core/quota.h"
 
+#include "pg/cap_state.h"
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
 #include "pg/entitlement_state.h"
@@ -166,9 +168,13 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     // The request's attributes and segments stand for the customer's, for this call.
     for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
     if (request.segments) view.customer.segments = *request.segments;
-    const double now = static_cast<double>(pg::now_seconds());
+    const int64_t now = pg::now_seconds();
+    // Step 4: the scopes of exhausted frequency caps are left out (contact
+    // policies join them in this gate).
+    caps::Gate gate(pg::exhausted_caps(tenant, *compiled, now));
     Decided decided;
-    decided.outcome = decision::run(*compiled, flow, request, view, nullptr, now, request.trace);
+    decided.outcome = decision::run(*compiled, flow, request, view, gate.empty() ? nullptr : &gate,
+                                    static_cast<double>(now), request.trace);
     decided.channel = request.channel.value_or(flow.channel_id);
     decided.license = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},
                        {"state", std::string(license::state_name(licence.status.state))}};

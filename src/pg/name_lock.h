@@ -11,7 +11,8 @@
 
 namespace kaireon::pg {
 
-enum class NameSpace : uint16 { EventDedupe = 1, UsageIdempotency = 2, AuditSeal = 3, CatalogLimit = 4, TraceAllowance = 5 };
+enum class NameSpace : uint16 { EventDedupe = 1, UsageIdempotency = 2, AuditSeal = 3, CatalogLimit = 4, TraceAllowance = 5,
+                              RespondIdempotency = 6 };
 
 // lock_name takes the lock on (space, tenant, name) until the transaction
 // ends. With `wait` it waits (deadlocks are detected by PostgreSQL);

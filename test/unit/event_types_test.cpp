@@ -36,7 +36,7 @@ const std::vector<std::string> kExpectedTypes{
     "override.set",
     "override.cleared",
     "override.expired",
-    "frequency_cap.reached",
+    "cap.exhausted",
     "experiment.started",
     "experiment.stopped",
     "experiment.winner",
@@ -68,7 +68,9 @@ const std::map<std::string, std::vector<std::string>> kExpectedFields{
     {"override.set", {"feature", "value", "expiresAt"}},
     {"override.cleared", {"feature"}},
     {"override.expired", {"feature"}},
-    {"frequency_cap.reached", {"capId", "customerId", "channel", "periodEnd"}},
+    {"cap.exhausted",
+     {"capId", "name", "scope", "scopeId", "maxVolume", "currentCount", "customerId", "channel", "periodStart",
+      "resetAt"}},
     {"experiment.started", {"experimentId"}},
     {"experiment.stopped", {"experimentId", "reason"}},
     {"experiment.winner", {"experimentId", "variant"}},
@@ -83,7 +85,7 @@ const std::map<std::string, std::vector<std::string>> kExpectedFields{
 };
 
 const std::set<std::string> kCategories{"license",       "quota",      "usage",   "entitlement", "override",
-                                        "frequency_cap", "experiment", "journey", "trigger",     "audit"};
+                                        "cap",           "experiment", "journey", "trigger",     "audit"};
 
 std::vector<std::string> keys_of(const Json& object) {
     std::vector<std::string> out;

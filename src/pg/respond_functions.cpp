@@ -1,0 +1,232 @@
+// respond_functions.cpp - kaireon_respond (SPEC 6.6): records an outcome of
+// a decision once per idempotency key, and counts impressions toward the
+// frequency caps (cap_state.h).
+#include "core/caps.h"
+#include "core/catalog_compiled.h"
+#include "core/license.h"
+#include "core/pipeline.h"
+#include "core/respond.h"
+
+#include "pg/cap_state.h"
+#include "pg/catalog_state.h"
+#include "pg/clock.h"
+#include "pg/guard.h"
+#include "pg/jsonb.h"
+#include "pg/name_lock.h"
+#include "pg/spi.h"
+#include "pg/tenant_access.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "funcapi.h"
+}
+
+namespace kaireon {
+namespace {
+
+using respond::Request;
+
+pg::SpiArg text_or_null(const std::string& value) {
+    return value.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(value);
+}
+
+std::string value_text(double value) {
+    char buffer[64];
+    snprintf(buffer, sizeof(buffer), "%.17g", value);
+    return buffer;
+}
+
+// from_decision completes the request from the decision it answers: the
+// customer, the offer (when the decision had only one), its creative and
+// placement, the channel. Anything the request says must agree with it.
+void from_decision(pg::SpiSession& spi, const std::string& tenant, Request& request) {
+    spi.execute("SELECT customer_id, coalesce(channel, ''), offers FROM kaireon.decisions "
+                "WHERE tenant_id = $1 AND id = $2::uuid",
+                {pg::text_arg(tenant), pg::text_arg(*request.decision_id)}, true);
+    if (spi.rows() != 1)
+        throw_bad_request("unknown decision \"" + *request.decision_id + "\"", Json{{"path", "decisionId"}});
+    const std::string customer = spi.text(0, 0).value_or("");
+    const std::string channel = spi.text(0, 1).value_or("");
+    const Json offers = spi.json(0, 2).value_or(Json::array());
+    if (request.customer_id.empty()) {
+        request.customer_id = customer;
+    } else if (request.customer_id != customer) {
+        throw_bad_request("customerId: decision \"" + *request.decision_id + "\" was made for another customer",
+                          Json{{"path", "customerId"}});
+    }
+    const Json* shown = nullptr;
+    for (const Json& offer : offers) {
+        if (request.offer_id.empty() ? offers.size() == 1 : offer.value("offerId", "") == request.offer_id) {
+            shown = &offer;
+            break;
+        }
+    }
+    if (shown == nullptr) {
+        if (request.offer_id.empty())
+            throw_bad_request("offerId: required: decision \"" + *request.decision_id + "\" offered " +
+                                  std::to_string(offers.size()) + " offers",
+                              Json{{"path", "offerId"}});
+        throw_bad_request("offerId: offer \"" + request.offer_id + "\" was not in decision \"" +
+                              *request.decision_id + "\"",
+                          Json{{"path", "offerId"}});
+    }
+    request.offer_id = shown->value("offerId", "");
+    auto text_of = [&](const char* field) {
+        auto it = shown->find(field);
+        return it != shown->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (request.creative_id.empty()) request.creative_id = text_of("creativeId");
+    if (request.placement.empty()) request.placement = text_of("placement");
+    if (request.channel.empty()) request.channel = channel;
+}
+
+// Recorded is what the store found under the idempotency key.
+struct Recorded {
+    std::string id;
+    bool duplicate = false;
+};
+
+// record inserts the interaction, unless the key was used: a retry (the same
+// outcome) is a duplicate, another outcome under the same key is KR409.
+// Racing calls with one key take turns on a lock until the first one's
+// transaction ends; the second then finds its row (or, if it rolled back,
+// records), at any isolation level.
+Recorded record(pg::SpiSession& spi, const std::string& tenant, const Request& request, const std::string& kind,
+                const std::string& category, int64_t now) {
+    pg::lock_name(pg::NameSpace::RespondIdempotency, tenant, request.idempotency_key, true);
+    {
+        pg::LatestSnapshot latest;
+        spi.execute(
+            "SELECT id::text, customer_id, offer_id, outcome, coalesce(value::text, ''), "
+            "       coalesce(decision_id::text, '') FROM kaireon.interactions "
+            "WHERE tenant_id = $1 AND idempotency_key = $2",
+            {pg::text_arg(tenant), pg::text_arg(request.idempotency_key)}, true);
+    }
+    if (spi.rows() == 1) {
+        std::vector<std::string> differs;
+        if (spi.text(0, 1) != request.customer_id) differs.push_back("customerId");
+        if (spi.text(0, 2) != request.offer_id) differs.push_back("offerId");
+        if (spi.text(0, 3) != request.outcome) differs.push_back("outcome");
+        const std::string stored_value = spi.text(0, 4).value_or("");
+        if (stored_value.empty() != !request.value.has_value() ||
+            (request.value && std::fabs(std::stod(stored_value) - *request.value) > 1e-9 * std::fabs(*request.value)))
+            differs.push_back("value");
+        if (request.decision_id && spi.text(0, 5) != *request.decision_id) differs.push_back("decisionId");
+        if (!differs.empty()) {
+            std::string list;
+            for (const auto& field : differs) list += (list.empty() ? "" : ", ") + field;
+            throw Error(ErrorCode::IdempotencyConflict,
+                        "idempotency key \"" + request.idempotency_key + "\" was used for another outcome (" + list +
+                            ")",
+                        Json{{"idempotencyKey", request.idempotency_key}, {"differs", differs}},
+                        "Use a new idempotency key for a different outcome.");
+        }
+        return {spi.text(0, 0).value_or(""), true};
+    }
+    const double occurred = request.occurred_at.value_or(static_cast<double>(now));
+    spi.execute(
+        "INSERT INTO kaireon.interactions (tenant_id, idempotency_key, decision_id, customer_id, offer_id, "
+        "    category_id, creative_id, channel, placement, outcome, kind, value, occurred_at, recorded_at) "
+        "VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, to_timestamp($13::float8), $14) "
+        "RETURNING id::text",
+        {pg::text_arg(tenant), pg::text_arg(request.idempotency_key),
+         request.decision_id ? pg::text_arg(*request.decision_id) : pg::SpiArg{TEXTOID, 0, true},
+         pg::text_arg(request.customer_id), pg::text_arg(request.offer_id), text_or_null(category),
+         text_or_null(request.creative_id), text_or_null(request.channel), text_or_null(request.placement),
+         pg::text_arg(request.outcome), pg::text_arg(kind),
+         request.value ? pg::text_arg(value_text(*request.value)) : pg::SpiArg{TEXTOID, 0, true},
+         pg::text_arg(value_text(occurred)),
+         pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))}});
+    return {spi.text(0, 0).value_or(""), false};
+}
+
+}  // namespace
+}  // namespace kaireon
+
+using namespace kaireon;
+
+// kaireon_respond(request jsonb) records an outcome (SPEC 6.6) and answers
+// {"recorded", "duplicate", "interactionId", "decisionId", "customerId",
+//  "offerId", "outcome", "kind", "caps": [...]}.
+KAIREON_FUNCTION(kaireon_respond) {
+    std::string tenant = pg::require_current_tenant();
+    if (PG_ARGISNULL(0)) throw_bad_request("request must not be null", Json{{"path", ""}});
+    Request request = respond::parse_request(pg::json_from_jsonb(PG_GETARG_DATUM(0), "request"));
+    auto compiled = pg::compiled_catalog(tenant);
+    auto kind = compiled->outcome_kinds.find(request.outcome);
+    if (kind == compiled->outcome_kinds.end())
+        throw_bad_request("outcome: unknown outcome type \"" + request.outcome + "\" (register it in outcomeTypes)",
+                          Json{{"path", "outcome"}});
+    const int64_t now = pg::now_seconds();
+    if (request.occurred_at && *request.occurred_at > static_cast<double>(now) + respond::kMaxFutureSkew)
+        throw_bad_request("occurredAt: more than 5 minutes in the future", Json{{"path", "occurredAt"}});
+
+    pg::SpiSession spi;
+    if (request.decision_id) from_decision(spi, tenant, request);
+    const catalog::CompiledOffer* offer = compiled->offer(request.offer_id);
+    if (offer == nullptr && !request.decision_id)
+        throw_bad_request("offerId: unknown offer \"" + request.offer_id + "\"", Json{{"path", "offerId"}});
+    const std::string category = offer != nullptr ? offer->category_id : std::string();
+    if (request.channel.empty() && offer != nullptr && !request.creative_id.empty()) {
+        for (const auto& creative : offer->creatives)
+            if (creative.id == request.creative_id) request.channel = creative.channel_id;
+    }
+
+    Recorded recorded = record(spi, tenant, request, kind->second, category, now);
+    // Model statistics (Bayesian), bandit posteriors and experiment results
+    // (SPEC 6.5) learn from the recorded interaction here.
+    std::vector<caps::CountedCap> touched;
+    if (kind->second == "impression") {
+        touched = recorded.duplicate
+                      ? pg::matching_caps(tenant, *compiled, request.offer_id, category, request.channel, now)
+                      : pg::count_impression(tenant, *compiled, request.offer_id, category, request.channel,
+                                             request.customer_id, now);
+    }
+    Json caps_answer = Json::array();
+    for (const auto& counted : touched) caps_answer.push_back(caps::cap_json(*counted.cap, counted.count, now));
+    Json answer = {{"recorded", !recorded.duplicate},
+                   {"duplicate", recorded.duplicate},
+                   {"interactionId", recorded.id},
+                   {"decisionId", request.decision_id ? Json(*request.decision_id) : Json(nullptr)},
+                   {"customerId", request.customer_id},
+                   {"offerId", request.offer_id},
+                   {"outcome", request.outcome},
+                   {"kind", kind->second},
+                   {"caps", std::move(caps_answer)}};
+    return pg::jsonb_datum(answer);
+}
+
+// kaireon_cap_state(tenant_id, cap_id) returns (current_count, reset_at) of
+// a cap of a tenant the caller may see (kaireon.frequency_caps).
+KAIREON_FUNCTION(kaireon_cap_state) {
+    std::string tenant = pg::text_from_datum(PG_GETARG_DATUM(0));
+    std::string cap_id = pg::text_from_datum(PG_GETARG_DATUM(1));
+    switch (pg::tenant_access(GetOuterUserId(), tenant)) {
+        case pg::TenantAccess::Member:
+        case pg::TenantAccess::Admin:
+            break;
+        default:
+            throw Error(ErrorCode::TenantAccessDenied, "the calling role may not see the caps of tenant \"" + tenant + "\"",
+                        Json{{"tenant", tenant}});
+    }
+    auto compiled = pg::compiled_catalog(tenant);
+    const int64_t now = pg::now_seconds();
+    int64_t count = 0, reset = 0;
+    for (const auto& cap : compiled->caps) {
+        if (cap.id != cap_id) continue;
+        count = pg::cap_count(tenant, cap, now);
+        reset = caps::reset_at(cap, now);
+    }
+    if (reset == 0) throw_bad_request("unknown cap \"" + cap_id + "\"", Json{{"capId", cap_id}});
+    TupleDesc desc = nullptr;
+    pg::pg_call([&] {
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "composite type expected");
+        desc = BlessTupleDesc(desc);
+    });
+    Datum values[2] = {Int64GetDatum(count), TimestampTzGetDatum(pg::timestamp_from_seconds(reset))};
+    bool nulls[2] = {false, false};
+    return pg::pg_call([&] { return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)); });
+}
