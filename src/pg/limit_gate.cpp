@@ -36,6 +36,7 @@ struct Entry {
     bool counted;
     bool loaded;
     double base;
+    unsigned char tenant_digest[20];  // SHA-256 of the tenant, truncated: forget_counted finds its entries
 };
 
 struct Header {
@@ -71,6 +72,12 @@ void on_shmem_startup() {
     g_entries = ShmemInitHash("kaireon limit gate entries", g_max_counters, g_max_counters, &info,
                               HASH_ELEM | HASH_BLOBS);
     LWLockRelease(AddinShmemInitLock);
+}
+
+void tenant_digest(const std::string& tenant, unsigned char out[20]) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(tenant.data()), tenant.size(), digest);
+    memcpy(out, digest, 20);
 }
 
 EntryKey make_key(const GateKey& key) {
@@ -185,13 +192,16 @@ void init_entry(Entry* entry, bool counted) {
 
 // find_or_make returns the key's entry, making it (evicting idle entries when
 // the table is full), or nullptr when there is no room. Lock held exclusive.
-Entry* find_or_make(const EntryKey& key, bool counted) {
+Entry* find_or_make(const EntryKey& key, bool counted, const unsigned char tenant[20]) {
     auto* entry = static_cast<Entry*>(hash_search(g_entries, &key, HASH_FIND, nullptr));
     if (entry != nullptr) return entry;
     if (hash_get_num_entries(g_entries) >= g_max_counters) evict_idle();
     bool found = false;
     entry = static_cast<Entry*>(hash_search(g_entries, &key, HASH_ENTER_NULL, &found));
-    if (entry != nullptr) init_entry(entry, counted);
+    if (entry != nullptr) {
+        init_entry(entry, counted);
+        memcpy(entry->tenant_digest, tenant, sizeof(entry->tenant_digest));
+    }
     return entry;
 }
 
@@ -218,6 +228,8 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
     check_initialised();
     Reservations& mine = reservations();
     const EntryKey entry_key = make_key(key);
+    unsigned char tenant[20];
+    tenant_digest(key.tenant, tenant);
     const double own = mine.own(entry_key);
     if (amount < 0) amount = 0;  // corrections never need room
     mine.held.reserve(mine.held.size() + 1);  // so that recording an admission cannot fail after it
@@ -250,7 +262,7 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
                     LWLockRelease(g_header->lock);
                     return Step::Retry;
                 }
-                entry = find_or_make(entry_key, false);
+                entry = find_or_make(entry_key, false, tenant);
                 if (entry == nullptr) {
                     LWLockRelease(g_header->lock);
                     return Step::Full;
@@ -288,6 +300,8 @@ Admission admit_counted(const GateKey& key, double amount, std::optional<double>
     check_initialised();
     Reservations& mine = reservations();
     const EntryKey entry_key = make_key(key);
+    unsigned char tenant[20];
+    tenant_digest(key.tenant, tenant);
     if (amount < 0) amount = 0;
     mine.held.reserve(mine.held.size() + 1);  // so that recording an admission cannot fail after it
 
@@ -299,7 +313,7 @@ Admission admit_counted(const GateKey& key, double amount, std::optional<double>
         double released_before = 0;
         Step step = pg_call([&] {
             LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
-            Entry* entry = find_or_make(entry_key, true);
+            Entry* entry = find_or_make(entry_key, true, tenant);
             if (entry == nullptr) {
                 LWLockRelease(g_header->lock);
                 return Step::Full;
@@ -348,16 +362,17 @@ Admission admit_counted(const GateKey& key, double amount, std::optional<double>
     }
 }
 
-void forget_counted(const std::string& tenant, const std::string& counter) {
+void forget_counted(const std::string& tenant) {
     if (g_entries == nullptr) return;
-    const EntryKey probe = make_key(GateKey{tenant, counter, 0});
+    unsigned char digest[20];
+    tenant_digest(tenant, digest);
     pg_call([&] {
         LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
         HASH_SEQ_STATUS scan;
         hash_seq_init(&scan, g_entries);
         while (auto* entry = static_cast<Entry*>(hash_seq_search(&scan))) {
-            if (entry->counted && entry->key.database == probe.database &&
-                memcmp(entry->key.digest, probe.digest, sizeof(probe.digest)) == 0) {
+            if (entry->counted && entry->key.database == MyDatabaseId &&
+                memcmp(entry->tenant_digest, digest, sizeof(digest)) == 0) {
                 entry->loaded = false;
             }
         }

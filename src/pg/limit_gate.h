@@ -54,10 +54,10 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
 Admission admit_counted(const GateKey& key, double amount, std::optional<double> cap,
                         const std::function<double()>& load_committed);
 
-// forget_counted makes the counted entries of (tenant, counter), every
-// period, load again on next use: after their rows were deleted (a dropped
-// tenant). Call it after the deleting transaction committed.
-void forget_counted(const std::string& tenant, const std::string& counter);
+// forget_counted makes every counted entry of the tenant (in this database)
+// load again on next use: after their rows were deleted (a dropped tenant).
+// Call it after the deleting transaction committed.
+void forget_counted(const std::string& tenant);
 
 // limit_gate_init defines kaireon.max_limit_counters and requests the shared
 // memory (from _PG_init).

@@ -98,7 +98,8 @@ void emit_alerts(const QuotaCount& count) {
     }
 }
 
-// Tenants whose counts load again when this transaction commits.
+// Tenants whose counts (decision quota, caps) load again when this
+// transaction commits.
 class ForgetAtCommit final : public XactState {
 public:
     std::vector<std::pair<std::string, SubTransactionId>> tenants;
@@ -106,7 +107,7 @@ public:
         if (committed) {
             for (const auto& [tenant, subxact] : tenants) {
                 try {
-                    forget_counted(tenant, kCounter);
+                    forget_counted(tenant);
                 } catch (...) {
                     // shared memory answered with an error: nothing else to do
                 }

@@ -54,8 +54,7 @@ void from_decision(pg::SpiSession& spi, const std::string& tenant, Request& requ
     if (request.customer_id.empty()) {
         request.customer_id = customer;
     } else if (request.customer_id != customer) {
-        throw_bad_request("customerId: decision \"" + *request.decision_id + "\" was made for another customer",
-                          Json{{"path", "customerId"}});
+        throw_bad_request("customerId: the decision was made for another customer", Json{{"path", "customerId"}});
     }
     const Json* shown = nullptr;
     for (const Json& offer : offers) {
@@ -66,12 +65,9 @@ void from_decision(pg::SpiSession& spi, const std::string& tenant, Request& requ
     }
     if (shown == nullptr) {
         if (request.offer_id.empty())
-            throw_bad_request("offerId: required: decision \"" + *request.decision_id + "\" offered " +
-                                  std::to_string(offers.size()) + " offers",
+            throw_bad_request("offerId: required: the decision offered " + std::to_string(offers.size()) + " offers",
                               Json{{"path", "offerId"}});
-        throw_bad_request("offerId: offer \"" + request.offer_id + "\" was not in decision \"" +
-                              *request.decision_id + "\"",
-                          Json{{"path", "offerId"}});
+        throw_bad_request("offerId: offer \"" + request.offer_id + "\" was not in the decision", Json{{"path", "offerId"}});
     }
     request.offer_id = shown->value("offerId", "");
     auto text_of = [&](const char* field) {
