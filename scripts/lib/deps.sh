@@ -9,8 +9,8 @@ KAIREON_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl
     # libraries
     libssl-dev nlohmann-json3-dev
-    # test oracles (run with /usr/bin/python3)
-    python3-jwt python3-cryptography
+    # test oracles (run with /usr/bin/python3), and the browser that renders the usage report
+    python3-jwt python3-cryptography chromium
     # tests, benchmarks, fuzzing, sanitizers
     libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
 )

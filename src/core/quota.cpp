@@ -69,7 +69,9 @@ Status status_of(const Snapshot& quota) {
 std::optional<double> percentage_used(const Snapshot& quota) {
     if (!quota.limit) return std::nullopt;
     if (*quota.limit <= 0) return 100.0;
-    return std::round(quota.current / *quota.limit * 1000.0) / 10.0;
+    // Down to one decimal, never up: 8,999 of 10,000 reads 89.9 % (status
+    // ok), not 90.0 %; 100 % means the limit is reached.
+    return std::floor(quota.current * 1000.0 / *quota.limit) / 10.0;
 }
 
 std::string banner(const Snapshot& quota) {
@@ -136,6 +138,7 @@ Json alert_payload(const Alert& alert, const Snapshot& quota, std::string_view t
     Json payload = Json::object();
     payload["tier"] = std::string(license::tier_name(quota.tier));
     payload["usage"] = usage_json(quota);
+    if (!quota.limit) return payload;  // unlimited quotas have no alerts (reached_alerts); never dereference
     if (alert.percent == kExceededPercent) {
         payload["retryAfter"] = license::iso8601(quota.period.end);
         return payload;

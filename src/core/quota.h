@@ -52,7 +52,7 @@ inline constexpr int kExceededPercent = 100;
 // used up (current >= limit). Unlimited is always Ok.
 Status status_of(const Snapshot& quota);
 
-// percentage_used returns current / limit in percent, rounded to one decimal
+// percentage_used returns current / limit in percent, down to one decimal
 // (nullopt when unlimited; a zero limit counts as 100 %).
 std::optional<double> percentage_used(const Snapshot& quota);
 

@@ -13,23 +13,16 @@
 namespace kaireon::pg {
 namespace {
 
-// committed_impressions counts the cap's committed impressions in the
-// period starting at `start` (the gate's slow path, once per cap, scope and
-// period per server lifetime).
-double committed_impressions(const std::string& tenant, const catalog::CompiledCap& cap, int64_t start,
-                             int64_t end) {
-    AsExtensionOwner owner;
-    LatestSnapshot latest;
-    SpiSession spi;
-    spi.execute(
+// impressions counts the cap's impressions in the period [start, end) (the
+// gate's slow path, once per cap, scope and period per server lifetime).
+CountedRows impressions(const std::string& tenant, const catalog::CompiledCap& cap, int64_t start, int64_t end) {
+    return count_rows(
         "SELECT count(*)::text FROM kaireon.interactions "
         "WHERE tenant_id = $1 AND kind = 'impression' AND recorded_at >= $2 AND recorded_at < $3 "
         "  AND CASE $4 WHEN 'offer' THEN offer_id WHEN 'category' THEN category_id ELSE channel END = $5",
         {text_arg(tenant), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(start))},
          SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(end))}, text_arg(cap.scope),
-         text_arg(cap.scope_id)},
-        true);
-    return std::stod(spi.text(0, 0).value_or("0"));
+         text_arg(cap.scope_id)});
 }
 
 int64_t admit(const std::string& tenant, const catalog::CompiledCap& cap, int64_t now, int64_t amount) {
@@ -37,7 +30,7 @@ int64_t admit(const std::string& tenant, const catalog::CompiledCap& cap, int64_
     const int64_t end = caps::reset_at(cap, now);
     Admission admission = admit_counted(GateKey{tenant, caps::counter_name(cap), start},
                                         static_cast<double>(amount), std::nullopt,
-                                        [&] { return committed_impressions(tenant, cap, start, end); });
+                                        [&] { return impressions(tenant, cap, start, end); });
     return static_cast<int64_t>(admission.before) + amount;
 }
 

@@ -4,6 +4,13 @@
 // the records themselves (kaireon.interactions) and runs in the limit
 // gate's counted mode: exact, never lost or double-counted, and an
 // impression on a hot cap takes one short LWLock, not a row lock.
+//
+// A count is keyed by the cap's scope. When caps change (made, edited,
+// removed), the tenant's counts load again from the records after the
+// change commits; the change waits for transactions recording impressions
+// (a shared lock each takes, NameSpace::CapCounting) and holds new ones
+// back, so no impression is in flight under the old caps when the new ones
+// load their counts.
 #pragma once
 #include "core/caps.h"
 #include "core/catalog_compiled.h"

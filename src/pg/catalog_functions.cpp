@@ -6,9 +6,11 @@
 #include "core/pipeline.h"
 #include "core/entitlements.h"
 #include "core/expr.h"
+#include "core/quota.h"
 
 #include "pg/audit.h"
 #include "pg/catalog_state.h"
+#include "pg/quota_state.h"
 #include "pg/clock.h"
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
@@ -396,6 +398,18 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // Customers and consents are read per decision, not compiled: their
     // writes (an application syncing profiles) leave compiled catalogs alone.
     const bool compiled = entity.key != "customers" && entity.key != "consents";
+    // A cap made, edited or removed: the tenant's counts load again from
+    // the records once this commits, so a count left over from an earlier
+    // scope of the cap (or from a removed cap with the same id) is never
+    // read again.
+    if (entity.key == "caps") {
+        // Waits for transactions recording impressions under the caps as
+        // they are, and holds new ones back until this edit ends: an
+        // impression in flight is then never missed by a cap whose scope
+        // changes under it.
+        pg::lock_name(pg::NameSpace::CapCounting, tenant_of(trigger->tg_trigtuple), "", true);
+        pg::forget_counts_at_commit(tenant_of(trigger->tg_trigtuple));
+    }
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
         if (compiled) pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));
         return PointerGetDatum(trigger->tg_trigtuple);

@@ -296,14 +296,14 @@ Admission admit(const GateKey& key, double amount, std::optional<double> cap,
 }
 
 Admission admit_counted(const GateKey& key, double amount, std::optional<double> cap,
-                        const std::function<double()>& load_committed) {
+                        const std::function<CountedRows()>& load) {
     check_initialised();
     Reservations& mine = reservations();
     const EntryKey entry_key = make_key(key);
     unsigned char tenant[20];
     tenant_digest(key.tenant, tenant);
     if (amount < 0) amount = 0;
-    mine.held.reserve(mine.held.size() + 1);  // so that recording an admission cannot fail after it
+    mine.held.reserve(mine.held.size() + 2);  // so that recording admissions cannot fail after them
 
     for (;;) {
         // The fast path: a loaded entry answers from shared memory alone.
@@ -348,18 +348,47 @@ Admission admit_counted(const GateKey& key, double amount, std::optional<double>
         // entry with holders is never evicted - so the count is exact; a
         // release seen meanwhile (an entry made unloaded with holders by
         // forget_counted) makes it read again.
-        const double committed = load_committed();
+        const CountedRows rows = load();
+        bool own_admitted = false;
         pg_call([&] {
             LWLockAcquire(g_header->lock, LW_EXCLUSIVE);
             auto* entry = static_cast<Entry*>(hash_search(g_entries, &entry_key, HASH_FIND, nullptr));
             if (entry != nullptr && existed && entry->incarnation == incarnation && !entry->loaded &&
                 entry->released == released_before) {
-                entry->base = committed - entry->released;
+                entry->base = rows.committed - entry->released;
                 entry->loaded = true;
+                // This transaction's rows (an impression recorded before a
+                // cap on its scope was made, in the same transaction) count
+                // when it commits, like any admission.
+                if (rows.own_uncommitted > 0) {
+                    entry->admitted += rows.own_uncommitted;
+                    entry->holders += 1;
+                    own_admitted = true;
+                }
             }
             LWLockRelease(g_header->lock);
         });
+        if (own_admitted) {
+            mine.held.push_back(Reservation{entry_key, rows.own_uncommitted, GetCurrentSubTransactionId(), true});
+        }
     }
+}
+
+CountedRows count_rows(const char* count_sql, std::initializer_list<SpiArg> args) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    double committed = 0, all = 0;
+    {
+        CommittedSnapshot snapshot;
+        spi.execute(count_sql, args, true);
+        committed = std::stod(spi.text(0, 0).value_or("0"));
+    }
+    {
+        LatestSnapshot snapshot;
+        spi.execute(count_sql, args, true);
+        all = std::stod(spi.text(0, 0).value_or("0"));
+    }
+    return {committed, all > committed ? all - committed : 0};
 }
 
 void forget_counted(const std::string& tenant) {

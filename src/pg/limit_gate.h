@@ -18,9 +18,11 @@
 // uses admit_counted(), which keeps the committed count in shared memory.
 #pragma once
 #include "pg/postgres_headers.h"
+#include "pg/spi.h"
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -44,15 +46,30 @@ struct Admission {
 Admission admit(const GateKey& key, double amount, std::optional<double> cap,
                 const std::function<double()>& read_committed);
 
+// CountedRows is what a counted key's loader finds in the durable records:
+// the rows other transactions committed (CommittedSnapshot), and the rows
+// this transaction wrote and has not committed yet.
+struct CountedRows {
+    double committed = 0;
+    double own_uncommitted = 0;
+};
+
 // admit_counted is admit() for a counter the gate keeps itself: the decision
-// quota, read on every decision. The committed total lives in shared memory
-// (loaded once per key and server lifetime with `load_committed`, the count
-// of committed rows, latest snapshot; grown by each commit's release), so an
-// admission costs one short LWLock section and no query. `before` includes
-// this transaction's own admissions. A transaction holding such an admission
-// cannot be prepared (two-phase commit would commit behind the gate's back).
+// quota and the frequency caps, read on every decision. The committed total
+// lives in shared memory (loaded once per key and server lifetime with
+// `load`; grown by each commit's release), so an admission costs one short
+// LWLock section and no query. Rows this transaction wrote before the key
+// was loaded become its admission (they count once it commits). `before`
+// includes this transaction's own admissions. A transaction holding such an
+// admission cannot be prepared (two-phase commit would commit behind the
+// gate's back).
 Admission admit_counted(const GateKey& key, double amount, std::optional<double> cap,
-                        const std::function<double()>& load_committed);
+                        const std::function<CountedRows()>& load);
+
+// count_rows runs a `SELECT count(*)::text ...` query as the extension's
+// owner twice - without and with this transaction's own writes - for a
+// loader of admit_counted.
+CountedRows count_rows(const char* count_sql, std::initializer_list<SpiArg> args);
 
 // forget_counted makes every counted entry of the tenant (in this database)
 // load again on next use: after their rows were deleted (a dropped tenant).

@@ -13,7 +13,7 @@ extern "C" {
 
 namespace kaireon::pg {
 
-bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait) {
+bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait, bool shared) {
     std::string material(tenant);
     material.push_back('\0');
     material.append(name);
@@ -28,7 +28,7 @@ bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, 
     return pg_call([&] {
         LOCKTAG tag;
         SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, high, low, field4);
-        return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+        return LockAcquire(&tag, shared ? ShareLock : ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
     });
 }
 

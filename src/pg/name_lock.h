@@ -12,11 +12,12 @@
 namespace kaireon::pg {
 
 enum class NameSpace : uint16 { EventDedupe = 1, UsageIdempotency = 2, AuditSeal = 3, CatalogLimit = 4, TraceAllowance = 5,
-                              RespondIdempotency = 6 };
+                              RespondIdempotency = 6, CapCounting = 7 };
 
 // lock_name takes the lock on (space, tenant, name) until the transaction
-// ends. With `wait` it waits (deadlocks are detected by PostgreSQL);
-// without, it returns false at once when another transaction holds it.
-bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait);
+// ends, exclusive or (`shared`) shared with other shared holders. With
+// `wait` it waits (deadlocks are detected by PostgreSQL); without, it
+// returns false at once when another transaction holds it.
+bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait, bool shared = false);
 
 }  // namespace kaireon::pg

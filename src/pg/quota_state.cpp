@@ -51,22 +51,17 @@ GateKey gate_key(const std::string& tenant, const quota::Snapshot& snapshot) {
     return GateKey{tenant, kCounter, snapshot.period.start};
 }
 
-// committed_count counts the committed decisions of a period from their
-// records (the gate's slow path, once per period and server lifetime).
-double committed_count(const std::string& tenant, int64_t period_start) {
-    AsExtensionOwner owner;
-    LatestSnapshot latest;
-    SpiSession spi;
-    spi.execute("SELECT count(*)::text FROM kaireon.decisions WHERE tenant_id = $1 AND quota_period = $2",
-                {text_arg(tenant), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(period_start))}},
-                true);
-    return std::stod(spi.text(0, 0).value_or("0"));
+// counted_decisions counts the decisions of a period from their records
+// (the gate's slow path, once per period and server lifetime).
+CountedRows counted_decisions(const std::string& tenant, int64_t period_start) {
+    return count_rows("SELECT count(*)::text FROM kaireon.decisions WHERE tenant_id = $1 AND quota_period = $2",
+                      {text_arg(tenant), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(period_start))}});
 }
 
 Admission admit(const std::string& tenant, const Terms& terms, int64_t decisions, bool with_cap) {
     return admit_counted(gate_key(tenant, terms.snapshot), static_cast<double>(decisions),
                          with_cap ? terms.cap : std::nullopt,
-                         [&] { return committed_count(tenant, terms.snapshot.period.start); });
+                         [&] { return counted_decisions(tenant, terms.snapshot.period.start); });
 }
 
 // tenant_contact returns the tenant's name and admin_email.
@@ -163,7 +158,7 @@ QuotaCount count_decisions(const std::string& tenant, int64_t decisions) {
     return count;
 }
 
-void forget_quota_at_commit(const std::string& tenant) {
+void forget_counts_at_commit(const std::string& tenant) {
     forget_at_commit().tenants.emplace_back(tenant, GetCurrentSubTransactionId());
 }
 

@@ -32,9 +32,9 @@ QuotaCount quota_now(const std::string& tenant);
 // reached (once per period) and the tenant's own usage thresholds.
 QuotaCount count_decisions(const std::string& tenant, int64_t decisions);
 
-// forget_quota_at_commit makes the tenant's counts (the decision quota's and
+// forget_counts_at_commit makes the tenant's counts (the decision quota's and
 // the frequency caps') load again from their records once this transaction
 // commits (drop_tenant deletes them).
-void forget_quota_at_commit(const std::string& tenant);
+void forget_counts_at_commit(const std::string& tenant);
 
 }  // namespace kaireon::pg

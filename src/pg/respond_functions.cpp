@@ -79,19 +79,13 @@ void from_decision(pg::SpiSession& spi, const std::string& tenant, Request& requ
     if (request.channel.empty()) request.channel = channel;
 }
 
-// Recorded is what the store found under the idempotency key.
-struct Recorded {
-    std::string id;
-    bool duplicate = false;
-};
-
-// record inserts the interaction, unless the key was used: a retry (the same
-// outcome) is a duplicate, another outcome under the same key is KR409.
-// Racing calls with one key take turns on a lock until the first one's
-// transaction ends; the second then finds its row (or, if it rolled back,
-// records), at any isolation level.
-Recorded record(pg::SpiSession& spi, const std::string& tenant, const Request& request, const std::string& kind,
-                const std::string& category, int64_t now) {
+// recorded_before returns the id of the interaction already recorded under
+// the request's idempotency key, if any: a retry (the same outcome) is a
+// duplicate, another outcome under the same key is KR409. Racing calls with
+// one key take turns on a lock until the first one's transaction ends; the
+// second then finds its row (or, if it rolled back, records), at any
+// isolation level.
+std::optional<std::string> recorded_before(pg::SpiSession& spi, const std::string& tenant, const Request& request) {
     pg::lock_name(pg::NameSpace::RespondIdempotency, tenant, request.idempotency_key, true);
     {
         pg::LatestSnapshot latest;
@@ -120,8 +114,14 @@ Recorded record(pg::SpiSession& spi, const std::string& tenant, const Request& r
                         Json{{"idempotencyKey", request.idempotency_key}, {"differs", differs}},
                         "Use a new idempotency key for a different outcome.");
         }
-        return {spi.text(0, 0).value_or(""), true};
+        return spi.text(0, 0).value_or("");
     }
+    return std::nullopt;
+}
+
+// record inserts the interaction and returns its id.
+std::string record(pg::SpiSession& spi, const std::string& tenant, const Request& request, const std::string& kind,
+                   const std::string& category, int64_t now) {
     const double occurred = request.occurred_at.value_or(static_cast<double>(now));
     spi.execute(
         "INSERT INTO kaireon.interactions (tenant_id, idempotency_key, decision_id, customer_id, offer_id, "
@@ -136,7 +136,7 @@ Recorded record(pg::SpiSession& spi, const std::string& tenant, const Request& r
          request.value ? pg::text_arg(value_text(*request.value)) : pg::SpiArg{TEXTOID, 0, true},
          pg::text_arg(value_text(occurred)),
          pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))}});
-    return {spi.text(0, 0).value_or(""), false};
+    return spi.text(0, 0).value_or("");
 }
 
 }  // namespace
@@ -151,6 +151,10 @@ KAIREON_FUNCTION(kaireon_respond) {
     std::string tenant = pg::require_current_tenant();
     if (PG_ARGISNULL(0)) throw_bad_request("request must not be null", Json{{"path", ""}});
     Request request = respond::parse_request(pg::json_from_jsonb(PG_GETARG_DATUM(0), "request"));
+    // Impressions count toward the caps of the catalog committed when this
+    // lock is granted; an edit of the tenant's caps waits for the responding
+    // transactions and they for it (cap_state.h).
+    pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true, true);
     auto compiled = pg::compiled_catalog(tenant);
     auto kind = compiled->outcome_kinds.find(request.outcome);
     if (kind == compiled->outcome_kinds.end())
@@ -171,21 +175,30 @@ KAIREON_FUNCTION(kaireon_respond) {
             if (creative.id == request.creative_id) request.channel = creative.channel_id;
     }
 
-    Recorded recorded = record(spi, tenant, request, kind->second, category, now);
-    // Model statistics (Bayesian), bandit posteriors and experiment results
-    // (SPEC 6.5) learn from the recorded interaction here.
+    const bool impression = kind->second == "impression";
     std::vector<caps::CountedCap> touched;
-    if (kind->second == "impression") {
-        touched = recorded.duplicate
-                      ? pg::matching_caps(tenant, *compiled, request.offer_id, category, request.channel, now)
-                      : pg::count_impression(tenant, *compiled, request.offer_id, category, request.channel,
-                                             request.customer_id, now);
+    std::optional<std::string> duplicate_of = recorded_before(spi, tenant, request);
+    std::string interaction_id;
+    if (duplicate_of) {
+        interaction_id = *duplicate_of;
+        if (impression)
+            touched = pg::matching_caps(tenant, *compiled, request.offer_id, category, request.channel, now);
+    } else {
+        // Counted before the row is written: a cap's count that loads now
+        // reads the impressions committed so far, and this one joins it as
+        // this transaction's admission.
+        if (impression)
+            touched = pg::count_impression(tenant, *compiled, request.offer_id, category, request.channel,
+                                           request.customer_id, now);
+        interaction_id = record(spi, tenant, request, kind->second, category, now);
+        // Model statistics (Bayesian), bandit posteriors and experiment
+        // results (SPEC 6.5) learn from the recorded interaction here.
     }
     Json caps_answer = Json::array();
     for (const auto& counted : touched) caps_answer.push_back(caps::cap_json(*counted.cap, counted.count, now));
-    Json answer = {{"recorded", !recorded.duplicate},
-                   {"duplicate", recorded.duplicate},
-                   {"interactionId", recorded.id},
+    Json answer = {{"recorded", !duplicate_of},
+                   {"duplicate", duplicate_of.has_value()},
+                   {"interactionId", interaction_id},
                    {"decisionId", request.decision_id ? Json(*request.decision_id) : Json(nullptr)},
                    {"customerId", request.customer_id},
                    {"offerId", request.offer_id},

@@ -180,4 +180,13 @@ LatestSnapshot::LatestSnapshot() {
 
 LatestSnapshot::~LatestSnapshot() { PopActiveSnapshot(); }
 
+CommittedSnapshot::CommittedSnapshot() {
+    pg_call([] {
+        PushActiveSnapshot(GetLatestSnapshot());  // pushes a copy: ours to change
+        GetActiveSnapshot()->curcid = FirstCommandId;
+    });
+}
+
+CommittedSnapshot::~CommittedSnapshot() { PopActiveSnapshot(); }
+
 }  // namespace kaireon::pg

@@ -81,4 +81,15 @@ public:
     LatestSnapshot& operator=(const LatestSnapshot&) = delete;
 };
 
+// CommittedSnapshot is LatestSnapshot without this transaction's own writes
+// (its command id is the first, so rows the transaction wrote are not seen
+// yet and rows it deleted still are): what other transactions see.
+class CommittedSnapshot {
+public:
+    CommittedSnapshot();
+    ~CommittedSnapshot();
+    CommittedSnapshot(const CommittedSnapshot&) = delete;
+    CommittedSnapshot& operator=(const CommittedSnapshot&) = delete;
+};
+
 }  // namespace kaireon::pg

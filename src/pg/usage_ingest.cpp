@@ -585,6 +585,6 @@ KAIREON_FUNCTION(kaireon_allow_tenant_purge) {
     pg::PurgeState& state = pg::purge_state();
     state.tenant = pg::required_text(fcinfo, 0, "tenant_id");
     state.granted_in = GetCurrentSubTransactionId();
-    pg::forget_quota_at_commit(state.tenant);  // its decisions are deleted with it
+    pg::forget_counts_at_commit(state.tenant);  // its decisions are deleted with it
     PG_RETURN_VOID();
 }
