@@ -86,7 +86,38 @@ FROM kaireon.decisions GROUP BY flow ORDER BY flow;
 RESET ROLE;
 SELECT tenant_id, decisions, empty_decisions, trace_drops FROM kaireon.stats WHERE tenant_id = 'demo-bank';
 
-\echo '-- 8. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
+\echo '-- 8. Responses: what was shown and clicked, once per idempotency key; frequency caps count impressions'
+SET ROLE demo_app;
+SET kaireon.tenant = 'demo-bank';
+SELECT kaireon_recommend('{"customerId": "cust-0004", "flow": "homepage", "limit": 1}') AS d \gset
+SELECT (:'d'::jsonb) -> 'offers' -> 0 ->> 'offerId' AS shown_offer \gset
+SELECT r ->> 'recorded' AS recorded, r ->> 'duplicate' AS duplicate, r ->> 'kind' AS kind
+FROM kaireon_respond(jsonb_build_object('decisionId', (:'d'::jsonb) ->> 'decisionId', 'outcome', 'impression',
+                                        'idempotencyKey', 'demo-imp-1')) AS r;
+-- The application retries (a timeout): the same key is recorded once.
+SELECT r ->> 'recorded' AS recorded, r ->> 'duplicate' AS duplicate
+FROM kaireon_respond(jsonb_build_object('decisionId', (:'d'::jsonb) ->> 'decisionId', 'outcome', 'impression',
+                                        'idempotencyKey', 'demo-imp-1')) AS r;
+SELECT r ->> 'recorded' AS recorded, r ->> 'kind' AS kind
+FROM kaireon_respond(jsonb_build_object('decisionId', (:'d'::jsonb) ->> 'decisionId', 'outcome', 'click',
+                                        'value', 12.5, 'idempotencyKey', 'demo-click-1')) AS r;
+RESET ROLE;
+-- An administrator caps the shown offer at 2 impressions a day; the next
+-- impression uses it up, and decisions leave the offer out.
+INSERT INTO kaireon.caps (tenant_id, id, name, scope, scope_id, max_volume, period)
+VALUES ('demo-bank', 'cap-demo', 'Demo: 2 a day', 'offer', :'shown_offer', 2, 'daily');
+SELECT c ->> 'capId' AS cap, c ->> 'currentCount' AS current_count, c ->> 'exhausted' AS exhausted
+FROM jsonb_array_elements(kaireon_respond(jsonb_build_object('customerId', 'cust-0005', 'offerId', :'shown_offer',
+          'channel', 'web', 'outcome', 'impression', 'idempotencyKey', 'demo-imp-2')) -> 'caps') AS c;
+SELECT id, scope, scope_id, max_volume, period, current_count, reset_at, exhausted
+FROM kaireon.frequency_caps WHERE tenant_id = 'demo-bank' ORDER BY id;
+SELECT (kaireon_recommend('{"customerId": "cust-0004", "flow": "homepage", "limit": 1}') -> 'offers' -> 0 ->> 'offerId')
+       <> :'shown_offer' AS capped_offer_left_out;
+SELECT type, payload ->> 'capId' AS cap, payload ->> 'currentCount' AS current_count FROM kaireon.events
+WHERE tenant_id = 'demo-bank' AND type = 'cap.exhausted';
+DELETE FROM kaireon.caps WHERE tenant_id = 'demo-bank' AND id = 'cap-demo';
+
+\echo '-- 9. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
 SET kaireon.tenant = 'demo-bank';
 SELECT jsonb_pretty(kaireon.quota_status());
 SELECT * FROM kaireon.usage_dashboard() WHERE section <> 'daily' OR value NOT LIKE '0 %';
@@ -95,9 +126,9 @@ SELECT * FROM kaireon.usage_dashboard() WHERE section <> 'daily' OR value NOT LI
 SELECT (kaireon.quota_status() -> 'usage' ->> 'current')::int + 2 AS demo_limit \gset
 SELECT kaireon.set_override('decisions_per_month', jsonb_build_object('limit', :demo_limit)) -> 'value' AS override;
 SELECT q ->> 'status' AS status, q -> 'usage' ->> 'current' AS current, q ->> 'banner' AS banner
-FROM kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}') -> 'quota' AS q;
+FROM (SELECT kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}') -> 'quota' AS q) AS d;
 SELECT q ->> 'status' AS status, q -> 'usage' ->> 'current' AS current, q ->> 'banner' AS banner
-FROM kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}') -> 'quota' AS q;
+FROM (SELECT kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}') -> 'quota' AS q) AS d;
 \set ON_ERROR_STOP 0
 SELECT kaireon_recommend('{"customerId": "cust-0007", "flow": "homepage"}');
 \set ON_ERROR_STOP 1
@@ -107,7 +138,7 @@ SELECT kaireon.clear_override('decisions_per_month') AS override_cleared;
 SELECT length(kaireon.usage_report_html()) AS html_report_bytes;  -- one self-contained page with an SVG chart
 SET ROLE demo_app;
 
-\echo '-- 9. Another tenant stays invisible: no rows, and the API refuses with KR403'
+\echo '-- 10. Another tenant stays invisible: no rows, and the API refuses with KR403'
 SET kaireon.tenant = 'demo-telco';
 SELECT count(*) AS rows_visible_of_demo_telco FROM kaireon.tenants;
 \set ON_ERROR_STOP 0
@@ -115,13 +146,13 @@ SELECT kaireon.current_tenant();
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
-\echo '-- 10. Operations: tenants, licences, events, per-tenant counters'
+\echo '-- 11. Operations: tenants, licences, events, per-tenant counters'
 SELECT t.tenant_id, t.name, coalesce(l.tier, 'community') AS tier, l.expires_at::date AS licence_expires
 FROM kaireon.tenants t LEFT JOIN kaireon.licenses l USING (tenant_id) ORDER BY 1;
 SELECT tenant_id, type, payload ->> 'tier' AS tier, created_at::date FROM kaireon.events ORDER BY id;
 SELECT * FROM kaireon.stats ORDER BY tenant_id NULLS FIRST;
 
-\echo '-- 11. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
+\echo '-- 12. Audit: every change and evaluation is recorded, sealed into a hash chain, verifiable'
 SELECT kaireon.seal_audit() AS sealed;
 SELECT action, count(*) FROM kaireon.audit_log WHERE tenant_id = 'demo-bank' GROUP BY action ORDER BY action;
 SELECT kaireon.verify_audit('demo-bank') AS verification;
