@@ -37,15 +37,7 @@ public:
     }
 };
 
-NotifyState& notify_state() {
-    static NotifyState state;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&state); });
-        registered = true;
-    }
-    return state;
-}
+NotifyState& notify_state() { return registered_state<NotifyState>(); }
 
 // Once-per-period events known to be in the outbox (committed), so that
 // calls past a threshold do not look for its event again. A transaction's
@@ -74,15 +66,7 @@ public:
     }
 };
 
-PendingEmitted& pending_emitted() {
-    static PendingEmitted state;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&state); });
-        registered = true;
-    }
-    return state;
-}
+PendingEmitted& pending_emitted() { return registered_state<PendingEmitted>(); }
 
 std::string known_key(const std::string& tenant, const std::string& dedupe_key) { return tenant + '\0' + dedupe_key; }
 

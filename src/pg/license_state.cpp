@@ -219,15 +219,7 @@ public:
     void reset_subxact(SubTransactionId) noexcept override { pending.clear(); }
 };
 
-EmittedKeys& emitted_keys() {
-    static EmittedKeys keys;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&keys); });
-        registered = true;
-    }
-    return keys;
-}
+EmittedKeys& emitted_keys() { return registered_state<EmittedKeys>(); }
 
 void emit_once(const std::string& tenant, const std::string& type, const Json& payload, const std::string& key) {
     EmittedKeys& keys = emitted_keys();

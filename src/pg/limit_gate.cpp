@@ -158,15 +158,7 @@ public:
     }
 };
 
-Reservations& reservations() {
-    static Reservations state;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&state); });
-        registered = true;
-    }
-    return state;
-}
+Reservations& reservations() { return registered_state<Reservations>(); }
 
 // evict_idle removes entries nobody holds; called with the lock exclusive
 // when the table is full (dynahash allows removing the entry just returned).

@@ -115,15 +115,7 @@ public:
     }
 };
 
-ForgetAtCommit& forget_at_commit() {
-    static ForgetAtCommit state;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&state); });
-        registered = true;
-    }
-    return state;
-}
+ForgetAtCommit& forget_at_commit() { return registered_state<ForgetAtCommit>(); }
 
 }  // namespace
 

@@ -76,15 +76,7 @@ public:
     }
 };
 
-SelftestNotes& selftest_notes() {
-    static SelftestNotes notes;
-    static bool registered = false;
-    if (!registered) {
-        kaireon::pg::pg_call([&] { kaireon::pg::register_xact_state(&notes); });
-        registered = true;
-    }
-    return notes;
-}
+SelftestNotes& selftest_notes() { return kaireon::pg::registered_state<SelftestNotes>(); }
 
 }  // namespace
 

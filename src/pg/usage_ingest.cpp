@@ -251,15 +251,7 @@ public:
     }
 };
 
-PurgeState& purge_state() {
-    static PurgeState state;
-    static bool registered = false;
-    if (!registered) {
-        pg_call([&] { register_xact_state(&state); });
-        registered = true;
-    }
-    return state;
-}
+PurgeState& purge_state() { return registered_state<PurgeState>(); }
 
 struct Limits {
     entitlements::Evaluation evaluation;

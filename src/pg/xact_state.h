@@ -2,6 +2,7 @@
 // the subtransaction that created it) ends, so an aborted transaction never
 // leaves C++ state behind for the next one.
 #pragma once
+#include "pg/guard.h"
 #include "pg/postgres_headers.h"
 
 namespace kaireon::pg {
@@ -27,6 +28,19 @@ protected:
 
 // register_xact_state makes `state` follow transaction ends from now on.
 void register_xact_state(XactState* state);
+
+// registered_state returns the module's one T (an XactState), registered on
+// first use: `PendingThings& pending() { return registered_state<PendingThings>(); }`.
+template <class T>
+T& registered_state() {
+    static T state;
+    static bool registered = false;
+    if (!registered) {
+        pg_call([&] { register_xact_state(&state); });  // fails only when the table of states is full
+        registered = true;
+    }
+    return state;
+}
 
 // xact_state_init registers the transaction callbacks (from _PG_init).
 void xact_state_init();
