@@ -143,9 +143,10 @@ public:
         for (const Reservation& r : held) {
             if (r.counted) {
                 ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                                errmsg("cannot PREPARE a transaction that made counted decisions"),
-                                errdetail("The decision quota counts a decision when its transaction commits."),
-                                errhint("Make decisions outside of two-phase transactions.")));
+                                errmsg("cannot PREPARE a transaction that counted decisions or impressions"),
+                                errdetail("The decision quota and frequency caps count them when the transaction "
+                                          "commits."),
+                                errhint("Decide and respond outside of two-phase transactions.")));
             }
         }
     }

@@ -25,7 +25,10 @@ CREATE TABLE kaireon.interactions (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, idempotency_key)
 );
-CREATE INDEX interactions_customer ON kaireon.interactions (tenant_id, customer_id, occurred_at);
+-- customer_id leads: with tenant_id first, the planner (no statistics yet on
+-- a new table) took this index for the idempotency lookup and filtered
+-- every interaction of the tenant.
+CREATE INDEX interactions_customer ON kaireon.interactions (customer_id, tenant_id, occurred_at);
 CREATE INDEX interactions_impressions ON kaireon.interactions (tenant_id, recorded_at) WHERE kind = 'impression';
 COMMENT ON TABLE kaireon.interactions IS 'Outcomes recorded by kaireon_respond (impressions, clicks, conversions, ...), once per idempotency key.';
 ALTER TABLE kaireon.interactions ENABLE ROW LEVEL SECURITY;

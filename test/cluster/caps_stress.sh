@@ -35,7 +35,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/scripts/lib/cluster.sh"
 
 clients=8
-per_client=${KR_CAPS_TX:-2000}
+per_client=${KR_CAPS_TX:-1600}
 db=kr_caps_stress
 clock=2026-06-10T12:00:00Z  # a fixed instant (a Wednesday): the run never straddles a day
 
@@ -196,7 +196,7 @@ fail() { failures+=("$1"); }
 run_load() {
     local tx=$1 out=$work/pgbench-$1.out err=$work/pgbench-$1.err rc=0
     pgbench -n -U kr_caps_app -c "$clients" -j 2 -t "$tx" --failures-detailed \
-        -f "$work/impress.sql@10" -f "$work/five.sql@2" -f "$work/click.sql@2" -f "$work/retry.sql@2" \
+        -f "$work/impress.sql@8" -f "$work/five.sql@4" -f "$work/click.sql@2" -f "$work/retry.sql@2" \
         -f "$work/race.sql@3" -f "$work/rollback.sql@2" -f "$work/savepoint.sql@1" -f "$work/hold.sql@1" \
         "$db" >"$out" 2>"$err" || rc=$?
     [ $rc -eq 0 ] || fail "pgbench exited with $rc: $(grep -v '^pgbench: client [0-9]* executing' "$err" | tail -n 5 | tr '\n' ' ')"

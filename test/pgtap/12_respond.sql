@@ -88,8 +88,8 @@ SELECT is(ARRAY(SELECT pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg
                 WHERE k.conrelid = 'kaireon.interactions'::regclass AND k.contype = 'f'),
           ARRAY['FOREIGN KEY (tenant_id) REFERENCES kaireon.tenants(tenant_id) ON DELETE CASCADE'],
           'kaireon.interactions.tenant_id references kaireon.tenants ON DELETE CASCADE (its only foreign key)');
-SELECT has_index('kaireon', 'interactions', 'interactions_customer', ARRAY['tenant_id', 'customer_id', 'occurred_at'],
-                 'kaireon.interactions has the index interactions_customer on (tenant_id, customer_id, occurred_at)');
+SELECT has_index('kaireon', 'interactions', 'interactions_customer', ARRAY['customer_id', 'tenant_id', 'occurred_at'],
+                 'kaireon.interactions has the index interactions_customer on (customer_id, tenant_id, occurred_at)');
 SELECT has_index('kaireon', 'interactions', 'interactions_impressions', ARRAY['tenant_id', 'recorded_at'],
                  'kaireon.interactions has the index interactions_impressions on (tenant_id, recorded_at)');
 SELECT is(ARRAY(SELECT format('%s %s %s', i.indexrelid::regclass, i.indisunique,
