@@ -276,7 +276,7 @@ TEST(EventTypeFind, FindsEveryBuiltinType) {
 
 TEST(EventTypeFind, ReturnsNullForUnknownTypes) {
     for (std::string_view unknown : {"", "license", "license.", "License.installed", "license.installed ",
-                                     "quota.warnings", "cap.exhausted", "usage.threshold", "audit.sealed\n"}) {
+                                     "quota.warnings", "frequency_cap.reached", "usage.threshold", "audit.sealed\n"}) {
         EXPECT_EQ(find_event_type(unknown), nullptr) << unknown;
     }
     EXPECT_EQ(find_event_type(std::string_view("quota.warning\0", 14)), nullptr);
