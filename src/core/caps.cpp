@@ -45,16 +45,16 @@ bool exhausted(const catalog::CompiledCap& cap, int64_t count) { return cap.enab
 
 Gate::Gate(std::vector<CountedCap> exhausted_caps) : exhausted_(std::move(exhausted_caps)) {}
 
-std::optional<std::string> Gate::blocks(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
-                                        const decision::CustomerView&) const {
+decision::GateVerdict Gate::judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                                  const decision::CustomerView&) const {
     for (const CountedCap& counted : exhausted_) {
         const catalog::CompiledCap& cap = *counted.cap;
         if (!matches(cap, offer.id, offer.category_id, creative.channel_id)) continue;
-        return "frequency_cap \"" + cap.id + "\" exhausted: " + std::to_string(counted.count) + "/" +
+        return {"frequency_cap \"" + cap.id + "\" exhausted: " + std::to_string(counted.count) + "/" +
                std::to_string(cap.max_volume) + " per " + std::string(per(cap)) + " at scope=" + cap.scope + ":" +
-               cap.scope_id;
+               cap.scope_id, {}};
     }
-    return std::nullopt;
+    return {};
 }
 
 Json cap_json(const catalog::CompiledCap& cap, int64_t count, int64_t now) {

@@ -49,8 +49,8 @@ struct CountedCap {
 class Gate final : public decision::PolicyGate {
 public:
     explicit Gate(std::vector<CountedCap> exhausted_caps);
-    std::optional<std::string> blocks(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
-                                      const decision::CustomerView& customer) const override;
+    decision::GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                                const decision::CustomerView& customer) const override;
     bool empty() const { return exhausted_.empty(); }
 
 private:

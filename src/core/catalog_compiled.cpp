@@ -46,7 +46,11 @@ public:
         for (const auto& path : program.paths()) values_.push_back(resolve(path, customer, offer, context));
     }
     const expr::Value& path(size_t slot) const override { return values_[slot]; }
-    std::optional<double> metric(std::string_view) const override { return std::nullopt; }
+    std::optional<double> metric(std::string_view name) const override {
+        auto it = customer_.metrics.find(name);
+        if (it == customer_.metrics.end()) return std::nullopt;
+        return it->second;
+    }
     int64_t now() const override { return now_; }
     bool has_segment(std::string_view segment) const override {
         return std::find(customer_.segments.begin(), customer_.segments.end(), segment) != customer_.segments.end();
@@ -88,6 +92,9 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         offer.value = number(row, "value", 0);
         offer.lever = number(row, "lever", 1);
         offer.mandatory = row.value("mandatory", false);
+        if (auto budget = row.find("budget"); budget != row.end() && budget->is_object())
+            offer.budget = CompiledBudget{text(*budget, "metric"), number(*budget, "limit", 0), text(*budget, "period")};
+        if (offer.eligibility && offer.eligibility->uses_metric()) out.uses_metrics = true;
         out.offers.push_back(std::move(offer));
     }
     std::sort(out.offers.begin(), out.offers.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -112,6 +119,8 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
             for (const Json& rule : model.definition.value("rules", Json::array()))
                 model.rules.emplace_back(expr::compile(rule["when"].get<std::string>(), expr::ResultType::Bool),
                                          rule["points"].get<double>());
+            for (const auto& [when, points] : model.rules)
+                if (when.uses_metric()) out.uses_metrics = true;
         }
         out.models.emplace(model.id, std::move(model));
     }
@@ -138,6 +147,8 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
                 for (const auto& [category, weight] : cw->items())
                     if (weight.is_number()) flow.context_weights[category] = weight.get<double>();
         }
+        if ((flow.eligibility && flow.eligibility->uses_metric()) || (flow.relevance && flow.relevance->uses_metric()))
+            out.uses_metrics = true;
         for (const Json& group : row.value("groups", Json::array()))
             flow.groups.push_back({text(group, "placementId"), group.value("slots", 1), group.value("allowPartial", true)});
         out.flows.emplace(flow.id, std::move(flow));
@@ -151,7 +162,51 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
                             row.value("enabled", true)});
     }
     std::sort(out.caps.begin(), out.caps.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (const Json& row : rows_of("policies")) {
+        if (!row.value("enabled", true)) continue;  // a disabled policy changes nothing
+        CompiledPolicy policy;
+        policy.id = text(row, "id");
+        policy.name = text(row, "name");
+        policy.type = text(row, "type");
+        if (row.contains("scope") && row["scope"].is_string()) policy.scope = text(row, "scope");
+        policy.scope_id = text(row, "scopeId");
+        policy.priority = static_cast<int64_t>(number(row, "priority", 100));
+        policy.bypassable = row.value("bypassable", true);
+        if (auto config = row.find("config"); config != row.end() && config->is_object()) policy.config = *config;
+        policy.condition = compile_optional(policy.config, "condition", expr::ResultType::Bool);
+        if ((policy.condition && policy.condition->uses_metric()) || policy.type == "metric_condition")
+            out.uses_metrics = true;
+        out.policies.push_back(std::move(policy));
+    }
+    std::sort(out.policies.begin(), out.policies.end(), [](const auto& a, const auto& b) {
+        return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
+    });
+    for (const Json& row : rows_of("metrics")) {
+        CompiledMetric metric;
+        metric.id = text(row, "id");
+        const Json definition = row.value("definition", Json::object());
+        for (const Json& outcome : definition.value("outcomeTypes", Json::array()))
+            if (outcome.is_string()) metric.outcome_types.push_back(outcome.get<std::string>());
+        if (definition.contains("scope") && definition["scope"].is_string()) metric.scope = text(definition, "scope");
+        metric.scope_id = text(definition, "scopeId");
+        metric.window_days = static_cast<int>(number(definition, "windowDays", 30));
+        metric.sum = definition.value("aggregation", "count") == "sum";
+        out.metrics.push_back(std::move(metric));
+    }
+    std::sort(out.metrics.begin(), out.metrics.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (const Json& row : rows_of("categories")) out.category_parents[text(row, "id")] = text(row, "parentId");
     return out;
+}
+
+bool in_category(const CompiledCatalog& catalog, std::string_view category_id, std::string_view ancestor) {
+    std::string_view at = category_id;
+    for (size_t depth = 0; !at.empty() && depth <= catalog.category_parents.size(); ++depth) {
+        if (at == ancestor) return true;
+        auto it = catalog.category_parents.find(at);
+        if (it == catalog.category_parents.end()) return false;
+        at = it->second;
+    }
+    return false;
 }
 
 const CompiledOffer* CompiledCatalog::offer(std::string_view id) const {

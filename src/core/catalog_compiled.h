@@ -24,6 +24,14 @@ struct CompiledCreative {
     std::string placement_id;  // "" when the creative names none
 };
 
+// CompiledBudget is an offer's budget: what the budget_exhausted policy
+// stops at, over all customers (src/core/contact_policies.h).
+struct CompiledBudget {
+    std::string metric = "impressions";  // impressions, value
+    double limit = 0;
+    std::string period = "monthly";      // daily, weekly, monthly, total
+};
+
 struct CompiledOffer {
     std::string id;
     Json row;  // the validated document object
@@ -34,6 +42,7 @@ struct CompiledOffer {
     double priority = 50, value = 0, lever = 1;
     bool mandatory = false;
     std::vector<CompiledCreative> creatives;  // sorted by id
+    std::optional<CompiledBudget> budget;
 };
 
 // CompiledModel is a scoring model. Scorecards are evaluated here; the other
@@ -77,6 +86,30 @@ struct CompiledCap {
     bool enabled = true;
 };
 
+// CompiledPolicy is an enabled contact policy (SPEC 6.3); its rules are in
+// src/core/contact_policies.h.
+struct CompiledPolicy {
+    std::string id, name, type;
+    std::string scope = "global";  // global, category, subcategory, offer, creative, channel, segment, placement
+    std::string scope_id;
+    int64_t priority = 100;
+    bool bypassable = true;
+    Json config = Json::object();
+    std::optional<expr::Program> condition;  // category_suppression's
+};
+
+// CompiledMetric is a behavioral metric: the count (or the sum of the
+// values) of the customer's interactions with the given outcome types at a
+// scope, over the last window_days days.
+struct CompiledMetric {
+    std::string id;
+    std::vector<std::string> outcome_types;
+    std::string scope = "global";  // global, offer, category, channel
+    std::string scope_id;
+    int window_days = 30;
+    bool sum = false;  // aggregation "sum" (of the interactions' values), else "count"
+};
+
 struct CompiledCatalog {
     std::vector<CompiledOffer> offers;  // sorted by id
     std::map<std::string, CompiledFlow, std::less<>> flows;
@@ -85,6 +118,10 @@ struct CompiledCatalog {
     std::map<std::string, int, std::less<>> placement_slots;        // placement id -> slots
     std::map<std::string, std::string, std::less<>> outcome_kinds;  // outcome type id -> kind
     std::vector<CompiledCap> caps;                                  // sorted by id
+    std::vector<CompiledPolicy> policies;                           // enabled ones, by priority then id
+    std::vector<CompiledMetric> metrics;                            // sorted by id
+    std::map<std::string, std::string, std::less<>> category_parents;  // category id -> parent id ("" at the top)
+    bool uses_metrics = false;  // an expression calls metric() or a policy is a metric_condition
 
     // offer returns the offer `id`, or nullptr.
     const CompiledOffer* offer(std::string_view id) const;
@@ -94,8 +131,8 @@ struct CompiledCatalog {
 using RowsByKey = std::map<std::string, std::vector<Json>, std::less<>>;
 
 // compile_catalog builds the compiled catalog from validated rows of the
-// keys offers, creatives, flows, models, channels, placements, outcomeTypes
-// and caps (others are ignored).
+// keys offers, creatives, flows, models, channels, placements, outcomeTypes,
+// caps, policies, metrics and categories (others are ignored).
 CompiledCatalog compile_catalog(const RowsByKey& rows);
 
 // Customer is what decisions know of a customer.
@@ -103,7 +140,14 @@ struct Customer {
     std::string id;
     Json attributes = Json::object();
     std::vector<std::string> segments;
+    // Behavioral metrics by id, computed from the customer's interactions
+    // (contact_policies.h, metric_values); metric() of one not here is null.
+    std::map<std::string, double, std::less<>> metrics;
 };
+
+// in_category tells whether `category_id` is `ancestor` or below it in the
+// category tree (a cycle, which the catalog refuses, ends the walk).
+bool in_category(const CompiledCatalog& catalog, std::string_view category_id, std::string_view ancestor);
 
 // resolve returns the value of a path (SPEC 6.1): customer.id,
 // customer.segments, customer.<attribute>[.<key>...]; offer.<field> (id,
@@ -115,8 +159,7 @@ expr::Value resolve(std::string_view path, const Customer& customer, const Json*
 
 // holds tells whether a condition is true for the customer, the offer (may
 // be null) and the context at `now`; value_of returns a numeric
-// expression's value (null: nullopt). Behavioral metrics are not known yet
-// (metric() is null).
+// expression's value (null: nullopt). metric() reads Customer::metrics.
 bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now);
 std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
                                const Json& context, double now);
@@ -141,8 +184,8 @@ struct Eligibility {
 
 // check_offer tells whether `offer` is eligible for `customer` at `now`
 // (Unix seconds) in `flow` (may be null): status active, inside its date
-// window, the flow's and the offer's eligibility true. Behavioral metrics
-// are not known yet (metric() is null).
+// window, the flow's and the offer's eligibility true. metric() reads
+// Customer::metrics.
 Eligibility check_offer(const CompiledOffer& offer, const CompiledFlow* flow, const Customer& customer,
                         const Json& context, double now);
 

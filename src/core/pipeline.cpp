@@ -34,11 +34,15 @@ public:
 
     void begin(const char* name, size_t in) {
         if (!traced_) return;
-        current_ = StageTrace{name, in, in, 0, {}};
+        current_ = StageTrace{name, in, in, 0, {}, {}};
         started_ = clock_();
     }
     void remove(const CompiledOffer& offer, std::string reason) {
         if (traced_) current_.removed.emplace_back(offer.id, std::move(reason));
+    }
+    void lifted(const CompiledOffer& offer, const std::vector<std::string>& reasons) {
+        if (!traced_) return;
+        for (const auto& reason : reasons) current_.lifted.emplace_back(offer.id, reason);
     }
     void end(size_t out) {
         if (!traced_) return;
@@ -119,6 +123,29 @@ std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, cons
 
 bool consent_required(std::string_view channel_type) {
     return channel_type == "email" || channel_type == "sms" || channel_type == "push";
+}
+
+GateVerdict GateChain::judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                             const CustomerView& customer) const {
+    GateVerdict out;
+    for (const PolicyGate* gate : gates_) {
+        GateVerdict verdict = gate->judge(offer, creative, customer);
+        out.lifted.insert(out.lifted.end(), verdict.lifted.begin(), verdict.lifted.end());
+        if (verdict.blocked) {
+            out.blocked = std::move(verdict.blocked);
+            return out;
+        }
+    }
+    return out;
+}
+
+std::vector<RivalGroup> GateChain::rival_groups(const catalog::CompiledOffer& offer, const CustomerView& customer) const {
+    std::vector<RivalGroup> out;
+    for (const PolicyGate* gate : gates_) {
+        auto groups = gate->rival_groups(offer, customer);
+        out.insert(out.end(), groups.begin(), groups.end());
+    }
+    return out;
 }
 
 Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow& flow, const Request& request,
@@ -207,12 +234,15 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     };
     // The gate is asked once per creative and decision (policies count the
     // customer's history: not cheap).
-    std::unordered_map<const CompiledCreative*, std::optional<std::string>> judged;
+    std::unordered_map<const CompiledCreative*, GateVerdict> judged;
+    auto verdict = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> const GateVerdict& {
+        auto it = judged.find(&creative);
+        if (it == judged.end()) it = judged.emplace(&creative, gate->judge(offer, creative, view)).first;
+        return it->second;
+    };
     auto policy_refusal = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> std::optional<std::string> {
         if (gate == nullptr) return std::nullopt;
-        auto it = judged.find(&creative);
-        if (it == judged.end()) it = judged.emplace(&creative, gate->blocks(offer, creative, view)).first;
-        return it->second;
+        return verdict(offer, creative).blocked;
     };
     auto allowed = [&](const CompiledOffer& offer, const CompiledCreative& creative) {
         return !consent_refusal(creative) && !policy_refusal(offer, creative);
@@ -240,10 +270,12 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // 4. Contact policies and frequency caps (of the creatives with consent).
     stages.begin("policies", candidates.size());
     std::erase_if(candidates, [&](Candidate& c) {
-        return !keep_if_shown(c, [&](const CompiledCreative& creative) -> std::optional<std::string> {
+        bool kept = keep_if_shown(c, [&](const CompiledCreative& creative) -> std::optional<std::string> {
             if (consent_refusal(creative)) return "consent";  // never chosen: an earlier stage's refusal
             return policy_refusal(*c.offer, creative);
         });
+        if (kept && gate != nullptr) stages.lifted(*c.offer, verdict(*c.offer, *c.creative).lifted);
+        return !kept;
     });
     stages.end(candidates.size());
 
@@ -299,6 +331,27 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
         return ranks_before({a.offer->id, a.score, a.offer->priority}, {b.offer->id, b.score, b.offer->priority});
     });
+    // Mutual exclusions in this decision: the best ranked member of each
+    // group stays.
+    if (gate != nullptr) {
+        std::map<std::string, std::string, std::less<>> first_of_group;  // group -> best ranked member
+        std::vector<Candidate> kept;
+        kept.reserve(candidates.size());
+        for (Candidate& c : candidates) {  // in rank order
+            const auto groups = gate->rival_groups(*c.offer, view);
+            auto above = std::find_if(groups.begin(), groups.end(), [&](const RivalGroup& group) {
+                return group.yields && first_of_group.contains(group.id);
+            });
+            if (above != groups.end()) {
+                stages.remove(*c.offer, "mutual_exclusion: " + first_of_group.find(above->id)->second +
+                                            " ranks higher in this decision");
+                continue;
+            }
+            for (const RivalGroup& group : groups) first_of_group.emplace(group.id, c.offer->id);
+            kept.push_back(std::move(c));
+        }
+        candidates = std::move(kept);
+    }
     stages.end(candidates.size());
 
     // 7. Groups and placements, then the limit.

@@ -31,14 +31,47 @@ struct CustomerView {
 // (email, sms, push: opt-in) rather than only the absence of a refusal.
 bool consent_required(std::string_view channel_type);
 
+// GateVerdict is what step 4 says of an offer shown through one creative:
+// the reason it is blocked (nothing: it may be shown), and the policies
+// that would have blocked it but were lifted (allow_override, a mandatory
+// offer), for the trace.
+struct GateVerdict {
+    std::optional<std::string> blocked;
+    std::vector<std::string> lifted;
+};
+
+// RivalGroup is a mutual exclusion an offer belongs to (SPEC 6.3,
+// mutual_exclusion): only the best ranked member of a group stays in a
+// decision. `yields` is false when the policy is lifted for this offer: it
+// stays even below another member (and still keeps lower ones out).
+struct RivalGroup {
+    std::string id;
+    bool yields = true;
+};
+
 // PolicyGate is the seam of step 4 (contact policies, then frequency caps):
-// it returns the reason an offer shown through `creative` is blocked for the
-// customer, or nothing. The caps and policies issue fills it.
+// judge tells whether an offer shown through `creative` is blocked for the
+// customer; rival_groups serves step 6 (ranking), which keeps the best
+// ranked member of each group.
 class PolicyGate {
 public:
     virtual ~PolicyGate() = default;
-    virtual std::optional<std::string> blocks(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
-                                              const CustomerView& customer) const = 0;
+    virtual GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                              const CustomerView& customer) const = 0;
+    virtual std::vector<RivalGroup> rival_groups(const catalog::CompiledOffer&, const CustomerView&) const { return {}; }
+};
+
+// GateChain asks its gates in order (contact policies, then frequency
+// caps): the first block wins; lifts add up.
+class GateChain final : public PolicyGate {
+public:
+    explicit GateChain(std::vector<const PolicyGate*> gates) : gates_(std::move(gates)) {}
+    GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                      const CustomerView& customer) const override;
+    std::vector<RivalGroup> rival_groups(const catalog::CompiledOffer& offer, const CustomerView& customer) const override;
+
+private:
+    std::vector<const PolicyGate*> gates_;
 };
 
 // Score is what scoring gives an offer: the score ranking orders by, and the
@@ -69,6 +102,7 @@ struct StageTrace {
     size_t in = 0, out = 0;
     int64_t nanos = 0;
     std::vector<std::pair<std::string, std::string>> removed;  // offer id, reason
+    std::vector<std::pair<std::string, std::string>> lifted;   // offer id, why a policy did not block it
 };
 
 // Chosen is one offer of the answer.

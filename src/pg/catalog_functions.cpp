@@ -3,6 +3,7 @@
 // catalog_fields, and the catalog tables' trigger functions.
 #include "core/catalog.h"
 #include "core/catalog_compiled.h"
+#include "core/contact_policies.h"
 #include "core/pipeline.h"
 #include "core/entitlements.h"
 #include "core/expr.h"
@@ -15,6 +16,7 @@
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
+#include "pg/policy_state.h"
 #include "pg/name_lock.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
@@ -402,7 +404,20 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // the records once this commits, so a count left over from an earlier
     // scope of the cap (or from a removed cap with the same id) is never
     // read again.
-    if (entity.key == "caps") {
+    // An offer's budget made, changed or removed is the same for its count
+    // (respond counts only offers that have a budget).
+    auto budget_of = [&](HeapTuple tuple) -> std::string {
+        if (tuple == nullptr) return {};
+        const int column = pg::pg_call([&] { return SPI_fnumber(desc, "budget"); });
+        bool is_null = false;
+        Datum value = pg::pg_call([&] { return heap_getattr(tuple, column, desc, &is_null); });
+        return is_null ? std::string() : pg::json_from_jsonb(value, "budget").dump();
+    };
+    const bool budget_changed =
+        entity.key == "offers" &&
+        (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? budget_of(trigger->tg_trigtuple) != budget_of(trigger->tg_newtuple)
+                                                    : !budget_of(trigger->tg_trigtuple).empty());
+    if (entity.key == "caps" || budget_changed) {
         // Waits for transactions recording impressions under the caps as
         // they are, and holds new ones back until this edit ends: an
         // impression in flight is then never missed by a cap whose scope
@@ -527,11 +542,14 @@ KAIREON_FUNCTION(kaireon_check_eligibility) {
             throw_bad_request("unknown flow \"" + flow_id + "\"", Json{{"path", "flow"}});
         flow = &it->second;
     }
-    catalog::Customer customer;
+    decision::CustomerView view;
     {
         pg::SpiSession spi;
-        customer = pg::read_customer(spi, tenant, customer_id, "customer_id").customer;
+        view = pg::read_customer(spi, tenant, customer_id, "customer_id");
     }
+    // metric() reads the customer's behavioral metrics, as in decisions.
+    if (compiled->uses_metrics) pg::read_customer_policies(tenant, *compiled, view, pg::now_seconds());
+    const catalog::Customer& customer = view.customer;
     const double now = static_cast<double>(pg::now_seconds());
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     pg::pg_call([&] { InitMaterializedSRF(fcinfo, 0); });

@@ -4,6 +4,7 @@
 // trace allowance) around the pipeline of src/core/pipeline.cpp.
 #include "core/caps.h"
 #include "core/catalog_compiled.h"
+#include "core/contact_policies.h"
 #include "core/decision.h"
 #include "core/entitlements.h"
 #include "core/license.h"
@@ -18,6 +19,7 @@
 #include "pg/jsonb.h"
 #include "pg/license_state.h"
 #include "pg/name_lock.h"
+#include "pg/policy_state.h"
 #include "pg/quota_state.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
@@ -110,11 +112,18 @@ Json trace_json(const std::vector<decision::StageTrace>& stages) {
     for (const auto& stage : stages) {
         Json removed = Json::array();
         for (const auto& [offer, reason] : stage.removed) removed.push_back({{"offerId", offer}, {"reason", reason}});
-        out.push_back({{"stage", stage.stage},
-                       {"in", stage.in},
-                       {"out", stage.out},
-                       {"micros", json_number(std::round(static_cast<double>(stage.nanos) / 100.0) / 10.0)},
-                       {"removed", std::move(removed)}});
+        Json entry = {{"stage", stage.stage},
+                      {"in", stage.in},
+                      {"out", stage.out},
+                      {"micros", json_number(std::round(static_cast<double>(stage.nanos) / 100.0) / 10.0)},
+                      {"removed", std::move(removed)}};
+        // Policies an allow_override or a mandatory offer lifted (only when some were).
+        if (!stage.lifted.empty()) {
+            Json lifted = Json::array();
+            for (const auto& [offer, reason] : stage.lifted) lifted.push_back({{"offerId", offer}, {"reason", reason}});
+            entry["lifted"] = std::move(lifted);
+        }
+        out.push_back(std::move(entry));
     }
     return out;
 }
@@ -169,11 +178,19 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
     if (request.segments) view.customer.segments = *request.segments;
     const int64_t now = pg::now_seconds();
-    // Step 4: the scopes of exhausted frequency caps are left out (contact
-    // policies join them in this gate).
-    caps::Gate gate(pg::exhausted_caps(tenant, *compiled, now));
+    // Step 4: contact policies in priority order over the customer's
+    // history (which also gives metric() its values), then the scopes of
+    // exhausted frequency caps.
+    pg::CustomerPolicies history = pg::read_customer_policies(tenant, *compiled, view, now);
+    const policies::LocalClock clock = pg::local_time;
+    policies::Gate policy_gate(*compiled, history.history, std::move(history.budgets), request.context, now, clock);
+    caps::Gate cap_gate(pg::exhausted_caps(tenant, *compiled, now));
+    std::vector<const decision::PolicyGate*> gates;
+    if (!policy_gate.empty()) gates.push_back(&policy_gate);
+    if (!cap_gate.empty()) gates.push_back(&cap_gate);
+    decision::GateChain gate(gates);
     Decided decided;
-    decided.outcome = decision::run(*compiled, flow, request, view, gate.empty() ? nullptr : &gate,
+    decided.outcome = decision::run(*compiled, flow, request, view, gates.empty() ? nullptr : &gate,
                                     static_cast<double>(now), request.trace);
     decided.channel = request.channel.value_or(flow.channel_id);
     decided.license = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},

@@ -2,6 +2,7 @@
 // a decision once per idempotency key, and counts impressions toward the
 // frequency caps (cap_state.h).
 #include "core/caps.h"
+#include "core/contact_policies.h"
 #include "core/catalog_compiled.h"
 #include "core/license.h"
 #include "core/pipeline.h"
@@ -13,6 +14,7 @@
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/name_lock.h"
+#include "pg/policy_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
 
@@ -190,6 +192,8 @@ KAIREON_FUNCTION(kaireon_respond) {
         if (impression)
             touched = pg::count_impression(tenant, *compiled, request.offer_id, category, request.channel,
                                            request.customer_id, now);
+        // The offer's budget (budget_exhausted) counts the same way.
+        if (offer != nullptr) pg::count_budget(tenant, *offer, kind->second, request.value, now);
         interaction_id = record(spi, tenant, request, kind->second, category, now);
         // Model statistics (Bayesian), bandit posteriors and experiment
         // results (SPEC 6.5) learn from the recorded interaction here.

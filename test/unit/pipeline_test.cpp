@@ -453,12 +453,12 @@ public:
     std::map<std::string, std::string> blocked;  // offer id -> reason
     mutable std::vector<std::string> calls;      // "offer/creative/customer"
 
-    std::optional<std::string> blocks(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
-                                      const CustomerView& view) const override {
+    GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                      const CustomerView& view) const override {
         calls.push_back(offer.id + "/" + creative.id + "/" + view.customer.id);
         auto it = blocked.find(offer.id);
-        if (it == blocked.end()) return std::nullopt;
-        return it->second;
+        if (it == blocked.end()) return {};
+        return {it->second, {}};
     }
 };
 
@@ -1201,11 +1201,11 @@ TEST(PipelineShownCreative, PolicyGateJudgesTheCreativeActuallyPlaced) {
     class SideBlocked final : public PolicyGate {
     public:
         mutable std::vector<std::string> calls;
-        std::optional<std::string> blocks(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
-                                          const CustomerView&) const override {
+        GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                          const CustomerView&) const override {
             calls.push_back(offer.id + "/" + creative.id);
-            if (creative.placement_id == "side") return "frequency_cap exceeded: 1/day at scope=placement:side";
-            return std::nullopt;
+            if (creative.placement_id == "side") return {"frequency_cap exceeded: 1/day at scope=placement:side", {}};
+            return {};
         }
     } gate;
     Catalog c;

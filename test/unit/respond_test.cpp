@@ -154,11 +154,11 @@ TEST(Caps, GateLeavesOutMatchingOffersWithTheReason) {
     catalog::CompiledOffer loan;
     loan.id = "loan";
     decision::CustomerView customer;
-    EXPECT_EQ(gate.blocks(gold, {"gold-web", "web", ""}, customer),
+    EXPECT_EQ(gate.judge(gold, {"gold-web", "web", ""}, customer).blocked,
               "frequency_cap \"c-cards\" exhausted: 4/4 per week at scope=category:cards");
-    EXPECT_EQ(gate.blocks(loan, {"loan-app", "app", ""}, customer),
+    EXPECT_EQ(gate.judge(loan, {"loan-app", "app", ""}, customer).blocked,
               "frequency_cap \"c-app\" exhausted: 100/100 per month at scope=channel:app");
-    EXPECT_EQ(gate.blocks(loan, {"loan-web", "web", ""}, customer), std::nullopt);
+    EXPECT_EQ(gate.judge(loan, {"loan-web", "web", ""}, customer).blocked, std::nullopt);
     EXPECT_FALSE(gate.empty());
     EXPECT_TRUE(caps::Gate({}).empty());
 }

@@ -1,0 +1,168 @@
+#include "core/catalog_compiled.h"
+#include "core/contact_policies.h"
+
+#include "pg/policy_state.h"
+
+#include "pg/clock.h"
+#include "pg/limit_gate.h"
+#include "pg/spi.h"
+
+#include <cstdio>
+
+extern "C" {
+#include "pgtime.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+}
+
+namespace kaireon::pg {
+namespace {
+
+// utc_of returns the Unix time of local midnight starting the civil date
+// (year, month, day) in `tz` (DST-exact: the zone's offset at that instant).
+int64_t utc_of(int year, int month, int day, pg_tz* tz) {
+    struct pg_tm tm = {};
+    tm.tm_year = year;
+    tm.tm_mon = month;
+    tm.tm_mday = day;
+    const int offset = DetermineTimeZoneOffset(&tm, tz);  // seconds west of UTC
+    const int64_t local = static_cast<int64_t>(date2j(year, month, day) - date2j(1970, 1, 1)) * 86400;
+    return local + offset;
+}
+
+// array_text writes a PostgreSQL array literal of numbers or of
+// identifiers (catalog ids: letters, digits and _ - . : @, nothing to escape).
+template <typename T>
+std::string array_text(const std::vector<T>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ",";
+        if constexpr (std::is_same_v<T, std::string>) {
+            out += "\"" + item + "\"";
+        } else {
+            out += std::to_string(item);
+        }
+    }
+    return out + "}";
+}
+
+// The loader of a budget's count: its interactions in the period.
+CountedRows budget_rows(const std::string& tenant, const catalog::CompiledOffer& offer, int64_t start, int64_t end) {
+    const bool impressions = offer.budget->metric == "impressions";
+    return count_rows(impressions ? "SELECT count(*)::text FROM kaireon.interactions "
+                                    "WHERE tenant_id = $1 AND kind = 'impression' AND offer_id = $2 "
+                                    "  AND recorded_at >= to_timestamp($3::float8) "
+                                    "  AND recorded_at < to_timestamp($4::float8)"
+                                  : "SELECT coalesce(sum(value) FILTER (WHERE value > 0), 0)::text FROM kaireon.interactions "
+                                    "WHERE tenant_id = $1 AND offer_id = $2 "
+                                    "  AND recorded_at >= to_timestamp($3::float8) "
+                                    "  AND recorded_at < to_timestamp($4::float8)",
+                      {text_arg(tenant), text_arg(offer.id), text_arg(std::to_string(start)),
+                       text_arg(std::to_string(std::min<int64_t>(end, 253402300799)))});  // "total": up to 9999
+}
+
+double admit_budget(const std::string& tenant, const catalog::CompiledOffer& offer, int64_t now, double amount) {
+    const int64_t start = policies::budget_period_start(*offer.budget, now);
+    const int64_t end = policies::budget_period_end(*offer.budget, now);
+    Admission admission =
+        admit_counted(GateKey{tenant, policies::budget_counter(offer.id, *offer.budget), start}, amount, std::nullopt,
+                      [&] { return budget_rows(tenant, offer, start, end); });
+    return admission.before + amount;
+}
+
+}  // namespace
+
+policies::LocalTime local_time(const std::string& zone, int64_t now) {
+    pg_tz* tz = nullptr;
+    if (!zone.empty() && zone != "UTC") tz = pg_call([&] { return pg_tzset(zone.c_str()); });
+    if (tz == nullptr) return policies::utc_time(now);
+    return pg_call([&] {
+        struct pg_tm tm = {};
+        fsec_t fsec = 0;
+        int offset = 0;
+        if (timestamp2tm(timestamp_from_seconds(now), &offset, &tm, &fsec, nullptr, tz) != 0)
+            return policies::utc_time(now);  // out of range: cannot happen for a transaction's time
+        policies::LocalTime local;
+        const int julian = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
+        const int weekday = j2day(julian);  // 0 = Sunday
+        local.weekday = weekday == 0 ? 7 : weekday;
+        local.hour = tm.tm_hour;
+        local.minute = tm.tm_min;
+        local.day_start = utc_of(tm.tm_year, tm.tm_mon, tm.tm_mday, tz);
+        int year = 0, month = 0, day = 0;
+        j2date(julian - (local.weekday - 1), &year, &month, &day);
+        local.week_start = utc_of(year, month, day, tz);
+        local.month_start = utc_of(tm.tm_year, tm.tm_mon, 1, tz);
+        return local;
+    });
+}
+
+policies::History customer_history(const std::string& tenant, const std::string& customer_id,
+                                   const policies::Needs& needs) {
+    AsExtensionOwner owner;
+    SpiSession spi;
+    // One row per group of interactions that policies and metrics tell
+    // apart, and per time bucket between the windows' boundaries.
+    spi.execute(
+        "SELECT offer_id, coalesce(category_id, ''), coalesce(creative_id, ''), coalesce(channel, ''), "
+        "       coalesce(placement, ''), outcome, kind, "
+        "       CASE WHEN cardinality($3::float8[]) = 0 THEN 0 "
+        "            ELSE width_bucket(extract(epoch FROM occurred_at)::float8, $3::float8[]) END, "
+        "       count(*)::text, coalesce(sum(value), 0)::text, floor(max(extract(epoch FROM occurred_at)))::text "
+        "FROM kaireon.interactions "
+        "WHERE customer_id = $2 AND tenant_id = $1 "
+        "  AND ($4::float8 IS NULL OR occurred_at >= to_timestamp($4::float8)) "
+        "  AND (kind = 'impression' OR outcome = ANY ($5::text[])) "
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+        {text_arg(tenant), text_arg(customer_id), text_arg(array_text(needs.boundaries)),
+         needs.since ? text_arg(std::to_string(*needs.since)) : SpiArg{TEXTOID, 0, true},
+         text_arg(array_text(needs.outcomes))},
+        true);
+    std::vector<policies::Bucket> buckets;
+    buckets.reserve(spi.rows());
+    for (uint64 i = 0; i < spi.rows(); ++i) {
+        policies::Bucket b;
+        b.offer_id = spi.text(i, 0).value_or("");
+        b.category_id = spi.text(i, 1).value_or("");
+        b.creative_id = spi.text(i, 2).value_or("");
+        b.channel = spi.text(i, 3).value_or("");
+        b.placement = spi.text(i, 4).value_or("");
+        b.outcome = spi.text(i, 5).value_or("");
+        b.kind = spi.text(i, 6).value_or("");
+        b.bucket = std::stoi(spi.text(i, 7).value_or("0"));
+        b.count = std::stoll(spi.text(i, 8).value_or("0"));
+        b.value = std::stod(spi.text(i, 9).value_or("0"));
+        b.last_at = std::stoll(spi.text(i, 10).value_or("0"));
+        buckets.push_back(std::move(b));
+    }
+    return policies::History(needs.boundaries, std::move(buckets));
+}
+
+CustomerPolicies read_customer_policies(const std::string& tenant, const catalog::CompiledCatalog& catalog,
+                                        decision::CustomerView& view, int64_t now) {
+    CustomerPolicies out;
+    if (catalog.policies.empty() && !catalog.uses_metrics) return out;
+    const policies::Needs needs = policies::needs(catalog, view.timezone, now, local_time);
+    if (needs.history) out.history = customer_history(tenant, view.customer.id, needs);
+    if (catalog.uses_metrics) view.customer.metrics = policies::metric_values(catalog, out.history, now);
+    if (policies::budgeted(catalog))
+        for (const catalog::CompiledOffer& offer : catalog.offers)
+            if (offer.budget && offer.status == "active") out.budgets[offer.id] = budget_spent(tenant, offer, now);
+    return out;
+}
+
+double budget_spent(const std::string& tenant, const catalog::CompiledOffer& offer, int64_t now) {
+    return admit_budget(tenant, offer, now, 0);
+}
+
+void count_budget(const std::string& tenant, const catalog::CompiledOffer& offer, const std::string& kind,
+                  std::optional<double> value, int64_t now) {
+    if (!offer.budget) return;
+    if (offer.budget->metric == "impressions") {
+        if (kind == "impression") admit_budget(tenant, offer, now, 1);
+    } else if (value && *value > 0) {  // a refund (a negative value) gives nothing back
+        admit_budget(tenant, offer, now, *value);
+    }
+}
+
+}  // namespace kaireon::pg
