@@ -141,7 +141,11 @@ main() {
     echo "== core: unit tests, fuzz and benchmark smoke (ctest)"
     ctest_suite core "$root/build/core"
     echo "== core under AddressSanitizer + UBSan"
-    ctest_suite asan "$root/build/asan" -DKAIREON_SANITIZE=ON -DKAIREON_UNIT_ONLY=ON
+    # -O0 -g1: the sanitizers need no optimiser, and it compiles the unit
+    # tests about 7x faster than -O2 -g (measured on catalog_test.cpp: 40 s
+    # vs 285 s), which was the longest step of this script.
+    ctest_suite asan "$root/build/asan" -DKAIREON_SANITIZE=ON -DKAIREON_UNIT_ONLY=ON \
+        -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
 
     echo "== extension: build and install"
     if step extension-build "$logs/extension-build.log" make -j "$jobs" KAIREON_WERROR=1 &&

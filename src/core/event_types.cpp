@@ -134,9 +134,19 @@ std::vector<EventType> make_builtin_event_types() {
          quota_usage(),
          {"retryAfter", timestamp("When the next period starts and decisions are accepted again.")}});
     add("quota.reset", "quota",
-        "The tenant's decision count started again from zero after a licence upgrade (a new calendar month "
-        "starts from zero without an event).",
-        {quota_tier(), {"periodStart", timestamp("The start of the period whose count starts from zero.")}});
+        "The tenant's decision count started again from zero: after a licence upgrade (sent by install_license), "
+        "or at a new calendar month (sent by rollover_periods(), the scheduled job, with the closed period's count).",
+        {quota_tier(), {"periodStart", timestamp("The start of the period whose count starts from zero.")},
+         {"reason", Json{{"type", "string"},
+                         {"enum", Json::array({"upgrade", "month"})},
+                         {"description", "upgrade: a licence upgrade started a new period; month: a calendar month began."}}},
+         {"previousPeriod",
+          Json{{"type", Json::array({"object", "null"})},
+               {"description", "The closed period (month rollover): periodStart, periodEnd (its last second) and "
+                               "decisions (its count); null for an upgrade."},
+               {"properties", Json{{"periodStart", timestamp("The closed period's start.")},
+                                   {"periodEnd", timestamp("The closed period's last second.")},
+                                   {"decisions", count("The decisions that counted in it.")}}}}}});
 
     // Usage thresholds (SPEC section 4).
     add("usage.threshold_reached", "usage",

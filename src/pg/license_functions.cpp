@@ -138,7 +138,9 @@ std::string install(const std::string& token) {
     if (upgrade) {
         pg::emit_event(tenant, "quota.reset",
                        Json{{"tier", std::string(license::tier_name(claims.tier))},
-                            {"periodStart", license::iso8601(pg::now_seconds())}});
+                            {"periodStart", license::iso8601(pg::now_seconds())},
+                            {"reason", "upgrade"},
+                            {"previousPeriod", nullptr}});
     }
     return tenant;
 }

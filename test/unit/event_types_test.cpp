@@ -60,7 +60,7 @@ const std::map<std::string, std::vector<std::string>> kExpectedFields{
     {"quota.warning", {"tier", "usage", "percentageUsed", "banner"}},
     {"quota.admin_notified", {"tier", "usage", "percentageUsed", "email"}},
     {"quota.exceeded", {"tier", "usage", "retryAfter"}},
-    {"quota.reset", {"tier", "periodStart"}},
+    {"quota.reset", {"tier", "periodStart", "reason", "previousPeriod"}},
     {"usage.threshold_reached",
      {"feature", "threshold", "limit", "currentUsage", "percentageUsed", "periodStart", "periodEnd"}},
     {"entitlement.plan_changed", {"tier", "feature", "value"}},
