@@ -86,7 +86,7 @@ FROM kaireon.decisions GROUP BY flow ORDER BY flow;
 RESET ROLE;
 SELECT tenant_id, decisions, empty_decisions, trace_drops FROM kaireon.stats WHERE tenant_id = 'demo-bank';
 
-\echo '-- 8. Responses: what was shown and clicked, once per idempotency key; frequency caps count impressions'
+\echo '-- 8. Responses: what was shown and clicked, once per idempotency key; frequency caps and contact policies'
 SET ROLE demo_app;
 SET kaireon.tenant = 'demo-bank';
 SELECT kaireon_recommend('{"customerId": "cust-0004", "flow": "homepage", "limit": 1}') AS d \gset
@@ -116,6 +116,22 @@ SELECT (kaireon_recommend('{"customerId": "cust-0004", "flow": "homepage", "limi
 SELECT type, payload ->> 'capId' AS cap, payload ->> 'currentCount' AS current_count FROM kaireon.events
 WHERE tenant_id = 'demo-bank' AND type = 'cap.exhausted';
 DELETE FROM kaireon.caps WHERE tenant_id = 'demo-bank' AND id = 'cap-demo';
+-- Contact policies protect each customer: pol-frequency allows 3 offers a
+-- day. Two more impressions for cust-0004 make 3 today, so the homepage
+-- leaves out every offer but the service offers pol-service-override lifts.
+SET ROLE demo_app;
+SELECT count(*) FILTER (WHERE (r ->> 'recorded')::boolean) AS impressions_recorded
+FROM unnest(ARRAY['loan-personal', 'card-cashback']) WITH ORDINALITY AS o (offer, n),
+     kaireon_respond(jsonb_build_object('customerId', 'cust-0004', 'offerId', o.offer, 'channel', 'web',
+                                        'outcome', 'impression', 'idempotencyKey', 'demo-policy-' || o.n)) AS r;
+RESET ROLE;
+SELECT x.what, count(*) AS offers, min(x.r ->> 'reason') AS reason
+FROM jsonb_array_elements(kaireon_recommend('{"customerId": "cust-0004", "flow": "homepage", "context": {"channel": "web"},
+                                              "dryRun": true, "trace": true}') -> 'trace') AS s,
+     LATERAL (SELECT 'removed' AS what, r FROM jsonb_array_elements(s -> 'removed') r
+              UNION ALL SELECT 'lifted', r FROM jsonb_array_elements(coalesce(s -> 'lifted', '[]')) r) AS x
+WHERE s ->> 'stage' = 'policies'
+GROUP BY x.what ORDER BY x.what DESC;
 
 \echo '-- 9. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
 SET kaireon.tenant = 'demo-bank';
