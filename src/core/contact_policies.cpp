@@ -14,16 +14,15 @@ namespace {
 constexpr int64_t kDay = 86400;
 constexpr std::string_view kWeekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-// number_text writes a count or a threshold as people read it: 3, 2.5, 0.25.
+// number_text writes a count or a threshold as people read it: 3, 2.5,
+// 0.125, 1e+20 (15 significant digits: never rounded to another threshold,
+// never cut).
 std::string number_text(double value) {
-    if (std::nearbyint(value) == value && std::fabs(value) < 1e15)
+    if (std::nearbyint(value) == value && std::fabs(value) < 1e18)
         return std::to_string(static_cast<int64_t>(value));
     char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.2f", value);
-    std::string out = buffer;
-    while (out.back() == '0') out.pop_back();
-    if (out.back() == '.') out.pop_back();
-    return out;
+    std::snprintf(buffer, sizeof buffer, "%.15g", value);
+    return buffer;
 }
 
 std::string scope_text(const catalog::CompiledPolicy& policy) {
@@ -116,6 +115,15 @@ int64_t local_start(const LocalTime& local, CalendarPeriod period) {
 
 bool impression(const Bucket& bucket) { return bucket.kind == "impression"; }
 
+// cooldown_start is the first second of a cooldown's window: an impression
+// at or after it is more recent than `hours`. cooldownHours has no maximum:
+// the window is cut at 1e11 seconds (about 3,000 years), which keeps the
+// arithmetic exact and the instant one PostgreSQL can represent.
+int64_t cooldown_start(int64_t now, double hours) {
+    const double seconds = std::min(std::round(hours * 3600), 1e11);
+    return now - static_cast<int64_t>(seconds) + 1;
+}
+
 }  // namespace
 
 LocalTime utc_time(int64_t now) {
@@ -152,7 +160,7 @@ Needs needs(const catalog::CompiledCatalog& catalog, const std::string& zone, in
                 if (count_of(config, window.key)) add(local_start(local_time(), window.period));
             if (type == "frequency_cap" && count_of(config, "maxTotal")) all_time = true;
         } else if (type == "cooldown") {
-            add(now - static_cast<int64_t>(std::llround(number_of(config, "cooldownHours", 0) * 3600)) + 1);
+            add(cooldown_start(now, number_of(config, "cooldownHours", 0)));
         } else if (type == "outcome_based") {
             add(now - static_cast<int64_t>(number_of(config, "lookbackDays", 1)) * kDay);
             add_outcomes(texts(config, "outcomeTypes"));
@@ -187,7 +195,9 @@ History::Totals History::totals(const std::function<bool(const Bucket&)>& match,
     Totals out;
     for (const Bucket& bucket : buckets_) {
         if (bucket.bucket < first_bucket || !match(bucket)) continue;
-        out.count += bucket.count;
+        // Saturating: a hostile summary cannot wrap a count below a maximum.
+        if (__builtin_add_overflow(out.count, bucket.count, &out.count))
+            out.count = bucket.count > 0 ? INT64_MAX : INT64_MIN;
         out.value += bucket.value;
         if (!out.last_at || bucket.last_at > *out.last_at) out.last_at = bucket.last_at;
     }
@@ -298,7 +308,7 @@ std::optional<std::string> Gate::blocks(const catalog::CompiledPolicy& policy, c
     if (type == "cooldown") {
         const double hours = number_of(config, "cooldownHours", 0);
         auto totals = history_.totals([&](const Bucket& b) { return impression(b) && at_scope(policy, b); },
-                                      now_ - static_cast<int64_t>(std::llround(hours * 3600)) + 1);
+                                      cooldown_start(now_, hours));
         if (totals.count == 0) return std::nullopt;
         return "cooldown: last impression " + ago(now_ - *totals.last_at) + " ago < " + number_text(hours) +
                "h at scope=" + scope_text(policy);
@@ -410,16 +420,15 @@ decision::GateVerdict Gate::judge(const catalog::CompiledOffer& offer, const cat
 }
 
 std::vector<decision::RivalGroup> Gate::rival_groups(const catalog::CompiledOffer& offer,
+                                                     const catalog::CompiledCreative& creative,
                                                      const decision::CustomerView& customer) const {
     std::vector<decision::RivalGroup> out;
     for (const catalog::CompiledPolicy& policy : catalog_.policies) {
         if (policy.type != "mutual_exclusion" || !member(policy, offer.id)) continue;
-        // The scope names where the exclusion holds: an offer outside it
-        // neither yields nor keeps others out.
-        bool in_scope = std::any_of(offer.creatives.begin(), offer.creatives.end(), [&](const auto& creative) {
-            return applies(policy, offer, creative, customer);
-        });
-        if (!in_scope) continue;
+        // The scope names where the exclusion holds: an offer shown outside
+        // it (another channel, placement, creative) neither yields nor keeps
+        // others out.
+        if (!applies(policy, offer, creative, customer)) continue;
         out.push_back({"mutual_exclusion:" + policy.id, !lift(policy, offer).has_value()});
     }
     return out;

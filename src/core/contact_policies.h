@@ -112,6 +112,7 @@ public:
     decision::GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
                                 const decision::CustomerView& customer) const override;
     std::vector<decision::RivalGroup> rival_groups(const catalog::CompiledOffer& offer,
+                                                   const catalog::CompiledCreative& creative,
                                                    const decision::CustomerView& customer) const override;
     bool empty() const { return catalog_.policies.empty(); }
 
@@ -130,7 +131,7 @@ private:
     BudgetSpent budgets_;
     const Json& context_;
     int64_t now_;
-    const LocalClock& clock_;
+    LocalClock clock_;  // a copy: callers may pass a temporary
     std::vector<std::string> overridden_;  // offers an allow_override names
 };
 

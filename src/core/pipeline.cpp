@@ -139,10 +139,12 @@ GateVerdict GateChain::judge(const catalog::CompiledOffer& offer, const catalog:
     return out;
 }
 
-std::vector<RivalGroup> GateChain::rival_groups(const catalog::CompiledOffer& offer, const CustomerView& customer) const {
+std::vector<RivalGroup> GateChain::rival_groups(const catalog::CompiledOffer& offer,
+                                                const catalog::CompiledCreative& creative,
+                                                const CustomerView& customer) const {
     std::vector<RivalGroup> out;
     for (const PolicyGate* gate : gates_) {
-        auto groups = gate->rival_groups(offer, customer);
+        auto groups = gate->rival_groups(offer, creative, customer);
         out.insert(out.end(), groups.begin(), groups.end());
     }
     return out;
@@ -338,7 +340,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         std::vector<Candidate> kept;
         kept.reserve(candidates.size());
         for (Candidate& c : candidates) {  // in rank order
-            const auto groups = gate->rival_groups(*c.offer, view);
+            const auto groups = gate->rival_groups(*c.offer, *c.creative, view);
             auto above = std::find_if(groups.begin(), groups.end(), [&](const RivalGroup& group) {
                 return group.yields && first_of_group.contains(group.id);
             });

@@ -52,13 +52,17 @@ struct RivalGroup {
 // PolicyGate is the seam of step 4 (contact policies, then frequency caps):
 // judge tells whether an offer shown through `creative` is blocked for the
 // customer; rival_groups serves step 6 (ranking), which keeps the best
-// ranked member of each group.
+// ranked member of each group (of the offers as shown through `creative`,
+// the one the decision would show).
 class PolicyGate {
 public:
     virtual ~PolicyGate() = default;
     virtual GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
                               const CustomerView& customer) const = 0;
-    virtual std::vector<RivalGroup> rival_groups(const catalog::CompiledOffer&, const CustomerView&) const { return {}; }
+    virtual std::vector<RivalGroup> rival_groups(const catalog::CompiledOffer&, const catalog::CompiledCreative&,
+                                                 const CustomerView&) const {
+        return {};
+    }
 };
 
 // GateChain asks its gates in order (contact policies, then frequency
@@ -68,7 +72,8 @@ public:
     explicit GateChain(std::vector<const PolicyGate*> gates) : gates_(std::move(gates)) {}
     GateVerdict judge(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
                       const CustomerView& customer) const override;
-    std::vector<RivalGroup> rival_groups(const catalog::CompiledOffer& offer, const CustomerView& customer) const override;
+    std::vector<RivalGroup> rival_groups(const catalog::CompiledOffer& offer, const catalog::CompiledCreative& creative,
+                                         const CustomerView& customer) const override;
 
 private:
     std::vector<const PolicyGate*> gates_;
