@@ -225,9 +225,23 @@ std::map<std::string, double, std::less<>> metric_values(const catalog::Compiled
 Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, BudgetSpent budgets, const Json& context,
            int64_t now, const LocalClock& clock)
     : catalog_(catalog), history_(history), budgets_(std::move(budgets)), context_(context), now_(now), clock_(clock) {
-    for (const catalog::CompiledPolicy& policy : catalog.policies)
-        if (policy.type == "allow_override")
-            for (const auto& offer : texts(policy.config, "offerIds")) overridden_.push_back(offer);
+    states_.reserve(catalog.policies.size());
+    for (const catalog::CompiledPolicy& policy : catalog.policies) {
+        PolicyState state;
+        state.offer_ids = texts(policy.config, "offerIds");
+        state.category_ids = texts(policy.config, "categoryIds");
+        state.channels = texts(policy.config, "channels");
+        const std::string& type = policy.type;
+        state.shared = type == "frequency_cap" || type == "customer_total_cap" || type == "cross_channel_cap" ||
+                       type == "cooldown" || type == "outcome_based" || type == "segment_exclusion" ||
+                       type == "time_window" || type == "metric_condition";
+        if (type == "allow_override") overridden_.insert(overridden_.end(), state.offer_ids.begin(), state.offer_ids.end());
+        states_.push_back(std::move(state));
+    }
+}
+
+const Gate::PolicyState& Gate::state_of(const catalog::CompiledPolicy& policy) const {
+    return states_[static_cast<size_t>(&policy - catalog_.policies.data())];
 }
 
 bool Gate::applies(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer,
@@ -258,10 +272,12 @@ bool Gate::at_scope(const catalog::CompiledPolicy& policy, const Bucket& bucket)
 // member: the offer is one of a mutual_exclusion's offerIds or in one of
 // its categoryIds.
 bool Gate::member(const catalog::CompiledPolicy& policy, std::string_view offer_id) const {
-    if (contains(texts(policy.config, "offerIds"), offer_id)) return true;
+    const PolicyState& state = state_of(policy);
+    if (contains(state.offer_ids, offer_id)) return true;
+    if (state.category_ids.empty()) return false;
     const catalog::CompiledOffer* offer = catalog_.offer(offer_id);
     std::string_view category = offer != nullptr ? std::string_view(offer->category_id) : std::string_view();
-    for (const auto& id : texts(policy.config, "categoryIds"))
+    for (const auto& id : state.category_ids)
         if (catalog::in_category(catalog_, category, id)) return true;
     return false;
 }
@@ -276,13 +292,27 @@ std::optional<std::string> Gate::lift(const catalog::CompiledPolicy& policy, con
 std::optional<std::string> Gate::blocks(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer,
                                         const catalog::CompiledCreative& creative,
                                         const decision::CustomerView& customer) const {
+    PolicyState& state = states_[static_cast<size_t>(&policy - catalog_.policies.data())];
+    if (!state.shared) return evaluate(policy, offer, creative, customer);
+    if (policy.type == "cross_channel_cap" && !contains(state.channels, creative.channel_id)) return std::nullopt;
+    if (verdicts_for_ != &customer) {  // the memo holds one customer's verdicts
+        for (PolicyState& s : states_) s.verdict.reset();
+        verdicts_for_ = &customer;
+    }
+    if (!state.verdict) state.verdict = evaluate(policy, offer, creative, customer);
+    return *state.verdict;
+}
+
+std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer,
+                                          const catalog::CompiledCreative& creative,
+                                          const decision::CustomerView& customer) const {
     const Json& config = policy.config;
     const std::string& type = policy.type;
     auto impressions_since = [&](auto&& match, std::optional<int64_t> since) {
         return history_.totals([&](const Bucket& b) { return impression(b) && match(b); }, since).count;
     };
     if (type == "frequency_cap" || type == "customer_total_cap" || type == "cross_channel_cap") {
-        const std::vector<std::string> channels = texts(config, "channels");
+        const std::vector<std::string>& channels = state_of(policy).channels;
         if (type == "cross_channel_cap" && !contains(channels, creative.channel_id)) return std::nullopt;
         auto match = [&](const Bucket& b) {
             if (type == "customer_total_cap") return true;
@@ -375,7 +405,7 @@ std::optional<std::string> Gate::blocks(const catalog::CompiledPolicy& policy, c
         return "mutual_exclusion: " + latest->second + " shown " + ago(now_ - latest->first) + " ago";
     }
     if (type == "category_suppression") {
-        for (const auto& category : texts(config, "categoryIds")) {
+        for (const auto& category : state_of(policy).category_ids) {
             if (!catalog::in_category(catalog_, offer.category_id, category)) continue;
             if (!policy.condition ||
                 !catalog::holds(*policy.condition, customer.customer, &offer.row, context_, static_cast<double>(now_)))

@@ -104,6 +104,9 @@ using BudgetSpent = std::map<std::string, double, std::less<>>;
 // a cross_channel_cap); such a lift is noted. The first policy that blocks
 // gives the reason, in SPEC 6.3's words:
 // `frequency_cap exceeded: 3/day at scope=global`.
+// A Gate serves one decision (its history is one customer's): a verdict
+// that is the same for every candidate is computed once, and forgotten
+// only when judge() is asked about another CustomerView object.
 class Gate final : public decision::PolicyGate {
 public:
     Gate(const catalog::CompiledCatalog& catalog, const History& history, BudgetSpent budgets, const Json& context,
@@ -126,8 +129,27 @@ private:
     bool member(const catalog::CompiledPolicy& policy, std::string_view offer_id) const;
     std::optional<std::string> lift(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer) const;
 
+    // evaluate is blocks() without the memo.
+    std::optional<std::string> evaluate(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer,
+                                        const catalog::CompiledCreative& creative,
+                                        const decision::CustomerView& customer) const;
+
+    // PolicyState is what the gate knows of one policy (same index as
+    // catalog_.policies) for this decision: its lists parsed once, and the
+    // verdict of a policy whose verdict is the same for every candidate it
+    // applies to (it counts at its own scope, or looks only at the
+    // customer), computed once per customer.
+    struct PolicyState {
+        std::vector<std::string> offer_ids, category_ids, channels;
+        bool shared = false;
+        std::optional<std::optional<std::string>> verdict;
+    };
+    const PolicyState& state_of(const catalog::CompiledPolicy& policy) const;
+
     const catalog::CompiledCatalog& catalog_;
     const History& history_;
+    mutable std::vector<PolicyState> states_;
+    mutable const decision::CustomerView* verdicts_for_ = nullptr;
     BudgetSpent budgets_;
     const Json& context_;
     int64_t now_;
