@@ -201,7 +201,9 @@ Entry* find_or_make(const EntryKey& key, bool counted, const unsigned char tenan
 [[noreturn]] void refuse_full() {
     pg_call([] {
         ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                        errmsg("too many limited counters with reports in flight at once"),
+                        errmsg("too many limited counters in use at once"),
+                        errdetail("Usage limits with reports in flight, decision quotas, frequency caps and offer "
+                                  "budgets each take one entry."),
                         errhint("Raise kaireon.max_limit_counters and restart the server.")));
     });
     throw Error(ErrorCode::Internal, "unreachable");
@@ -404,8 +406,9 @@ void forget_counted(const std::string& tenant) {
 
 void limit_gate_init() {
     DefineCustomIntVariable("kaireon.max_limit_counters",
-                            "Limited counters (tenant, feature, period) that may have reports in flight at once.",
-                            "Each takes one shared-memory entry while a transaction reporting to it is open.",
+                            "Counters the limit gate keeps in shared memory at once.",
+                            "Usage limits with reports in flight, and the running totals of decision quotas, "
+                            "frequency caps and offer budgets (tenant, counter, period); idle ones are evicted.",
                             &g_max_counters, 4096, 64, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     g_prev_shmem_request = shmem_request_hook;
     shmem_request_hook = on_shmem_request;
