@@ -91,6 +91,11 @@ CONF
 }
 
 kr_cluster_restart() {
+    # Sourcing this file empties KR_CLUSTER_DIR: say so rather than restart nothing.
+    if [ -z "$KR_CLUSTER_DIR" ]; then
+        echo "kr_cluster_restart: no cluster (KR_CLUSTER_DIR is empty; source this file before setting it)" >&2
+        return 1
+    fi
     kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -l "$KR_CLUSTER_DIR/server.log" -w -t 60 \
         -m fast restart >/dev/null
 }
