@@ -7,9 +7,7 @@ namespace kaireon::caps {
 namespace {
 
 CalendarPeriod calendar(const catalog::CompiledCap& cap) {
-    if (cap.period == "daily") return CalendarPeriod::Day;
-    if (cap.period == "weekly") return CalendarPeriod::Week;
-    return CalendarPeriod::Month;
+    return cadence_period(cap.period).value_or(CalendarPeriod::Month);
 }
 
 std::string_view per(const catalog::CompiledCap& cap) {

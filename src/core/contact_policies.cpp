@@ -240,7 +240,7 @@ Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, Budg
     }
 }
 
-const Gate::PolicyState& Gate::state_of(const catalog::CompiledPolicy& policy) const {
+Gate::PolicyState& Gate::state_of(const catalog::CompiledPolicy& policy) const {
     return states_[static_cast<size_t>(&policy - catalog_.policies.data())];
 }
 
@@ -292,7 +292,7 @@ std::optional<std::string> Gate::lift(const catalog::CompiledPolicy& policy, con
 std::optional<std::string> Gate::blocks(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer,
                                         const catalog::CompiledCreative& creative,
                                         const decision::CustomerView& customer) const {
-    PolicyState& state = states_[static_cast<size_t>(&policy - catalog_.policies.data())];
+    PolicyState& state = state_of(policy);
     if (!state.shared) return evaluate(policy, offer, creative, customer);
     if (policy.type == "cross_channel_cap" && !contains(state.channels, creative.channel_id)) return std::nullopt;
     if (verdicts_for_ != &customer) {  // the memo holds one customer's verdicts
@@ -465,17 +465,13 @@ std::vector<decision::RivalGroup> Gate::rival_groups(const catalog::CompiledOffe
 }
 
 int64_t budget_period_start(const catalog::CompiledBudget& budget, int64_t now) {
-    if (budget.period == "daily") return period_start(CalendarPeriod::Day, now);
-    if (budget.period == "weekly") return period_start(CalendarPeriod::Week, now);
-    if (budget.period == "monthly") return period_start(CalendarPeriod::Month, now);
-    return 0;
+    auto period = cadence_period(budget.period);
+    return period ? period_start(*period, now) : 0;  // total: since ever
 }
 
 int64_t budget_period_end(const catalog::CompiledBudget& budget, int64_t now) {
-    if (budget.period == "daily") return period_end(CalendarPeriod::Day, now);
-    if (budget.period == "weekly") return period_end(CalendarPeriod::Week, now);
-    if (budget.period == "monthly") return period_end(CalendarPeriod::Month, now);
-    return INT64_MAX;
+    auto period = cadence_period(budget.period);
+    return period ? period_end(*period, now) : INT64_MAX;  // total: never ends
 }
 
 std::string budget_counter(const std::string& offer_id, const catalog::CompiledBudget& budget) {

@@ -144,7 +144,7 @@ private:
         bool shared = false;
         std::optional<std::optional<std::string>> verdict;
     };
-    const PolicyState& state_of(const catalog::CompiledPolicy& policy) const;
+    PolicyState& state_of(const catalog::CompiledPolicy& policy) const;  // states_ is the decision's memo
 
     const catalog::CompiledCatalog& catalog_;
     const History& history_;

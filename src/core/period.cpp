@@ -81,4 +81,11 @@ std::optional<CalendarPeriod> calendar_period(std::string_view name) {
     return std::nullopt;
 }
 
+std::optional<CalendarPeriod> cadence_period(std::string_view cadence) {
+    if (cadence == "daily") return CalendarPeriod::Day;
+    if (cadence == "weekly") return CalendarPeriod::Week;
+    if (cadence == "monthly") return CalendarPeriod::Month;
+    return std::nullopt;
+}
+
 }  // namespace kaireon

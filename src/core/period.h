@@ -20,4 +20,9 @@ int64_t period_end(CalendarPeriod period, int64_t t);
 // "month"), or nullopt (also for "never").
 std::optional<CalendarPeriod> calendar_period(std::string_view name);
 
+// cadence_period returns the period of a catalog cadence ("daily",
+// "weekly", "monthly": caps and offer budgets), or nullopt (also for
+// "total").
+std::optional<CalendarPeriod> cadence_period(std::string_view cadence);
+
 }  // namespace kaireon

@@ -548,7 +548,7 @@ KAIREON_FUNCTION(kaireon_check_eligibility) {
         view = pg::read_customer(spi, tenant, customer_id, "customer_id");
     }
     // metric() reads the customer's behavioral metrics, as in decisions.
-    if (compiled->uses_metrics) pg::read_customer_policies(tenant, *compiled, view, pg::now_seconds());
+    if (compiled->uses_metrics) pg::read_customer_history(tenant, *compiled, view, pg::now_seconds());
     const catalog::Customer& customer = view.customer;
     const double now = static_cast<double>(pg::now_seconds());
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

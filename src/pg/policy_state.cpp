@@ -138,13 +138,20 @@ policies::History customer_history(const std::string& tenant, const std::string&
     return policies::History(needs.boundaries, std::move(buckets));
 }
 
+policies::History read_customer_history(const std::string& tenant, const catalog::CompiledCatalog& catalog,
+                                        decision::CustomerView& view, int64_t now) {
+    policies::History history;
+    if (catalog.policies.empty() && !catalog.uses_metrics) return history;
+    const policies::Needs needs = policies::needs(catalog, view.timezone, now, local_time);
+    if (needs.history) history = customer_history(tenant, view.customer.id, needs);
+    if (catalog.uses_metrics) view.customer.metrics = policies::metric_values(catalog, history, now);
+    return history;
+}
+
 CustomerPolicies read_customer_policies(const std::string& tenant, const catalog::CompiledCatalog& catalog,
                                         decision::CustomerView& view, int64_t now) {
     CustomerPolicies out;
-    if (catalog.policies.empty() && !catalog.uses_metrics) return out;
-    const policies::Needs needs = policies::needs(catalog, view.timezone, now, local_time);
-    if (needs.history) out.history = customer_history(tenant, view.customer.id, needs);
-    if (catalog.uses_metrics) view.customer.metrics = policies::metric_values(catalog, out.history, now);
+    out.history = read_customer_history(tenant, catalog, view, now);
     if (policies::budgeted(catalog))
         for (const catalog::CompiledOffer& offer : catalog.offers)
             if (offer.budget && offer.status == "active") out.budgets[offer.id] = budget_spent(tenant, offer, now);

@@ -23,9 +23,14 @@ policies::LocalTime local_time(const std::string& zone, int64_t now);
 policies::History customer_history(const std::string& tenant, const std::string& customer_id,
                                    const policies::Needs& needs);
 
+// read_customer_history reads the customer's interaction summary for the
+// catalog's policies and metrics, and puts the metrics into the view's
+// customer (what metric() reads). Empty when nothing needs it.
+policies::History read_customer_history(const std::string& tenant, const catalog::CompiledCatalog& catalog,
+                                        decision::CustomerView& view, int64_t now);
+
 // CustomerPolicies is what one decision needs for step 4 and metric(): the
-// history, the metrics (already put into the view's customer) and the spent
-// budgets. Empty when the catalog has no policy or metric that needs them.
+// history (read_customer_history) and the spent budgets.
 struct CustomerPolicies {
     policies::History history;
     policies::BudgetSpent budgets;

@@ -66,5 +66,13 @@ TEST(Period, Names) {
     EXPECT_FALSE(calendar_period("Month").has_value());
 }
 
+TEST(Period, Cadences) {
+    EXPECT_EQ(cadence_period("daily"), CalendarPeriod::Day);
+    EXPECT_EQ(cadence_period("weekly"), CalendarPeriod::Week);
+    EXPECT_EQ(cadence_period("monthly"), CalendarPeriod::Month);
+    EXPECT_FALSE(cadence_period("total").has_value());
+    EXPECT_FALSE(cadence_period("day").has_value());
+}
+
 }  // namespace
 }  // namespace kaireon
