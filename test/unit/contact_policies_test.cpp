@@ -19,6 +19,8 @@
 #include "core/expr.h"
 #include "core/pipeline.h"
 
+#include "catalog_rows.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -61,30 +63,9 @@ Json json(std::string_view text) { return Json::parse(text); }
 
 // ---- building catalogs -------------------------------------------------------------
 
-// Catalog collects validated rows by document key and compiles them (as
-// pipeline_test.cpp does).
-class Catalog {
+// Catalog collects validated rows by document key and compiles them.
+class Catalog : public kaireon::test_support::CatalogRows<Catalog> {
 public:
-    Catalog& add_json(std::string_view key, const Json& object) {
-        const catalog::Entity* entity = catalog::find_entity(key);
-        if (entity == nullptr) throw std::logic_error("no entity " + std::string(key));
-        auto& list = rows_[std::string(key)];
-        list.push_back(catalog::validate(*entity, object, std::string(key) + "[" + std::to_string(list.size()) + "]").row);
-        return *this;
-    }
-    Catalog& add(std::string_view key, std::string_view text) { return add_json(key, json(text)); }
-
-    Catalog& offer(const std::string& id, Json fields = Json::object()) {
-        Json o = {{"id", id}};
-        for (const auto& [k, v] : fields.items()) o[k] = v;
-        return add_json("offers", o);
-    }
-    Catalog& creative(const std::string& id, const std::string& offer, const std::string& channel,
-                      const std::string& placement = "") {
-        Json c = {{"id", id}, {"offerId", offer}, {"channelId", channel}};
-        if (!placement.empty()) c["placementId"] = placement;
-        return add_json("creatives", c);
-    }
     // policy adds a policy {"id", "type", "config", ...extra}.
     Catalog& policy(const std::string& id, const std::string& type, Json config, Json extra = Json::object()) {
         Json p = {{"id", id}, {"type", type}, {"config", std::move(config)}};
@@ -94,11 +75,6 @@ public:
     Catalog& metric(const std::string& id, Json definition) {
         return add_json("metrics", Json{{"id", id}, {"definition", std::move(definition)}});
     }
-
-    CompiledCatalog build() const { return catalog::compile_catalog(rows_); }
-
-private:
-    catalog::RowsByKey rows_;
 };
 
 // at is a policy's scope.

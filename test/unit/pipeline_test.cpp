@@ -12,6 +12,8 @@
 #include "core/decision.h"
 #include "core/error.h"
 
+#include "catalog_rows.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -39,8 +41,9 @@ Json json(std::string_view text) { return Json::parse(text); }
 
 // ---- building catalogs -------------------------------------------------------------
 
-// Catalog collects validated rows by document key and compiles them.
-class Catalog {
+// Catalog collects validated rows by document key and compiles them; it
+// starts with the channels and placements the tests use.
+class Catalog : public kaireon::test_support::CatalogRows<Catalog> {
 public:
     Catalog() {
         add("channels", R"J({"id": "web", "type": "web"})J");
@@ -55,29 +58,6 @@ public:
         add("placements", R"J({"id": "inbox", "channelId": "email"})J");
     }
 
-    // add_json validates `object` as an entity of document key `key`.
-    Catalog& add_json(std::string_view key, const Json& object) {
-        const catalog::Entity* entity = catalog::find_entity(key);
-        if (entity == nullptr) throw std::logic_error("no entity " + std::string(key));
-        auto& list = rows_[std::string(key)];
-        list.push_back(catalog::validate(*entity, object, std::string(key) + "[" + std::to_string(list.size()) + "]").row);
-        return *this;
-    }
-    Catalog& add(std::string_view key, std::string_view text) { return add_json(key, json(text)); }
-
-    // offer adds an offer {"id": id, ...fields}.
-    Catalog& offer(const std::string& id, Json fields = Json::object()) {
-        Json o = {{"id", id}};
-        for (const auto& [k, v] : fields.items()) o[k] = v;
-        return add_json("offers", o);
-    }
-    // creative adds a creative of `offer` on `channel` (and `placement`).
-    Catalog& creative(const std::string& id, const std::string& offer, const std::string& channel,
-                      const std::string& placement = "") {
-        Json c = {{"id", id}, {"offerId", offer}, {"channelId", channel}};
-        if (!placement.empty()) c["placementId"] = placement;
-        return add_json("creatives", c);
-    }
     // web_offer adds an offer with one creative "<id>-web" on channel web.
     Catalog& web_offer(const std::string& id, Json fields = Json::object()) {
         offer(id, std::move(fields));
@@ -87,11 +67,6 @@ public:
     Catalog& flow(std::string_view text) { return add("flows", text); }
     Catalog& model(std::string_view text) { return add("models", text); }
 
-    const catalog::RowsByKey& rows() const { return rows_; }
-    catalog::CompiledCatalog build() const { return catalog::compile_catalog(rows_); }
-
-private:
-    catalog::RowsByKey rows_;
 };
 
 // ---- running the pipeline -------------------------------------------------------------
