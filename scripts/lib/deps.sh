@@ -10,7 +10,7 @@ KAIREON_PACKAGES=(
     # libraries
     libssl-dev nlohmann-json3-dev
     # test oracles (run with /usr/bin/python3), and the browser that renders the usage report
-    python3-jwt python3-cryptography chromium
+    python3-jwt python3-cryptography python3-xgboost python3-scipy python3-numpy chromium
     # tests, benchmarks, fuzzing, sanitizers
     libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
 )
