@@ -115,6 +115,9 @@ struct Reference {
 // Hooks are the checks the core cannot make on its own.
 struct Hooks {
     std::function<bool(std::string_view)> valid_timezone;  // unset: every name passes
+    // A custom model's SQL function: what is wrong with it ("does not
+    // exist", ...), nothing when it may score. Unset: every name passes.
+    std::function<std::optional<std::string>(std::string_view)> scoring_function_problem;
 };
 
 // Validated is a checked object: every field of the entity by document name

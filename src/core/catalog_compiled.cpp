@@ -121,6 +121,12 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
                                          rule["points"].get<double>());
             for (const auto& [when, points] : model.rules)
                 if (when.uses_metric()) out.uses_metrics = true;
+        } else if (model.type == "bayesian") {
+            out.counts_offer_stats = true;
+            if (model.definition.value("bySegment", false)) out.offer_stats_by_segment = true;
+        } else if (model.type == "gradient_boosted") {
+            model.forest = std::make_shared<const xgboost::Forest>(load_forest(model.definition["model"]));
+            for (const Json& path : model.definition["features"]) model.features.push_back(path.get<std::string>());
         }
         out.models.emplace(model.id, std::move(model));
     }
@@ -207,6 +213,10 @@ bool in_category(const CompiledCatalog& catalog, std::string_view category_id, s
         at = it->second;
     }
     return false;
+}
+
+xgboost::Forest load_forest(const Json& model) {
+    return model.is_string() ? xgboost::load_text(model.get<std::string>()) : xgboost::load(model);
 }
 
 const CompiledOffer* CompiledCatalog::offer(std::string_view id) const {

@@ -8,9 +8,11 @@
 
 #include "core/expr.h"
 #include "core/json.h"
+#include "core/xgboost.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,16 +47,23 @@ struct CompiledOffer {
     std::optional<CompiledBudget> budget;
 };
 
-// CompiledModel is a scoring model. Scorecards are evaluated here; the other
-// types keep their definition for the models issue.
+// CompiledModel is a scoring model (scoring.h scores it).
 struct CompiledModel {
     std::string id;
     std::string type;  // scorecard, bayesian, gradient_boosted, custom
     Json definition;
+    // scorecard
     double base = 0, factor = 1;
     bool logistic = false;
     std::vector<std::pair<expr::Program, double>> rules;  // when, points
+    // gradient_boosted: the loaded trees, and the path of each feature
+    std::shared_ptr<const xgboost::Forest> forest;
+    std::vector<std::string> features;
 };
+
+// load_forest loads a gradient_boosted definition's model: XGBoost's JSON
+// as an object, or the saved file's text as a string (NaN allowed).
+xgboost::Forest load_forest(const Json& model);
 
 struct CompiledGroup {
     std::string placement_id;
@@ -122,6 +131,9 @@ struct CompiledCatalog {
     std::vector<CompiledMetric> metrics;                            // sorted by id
     std::map<std::string, std::string, std::less<>> category_parents;  // category id -> parent id ("" at the top)
     bool uses_metrics = false;  // an expression calls metric() or a policy is a metric_condition
+    // A bayesian model learns from offer statistics: respond counts them
+    // (per customer segment too when one model has bySegment).
+    bool counts_offer_stats = false, offer_stats_by_segment = false;
 
     // offer returns the offer `id`, or nullptr.
     const CompiledOffer* offer(std::string_view id) const;

@@ -2,6 +2,7 @@
 
 #include "core/catalog.h"
 #include "core/error.h"
+#include "core/scoring.h"
 
 #include <algorithm>
 #include <chrono>
@@ -79,47 +80,6 @@ std::string where(const std::string& channel, const std::string& placement) {
 }
 
 }  // namespace
-
-namespace {
-
-class PriorityScorer final : public Scorer {
-public:
-    Score score(const CompiledOffer& offer, const CustomerView&, const Json&, double) const override {
-        return {offer.priority / 100, std::nullopt};
-    }
-};
-
-// ScorecardScorer: raw = base + the points of every rule whose `when` holds;
-// linear: score = factor x raw, propensity = score clamped to [0, 1];
-// logistic: score = propensity = 1 / (1 + e^(-factor x raw)).
-class ScorecardScorer final : public Scorer {
-public:
-    explicit ScorecardScorer(const catalog::CompiledModel& model) : model_(model) {}
-    Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double now) const override {
-        double raw = model_.base;
-        for (const auto& [when, points] : model_.rules)
-            if (catalog::holds(when, view.customer, &offer.row, context, now)) raw += points;
-        if (model_.logistic) {
-            double p = 1 / (1 + std::exp(-model_.factor * raw));
-            return {p, p};
-        }
-        double score = model_.factor * raw;
-        if (!std::isfinite(score)) score = 0;
-        return {score, std::clamp(score, 0.0, 1.0)};
-    }
-
-private:
-    const catalog::CompiledModel& model_;
-};
-
-}  // namespace
-
-std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, const std::string& flow_id) {
-    if (model == nullptr) return std::make_unique<PriorityScorer>();
-    if (model->type == "scorecard") return std::make_unique<ScorecardScorer>(*model);
-    throw_bad_request("flow \"" + flow_id + "\": models of type " + model->type + " cannot score yet",
-                      {{"flow", flow_id}, {"modelId", model->id}, {"type", model->type}});
-}
 
 bool consent_required(std::string_view channel_type) {
     return channel_type == "email" || channel_type == "sms" || channel_type == "push";
@@ -301,7 +261,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                                   {{"flow", flow.id}, {"modelId", flow.model_id}});
             model = &it->second;
         }
-        own_scorer = builtin_scorer(model, flow.id);
+        own_scorer = builtin_scorer(model, flow.id, &catalog);
         scorer = own_scorer.get();
     }
     for (auto& c : candidates) {

@@ -86,20 +86,15 @@ struct Score {
     std::optional<double> propensity;
 };
 
-// Scorer is step 5: it scores one candidate offer for the customer. The
-// built-in scorers are the priority default and scorecards; the models
-// issue adds Bayesian, gradient-boosted and custom scorers behind it.
+// Scorer is step 5: it scores one candidate offer for the customer, once
+// per decision (a scorer may keep what it computed for the decision). The
+// built-in ones are in scoring.h; custom models score in src/pg.
 class Scorer {
 public:
     virtual ~Scorer() = default;
     virtual Score score(const catalog::CompiledOffer& offer, const CustomerView& customer, const Json& context,
                         double now) const = 0;
 };
-
-// builtin_scorer returns the scorer of `model`: the priority default when
-// it is null (score = priority / 100, no propensity), the scorecard's when
-// it is one; throws Error(BadRequest) for a type it cannot score.
-std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, const std::string& flow_id);
 
 // StageTrace is one stage of a traced decision.
 struct StageTrace {
@@ -130,7 +125,7 @@ struct Outcome {
 using Clock = int64_t (*)();
 
 // run decides for one customer. `now` is Unix seconds (date windows,
-// days_since). `scorer` null: builtin_scorer of the flow's model (an unknown
+// days_since). `scorer` null: builtin_scorer (scoring.h) of the flow's model (an unknown
 // model or a type it cannot score is Error(BadRequest)). Feature gates
 // (arbitration, model types) are the caller's.
 Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow& flow, const Request& request,

@@ -2,6 +2,7 @@
 // apply_catalog, export_catalog, forget_customer, check_eligibility,
 // catalog_fields, and the catalog tables' trigger functions.
 #include "core/catalog.h"
+#include "core/bayes.h"
 #include "core/catalog_compiled.h"
 #include "core/contact_policies.h"
 #include "core/pipeline.h"
@@ -16,8 +17,9 @@
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
-#include "pg/policy_state.h"
 #include "pg/name_lock.h"
+#include "pg/offer_stats.h"
+#include "pg/policy_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
 
@@ -424,6 +426,31 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         // changes under it.
         pg::lock_name(pg::NameSpace::CapCounting, tenant_of(trigger->tg_trigtuple), "", true);
         pg::forget_counts_at_commit(tenant_of(trigger->tg_trigtuple));
+    }
+    // A bayesian model made, or one that starts counting by segment:
+    // its offer statistics are counted again from the recorded
+    // interactions, with responding transactions held back as for caps
+    // (respond counts only while a bayesian model exists).
+    if (entity.key == "models" && !TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
+        auto stats_mode = [&](HeapTuple tuple) -> int {
+            if (tuple == nullptr) return 0;
+            bool is_null = false;
+            const int type_column = pg::pg_call([&] { return SPI_fnumber(desc, "type"); });
+            Datum type = pg::pg_call([&] { return heap_getattr(tuple, type_column, desc, &is_null); });
+            if (is_null || pg::text_from_datum(type) != "bayesian") return 0;
+            const int definition_column = pg::pg_call([&] { return SPI_fnumber(desc, "definition"); });
+            Datum definition = pg::pg_call([&] { return heap_getattr(tuple, definition_column, desc, &is_null); });
+            if (is_null) return 1;
+            Json d = pg::json_from_jsonb(definition, "definition");
+            return d.is_object() && d.value("bySegment", false) == true ? 2 : 1;
+        };
+        const int before = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? stats_mode(trigger->tg_trigtuple) : 0;
+        const int after = stats_mode(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple);
+        if (after != 0 && after != before) {
+            const std::string tenant = tenant_of(trigger->tg_trigtuple);
+            pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
+            pg::rebuild_offer_stats(tenant);
+        }
     }
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
         if (compiled) pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));

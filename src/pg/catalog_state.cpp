@@ -1,6 +1,7 @@
 #include "pg/catalog_state.h"
 
 #include "pg/cache_watch.h"
+#include "pg/custom_scorer.h"
 #include "pg/shared_state.h"
 #include "pg/xact_state.h"
 
@@ -108,6 +109,8 @@ catalog::Hooks catalog_hooks() {
         std::string zone(name);
         return pg_call([&] { return pg_tzset(zone.c_str()) != nullptr; });
     };
+    // Privileges are the deciding role's, checked at each decision.
+    hooks.scoring_function_problem = [](std::string_view name) { return scoring_function_problem(name, false); };
     return hooks;
 }
 

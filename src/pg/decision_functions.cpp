@@ -2,6 +2,7 @@
 // kaireon.recommend and kaireon.recommend_batch: the database side of a
 // decision (tenant, feature gates, the customer, the decision record, the
 // trace allowance) around the pipeline of src/core/pipeline.cpp.
+#include "core/bayes.h"
 #include "core/caps.h"
 #include "core/catalog_compiled.h"
 #include "core/contact_policies.h"
@@ -10,15 +11,18 @@
 #include "core/license.h"
 #include "core/pipeline.h"
 #include "core/quota.h"
+#include "core/scoring.h"
 
 #include "pg/cap_state.h"
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
+#include "pg/custom_scorer.h"
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/license_state.h"
 #include "pg/name_lock.h"
+#include "pg/offer_stats.h"
 #include "pg/policy_state.h"
 #include "pg/quota_state.h"
 #include "pg/shared_state.h"
@@ -163,9 +167,13 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     // tenant, experiment and customer, and the decision records the variant.
     const catalog::CompiledFlow& flow = flow_it->second;
     if (flow.arbitration) require_feature_enabled(tenant, "ranking.arbitration");
+    const catalog::CompiledModel* model = nullptr;
     if (!flow.model_id.empty()) {
-        auto model = compiled->models.find(flow.model_id);
-        if (model != compiled->models.end()) require_feature_enabled(tenant, "scoring." + model->second.type);
+        auto it = compiled->models.find(flow.model_id);
+        if (it != compiled->models.end()) {
+            model = &it->second;
+            require_feature_enabled(tenant, "scoring." + model->type);
+        }
     }
     pg::EffectiveLicense licence = pg::effective_license(tenant);
 
@@ -189,9 +197,19 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     if (!policy_gate.empty()) gates.push_back(&policy_gate);
     if (!cap_gate.empty()) gates.push_back(&cap_gate);
     decision::GateChain gate(gates);
+    // Step 5's scorer: custom models call the tenant's SQL function as the
+    // calling role; Bayesian ones read the offer statistics.
+    std::shared_ptr<const bayes::Stats> stats;
+    std::unique_ptr<decision::Scorer> scorer;
+    if (model != nullptr && model->type == "custom") {
+        scorer = pg::custom_scorer(*model, flow.id);
+    } else if (model != nullptr && model->type == "bayesian") {
+        stats = pg::offer_stats(tenant);
+        scorer = decision::builtin_scorer(model, flow.id, compiled.get(), stats.get());
+    }
     Decided decided;
     decided.outcome = decision::run(*compiled, flow, request, view, gates.empty() ? nullptr : &gate,
-                                    static_cast<double>(now), request.trace);
+                                    static_cast<double>(now), request.trace, nullptr, scorer.get());
     decided.channel = request.channel.value_or(flow.channel_id);
     decided.license = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},
                        {"state", std::string(license::state_name(licence.status.state))}};

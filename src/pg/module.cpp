@@ -3,12 +3,16 @@
 #include "core/entitlements.h"
 #include "core/license.h"
 #include "core/usage.h"
+#include "core/bayes.h"
+#include "core/pipeline.h"
 
 #include "pg/cache_watch.h"
 #include "pg/clock.h"
+#include "pg/custom_scorer.h"
 #include "pg/guard.h"
 #include "pg/license_state.h"
 #include "pg/limit_gate.h"
+#include "pg/offer_stats.h"
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
 #include "pg/usage_ingest.h"
@@ -36,5 +40,7 @@ void _PG_init(void) {
     kaireon::pg::limit_gate_init();
     kaireon::pg::usage_ingest_init();
     kaireon::pg::xact_state_init();
+    kaireon::pg::offer_stats_init();
+    kaireon::pg::custom_scorer_init();
     MarkGUCPrefixReserved("kaireon");
 }

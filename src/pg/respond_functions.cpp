@@ -1,6 +1,7 @@
 // respond_functions.cpp - kaireon_respond (SPEC 6.6): records an outcome of
 // a decision once per idempotency key, and counts impressions toward the
 // frequency caps (cap_state.h).
+#include "core/bayes.h"
 #include "core/caps.h"
 #include "core/contact_policies.h"
 #include "core/catalog_compiled.h"
@@ -14,6 +15,7 @@
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/name_lock.h"
+#include "pg/offer_stats.h"
 #include "pg/policy_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
@@ -195,8 +197,9 @@ KAIREON_FUNCTION(kaireon_respond) {
         // The offer's budget (budget_exhausted) counts the same way.
         if (offer != nullptr) pg::count_budget(tenant, *offer, kind->second, request.value, now);
         interaction_id = record(spi, tenant, request, kind->second, category, now);
-        // Model statistics (Bayesian), bandit posteriors and experiment
-        // results (SPEC 6.5) learn from the recorded interaction here.
+        // Bayesian models' offer statistics learn from it (bandit
+        // posteriors and experiment results, SPEC 6.5, will too).
+        pg::count_offer_stats(tenant, *compiled, request.offer_id, request.customer_id, kind->second);
     }
     Json caps_answer = Json::array();
     for (const auto& counted : touched) caps_answer.push_back(caps::cap_json(*counted.cap, counted.count, now));

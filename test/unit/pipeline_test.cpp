@@ -6,6 +6,7 @@
 // ranking, groups/placements, the limit, stage traces (with a fake clock) and
 // determinism.
 #include "core/pipeline.h"
+#include "core/scoring.h"
 
 #include "core/catalog.h"
 #include "core/catalog_compiled.h"

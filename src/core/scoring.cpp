@@ -1,0 +1,111 @@
+#include "core/scoring.h"
+
+#include "core/error.h"
+#include "core/xgboost.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace kaireon::decision {
+namespace {
+
+using catalog::CompiledOffer;
+
+class PriorityScorer final : public Scorer {
+public:
+    Score score(const CompiledOffer& offer, const CustomerView&, const Json&, double) const override {
+        return {offer.priority / 100, std::nullopt};
+    }
+};
+
+// ScorecardScorer: raw = base + the points of every rule whose `when` holds;
+// linear: score = factor x raw, propensity = score clamped to [0, 1];
+// logistic: score = propensity = 1 / (1 + e^(-factor x raw)).
+class ScorecardScorer final : public Scorer {
+public:
+    explicit ScorecardScorer(const catalog::CompiledModel& model) : model_(model) {}
+    Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double now) const override {
+        double raw = model_.base;
+        for (const auto& [when, points] : model_.rules)
+            if (catalog::holds(when, view.customer, &offer.row, context, now)) raw += points;
+        if (model_.logistic) {
+            double p = 1 / (1 + std::exp(-model_.factor * raw));
+            return {p, p};
+        }
+        double score = model_.factor * raw;
+        if (!std::isfinite(score)) score = 0;
+        return {score, std::clamp(score, 0.0, 1.0)};
+    }
+
+private:
+    const catalog::CompiledModel& model_;
+};
+
+// BayesianScorer: score = propensity = the posterior mean (bayes.h).
+class BayesianScorer final : public Scorer {
+public:
+    BayesianScorer(const catalog::CompiledCatalog& catalog, const catalog::CompiledModel& model, const bayes::Stats& stats)
+        : model_(catalog, bayes::params_of(model.definition), stats) {}
+    Score score(const CompiledOffer& offer, const CustomerView& view, const Json&, double) const override {
+        const double mean = model_.posterior(offer, view.customer.segments).mean();
+        return {mean, mean};
+    }
+
+private:
+    bayes::Model model_;
+};
+
+// GradientBoostedScorer: feature i is the value at the definition's path i;
+// score = propensity = the model's prediction. The paths that do not read
+// the offer are resolved once per decision.
+class GradientBoostedScorer final : public Scorer {
+public:
+    explicit GradientBoostedScorer(const catalog::CompiledModel& model) : model_(model) {}
+    Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double) const override {
+        const auto& paths = model_.features;
+        if (!shared_) {
+            // As many as the model reads (the catalog makes them equal).
+            shared_.emplace(std::max(paths.size(), model_.forest->num_features), std::numeric_limits<float>::quiet_NaN());
+            for (size_t i = 0; i < paths.size(); ++i)
+                if (!reads_offer(paths[i])) (*shared_)[i] = feature_value(catalog::resolve(paths[i], view.customer, nullptr, context));
+        }
+        features_ = *shared_;
+        for (size_t i = 0; i < paths.size(); ++i)
+            if (reads_offer(paths[i])) features_[i] = feature_value(catalog::resolve(paths[i], view.customer, &offer.row, context));
+        const double p = model_.forest->predict(features_.data());
+        return {p, p};
+    }
+
+private:
+    static bool reads_offer(const std::string& path) { return path.starts_with("offer."); }
+
+    const catalog::CompiledModel& model_;
+    mutable std::optional<std::vector<float>> shared_;  // this decision's customer and context features
+    mutable std::vector<float> features_;
+};
+
+}  // namespace
+
+float feature_value(const expr::Value& value) {
+    if (value.is_number()) return static_cast<float>(value.as_number());
+    if (value.is_bool()) return value.as_bool() ? 1.0f : 0.0f;
+    return std::numeric_limits<float>::quiet_NaN();
+}
+
+std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, const std::string& flow_id,
+                                       const catalog::CompiledCatalog* catalog, const bayes::Stats* stats) {
+    if (model == nullptr) return std::make_unique<PriorityScorer>();
+    if (model->type == "scorecard") return std::make_unique<ScorecardScorer>(*model);
+    if (model->type == "gradient_boosted" && model->forest) return std::make_unique<GradientBoostedScorer>(*model);
+    if (model->type == "bayesian" && catalog != nullptr) {
+        static const bayes::Stats kNoStats;
+        return std::make_unique<BayesianScorer>(*catalog, *model, stats != nullptr ? *stats : kNoStats);
+    }
+    throw_bad_request("flow \"" + flow_id + "\": models of type " + model->type + " cannot score here",
+                      {{"flow", flow_id}, {"modelId", model->id}, {"type", model->type}});
+}
+
+}  // namespace kaireon::decision

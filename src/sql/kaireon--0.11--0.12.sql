@@ -1,0 +1,37 @@
+-- kaireon 0.11 -> 0.12: scoring models (SPEC 6.2 step 5, docs/models.md):
+-- the offer statistics Bayesian models learn from.
+\echo Use "ALTER EXTENSION kaireon UPDATE TO '0.12'" to load this file. \quit
+
+-- Impressions and positive outcomes per offer (segment '': all customers)
+-- and per (offer, customer segment), counted by kaireon_respond while the
+-- tenant has a bayesian model. A key's count is the sum of its slots: a
+-- responding transaction adds to a slot no other open transaction holds
+-- (FOR UPDATE SKIP LOCKED) or makes a new one, so responses never queue
+-- behind each other on one row per offer, and a rollback takes its counts
+-- back with it. Derived data, so not dumped: writing a bayesian model counts
+-- it again from kaireon.interactions (pg_restore loads interactions first).
+CREATE TABLE kaireon.offer_stat_slots (
+    tenant_id   text NOT NULL REFERENCES kaireon.tenants ON DELETE CASCADE,
+    offer_id    text NOT NULL,
+    segment     text NOT NULL DEFAULT '',
+    slot        integer NOT NULL,
+    impressions bigint NOT NULL DEFAULT 0 CHECK (impressions >= 0),
+    positives   bigint NOT NULL DEFAULT 0 CHECK (positives >= 0),
+    PRIMARY KEY (tenant_id, offer_id, segment, slot)
+);
+COMMENT ON TABLE kaireon.offer_stat_slots IS
+    'Offer statistics of Bayesian models in slots (read kaireon.offer_stats): impressions and positives per offer and segment.';
+ALTER TABLE kaireon.offer_stat_slots ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON kaireon.offer_stat_slots USING (tenant_id = kaireon.visible_tenant());
+INSERT INTO kaireon.tenant_tables VALUES ('kaireon.offer_stat_slots', 'delete', 5);
+GRANT SELECT ON kaireon.offer_stat_slots TO kaireon_admin, kaireon_app, kaireon_reader;
+
+CREATE VIEW kaireon.offer_stats WITH (security_barrier) AS
+    SELECT tenant_id, offer_id, segment, sum(impressions)::bigint AS impressions, sum(positives)::bigint AS positives
+    FROM kaireon.offer_stat_slots
+    GROUP BY tenant_id, offer_id, segment;
+COMMENT ON VIEW kaireon.offer_stats IS
+    'Impressions and positive outcomes per offer (segment '''': all customers) and per customer segment, as Bayesian models read them.';
+GRANT SELECT ON kaireon.offer_stats TO kaireon_admin, kaireon_app, kaireon_reader;
+
+SELECT kaireon._revoke_public();
