@@ -392,10 +392,12 @@ SELECT kaireon_recommend('{"customerId": "ana", "flow": "nope"}');
 -- scoring.bayesian) ...
 SELECT kaireon_recommend('{"customerId": "ana", "flow": "bayes"}');
 \echo :LAST_ERROR_SQLSTATE
--- ... and once entitled, such a model cannot score yet.
+-- ... and once entitled it scores by the posterior mean: with no responses
+-- yet, the prior's 1 / (1 + 1) for every offer (sql/models.sql tests the
+-- models themselves).
 SELECT kaireon.set_override('scoring.bayesian', '{"enabled": true}') ->> 'inForce' AS bayesian_in_force;
-SELECT kaireon_recommend('{"customerId": "ana", "flow": "bayes"}');
-\echo :LAST_ERROR_SQLSTATE
+SELECT DISTINCT o ->> 'propensity' AS propensity
+FROM jsonb_array_elements(kaireon_recommend('{"customerId": "ana", "flow": "bayes", "dryRun": true}') -> 'offers') o;
 SELECT kaireon.clear_override('scoring.bayesian') AS cleared;
 -- No tenant selected.
 RESET kaireon.tenant;
