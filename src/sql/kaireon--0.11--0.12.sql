@@ -26,7 +26,7 @@ CREATE POLICY tenant_isolation ON kaireon.offer_stat_slots USING (tenant_id = ka
 INSERT INTO kaireon.tenant_tables VALUES ('kaireon.offer_stat_slots', 'delete', 5);
 GRANT SELECT ON kaireon.offer_stat_slots TO kaireon_admin, kaireon_app, kaireon_reader;
 
-CREATE VIEW kaireon.offer_stats WITH (security_barrier) AS
+CREATE VIEW kaireon.offer_stats WITH (security_invoker = true) AS
     SELECT tenant_id, offer_id, segment, sum(impressions)::bigint AS impressions, sum(positives)::bigint AS positives
     FROM kaireon.offer_stat_slots
     GROUP BY tenant_id, offer_id, segment;
