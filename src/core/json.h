@@ -19,6 +19,11 @@ struct JsonLimits {
     int max_depth = 64;          // nesting of objects and arrays
 };
 
+// kCatalogJsonLimits are the limits of a catalog document and of what the
+// extension reads back from its tables: a gradient-boosted model of a few
+// thousand trees is several MiB.
+inline constexpr JsonLimits kCatalogJsonLimits{64u << 20, 64};
+
 // parse_json returns the document in `text`, or throws Error(BadRequest) whose
 // message names what is wrong and where (byte offset), e.g.
 // "malformed JSON at byte 12: unexpected '}'". `what` names the document in

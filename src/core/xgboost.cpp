@@ -302,9 +302,7 @@ Forest load_text(std::string_view text, const Limits& limits) {
         }
         if (!replaced) clean.push_back(c);
     }
-    JsonLimits json_limits;
-    json_limits.max_bytes = 64u << 20;
-    return load(parse_json(clean, "model", json_limits), limits);
+    return load(parse_json(clean, "model", kCatalogJsonLimits), limits);
 }
 
 float Forest::margin(const float* features) const {

@@ -346,6 +346,25 @@ Json apply(const std::string& tenant, const Json& doc, bool replace) {
     return Json{{"mode", replace ? "replace" : "merge"}, {"applied", result}};
 }
 
+// row_columns returns a catalog table's row as JSON, column names as keys.
+Json row_columns(HeapTuple tuple, TupleDesc desc) {
+    Datum row = pg::pg_call([&] { return heap_copy_tuple_as_datum(tuple, desc); });
+    return parse_json(pg::text_from_datum(pg::pg_call([&] { return DirectFunctionCall1(row_to_json, row); })), "row",
+                      kCatalogJsonLimits);
+}
+
+// stored_row returns the committed or own row with the key of `row` (an
+// id-keyed entity), if there is one.
+std::optional<Json> stored_row(const Entity& entity, const std::string& tenant, const Json& row) {
+    pg::AsExtensionOwner owner;
+    pg::SpiSession spi;
+    const std::string sql =
+        "SELECT to_jsonb(t) FROM kaireon." + std::string(entity.table) + " t WHERE t.tenant_id = $1 AND t.id = $2";
+    spi.execute(sql.c_str(), {pg::text_arg(tenant), pg::text_arg(row.value("id", ""))}, true);
+    if (spi.rows() == 0) return std::nullopt;
+    return spi.json(0, 0);
+}
+
 }  // namespace
 }  // namespace kaireon
 
@@ -360,7 +379,7 @@ KAIREON_FUNCTION(kaireon_apply_catalog) {
     std::string mode = PG_ARGISNULL(1) ? "merge" : pg::text_from_datum(PG_GETARG_DATUM(1));
     if (mode != "merge" && mode != "replace")
         throw_bad_request("mode must be merge or replace, not \"" + mode + "\"", Json{{"path", "mode"}});
-    Json doc = pg::json_from_jsonb(PG_GETARG_DATUM(0), "doc");
+    Json doc = pg::json_from_jsonb(PG_GETARG_DATUM(0), "doc", kCatalogJsonLimits);
     return pg::jsonb_datum(apply(tenant, doc, mode == "replace"));
 }
 
@@ -402,23 +421,31 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // Customers and consents are read per decision, not compiled: their
     // writes (an application syncing profiles) leave compiled catalogs alone.
     const bool compiled = entity.key != "customers" && entity.key != "consents";
+    // The write's counting side effects compare the row with the one it
+    // replaces: the old row of an UPDATE or DELETE, and for an INSERT the
+    // stored row apply_catalog's upsert (INSERT ... ON CONFLICT DO UPDATE)
+    // is about to update, since PostgreSQL fires BEFORE INSERT before it
+    // finds the conflict.
+    const bool counting_entity = entity.key == "offers" || entity.key == "models";
+    std::optional<Json> before, after;
+    if (counting_entity) {
+        if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
+            before = stored_row(entity, tenant_of(trigger->tg_trigtuple), row_columns(trigger->tg_trigtuple, desc));
+            after = row_columns(trigger->tg_trigtuple, desc);
+        } else {
+            before = row_columns(trigger->tg_trigtuple, desc);
+            if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) after = row_columns(trigger->tg_newtuple, desc);
+        }
+    }
     // A cap made, edited or removed: the tenant's counts load again from
     // the records once this commits, so a count left over from an earlier
     // scope of the cap (or from a removed cap with the same id) is never
-    // read again.
-    // An offer's budget made, changed or removed is the same for its count
-    // (respond counts only offers that have a budget).
-    auto budget_of = [&](HeapTuple tuple) -> std::string {
-        if (tuple == nullptr) return {};
-        const int column = pg::pg_call([&] { return SPI_fnumber(desc, "budget"); });
-        bool is_null = false;
-        Datum value = pg::pg_call([&] { return heap_getattr(tuple, column, desc, &is_null); });
-        return is_null ? std::string() : pg::json_from_jsonb(value, "budget").dump();
+    // read again. An offer's budget made, changed or removed is the same
+    // for its count (respond counts only offers that have a budget).
+    auto budget_of = [](const std::optional<Json>& row) -> std::string {
+        return row && row->contains("budget") && !(*row)["budget"].is_null() ? (*row)["budget"].dump() : "";
     };
-    const bool budget_changed =
-        entity.key == "offers" &&
-        (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? budget_of(trigger->tg_trigtuple) != budget_of(trigger->tg_newtuple)
-                                                    : !budget_of(trigger->tg_trigtuple).empty());
+    const bool budget_changed = entity.key == "offers" && budget_of(before) != budget_of(after);
     if (entity.key == "caps" || budget_changed) {
         // Waits for transactions recording impressions under the caps as
         // they are, and holds new ones back until this edit ends: an
@@ -427,30 +454,19 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         pg::lock_name(pg::NameSpace::CapCounting, tenant_of(trigger->tg_trigtuple), "", true);
         pg::forget_counts_at_commit(tenant_of(trigger->tg_trigtuple));
     }
-    // A bayesian model made, or one that starts counting by segment:
-    // its offer statistics are counted again from the recorded
-    // interactions, with responding transactions held back as for caps
-    // (respond counts only while a bayesian model exists).
-    if (entity.key == "models" && !TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
-        auto stats_mode = [&](HeapTuple tuple) -> int {
-            if (tuple == nullptr) return 0;
-            bool is_null = false;
-            const int type_column = pg::pg_call([&] { return SPI_fnumber(desc, "type"); });
-            Datum type = pg::pg_call([&] { return heap_getattr(tuple, type_column, desc, &is_null); });
-            if (is_null || pg::text_from_datum(type) != "bayesian") return 0;
-            const int definition_column = pg::pg_call([&] { return SPI_fnumber(desc, "definition"); });
-            Datum definition = pg::pg_call([&] { return heap_getattr(tuple, definition_column, desc, &is_null); });
-            if (is_null) return 1;
-            Json d = pg::json_from_jsonb(definition, "definition");
-            return d.is_object() && d.value("bySegment", false) == true ? 2 : 1;
-        };
-        const int before = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? stats_mode(trigger->tg_trigtuple) : 0;
-        const int after = stats_mode(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple);
-        if (after != 0 && after != before) {
-            const std::string tenant = tenant_of(trigger->tg_trigtuple);
-            pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
-            pg::rebuild_offer_stats(tenant);
-        }
+    // A bayesian model made, or one that starts counting by segment: its
+    // offer statistics are counted again from the recorded interactions,
+    // with responding transactions held back as for caps (respond counts
+    // only while a bayesian model exists). Other edits count nothing again.
+    auto stats_mode = [](const std::optional<Json>& row) -> int {
+        if (!row || row->value("type", Json()) != "bayesian") return 0;
+        const Json definition = row->value("definition", Json::object());
+        return definition.is_object() && definition.value("bySegment", false) == true ? 2 : 1;
+    };
+    if (entity.key == "models" && stats_mode(after) != 0 && stats_mode(after) != stats_mode(before)) {
+        const std::string tenant = tenant_of(trigger->tg_trigtuple);
+        pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
+        pg::rebuild_offer_stats(tenant);
     }
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
         if (compiled) pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));
@@ -471,7 +487,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // from the tuple itself).
     Datum row = pg::pg_call([&] { return heap_copy_tuple_as_datum(tuple, desc); });
     std::string text = pg::text_from_datum(pg::pg_call([&] { return DirectFunctionCall1(row_to_json, row); }));
-    Json object = catalog::object_of_columns(entity, parse_json(text, "row"));
+    Json object = catalog::object_of_columns(entity, parse_json(text, "row", kCatalogJsonLimits));
     Json keys = Json::object();
     for (auto k : entity.key_fields) keys[std::string(k)] = object.value(std::string(k), "");
     std::string path = std::string(entity.key) + "[" + Json(catalog::row_key(entity, keys)).dump() + "]";

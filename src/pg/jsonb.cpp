@@ -11,12 +11,12 @@ Datum jsonb_datum(const Json& value) {
     return pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str())); });
 }
 
-Json json_from_jsonb(Datum value, const char* what) {
+Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits) {
     const char* text = pg_call([&] {
         Jsonb* jsonb = DatumGetJsonbP(value);
         return JsonbToCString(nullptr, &jsonb->root, VARSIZE(jsonb));
     });
-    return parse_json(text, what);
+    return parse_json(text, what, limits);
 }
 
 Datum text_datum(const std::string& value) {

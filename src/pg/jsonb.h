@@ -11,7 +11,7 @@ Datum jsonb_datum(const Json& value);
 
 // json_from_jsonb returns the jsonb Datum `value` as Json; `what` names it in
 // errors.
-Json json_from_jsonb(Datum value, const char* what);
+Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits = JsonLimits{});
 
 // text_datum / text_from_datum convert between text Datums and std::string.
 Datum text_datum(const std::string& value);

@@ -2,7 +2,9 @@
 
 #include "pg/guard.h"
 #include "pg/spi.h"
+#include "pg/xact_state.h"
 
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +28,30 @@ std::unordered_map<std::string, CachedStats>& cache() {
     static std::unordered_map<std::string, CachedStats> entries;
     return entries;
 }
+
+// TouchedStats are the tenants whose statistics this transaction changed:
+// their cached pictures are dropped when it (or a subtransaction) ends, so
+// that a rolled-back response is never kept in the cache.
+class TouchedStats final : public XactState {
+public:
+    void add(const std::string& tenant) {
+        tenants_.insert(tenant);
+        cache().erase(tenant);
+    }
+    void reset_at_end(bool) noexcept override {
+        forget();
+        tenants_.clear();
+    }
+    void reset_subxact(SubTransactionId) noexcept override { forget(); }
+
+private:
+    void forget() noexcept {
+        for (const auto& tenant : tenants_) cache().erase(tenant);
+    }
+    std::set<std::string> tenants_;
+};
+
+TouchedStats& touched() { return registered_state<TouchedStats>(); }
 
 // add_to_slot adds to one key's count: to a slot no open transaction holds
 // (rows this transaction holds included), else to a new slot.
@@ -71,7 +97,7 @@ void count_offer_stats(const std::string& tenant, const catalog::CompiledCatalog
     }
     // Keys in one order in every transaction.
     for (const auto& segment : segments) add_to_slot(spi, tenant, offer_id, segment, impressions, positives);
-    cache().erase(tenant);
+    touched().add(tenant);
 }
 
 std::shared_ptr<const bayes::Stats> offer_stats(const std::string& tenant) {
@@ -104,34 +130,47 @@ std::shared_ptr<const bayes::Stats> offer_stats(const std::string& tenant) {
 void rebuild_offer_stats(const std::string& tenant) {
     AsExtensionOwner owner;
     SpiSession spi;
+    // What responding transactions committed before the caller held them
+    // back, whatever this transaction's isolation level: the recount and
+    // the slots' sums both read the latest committed data, and the
+    // difference goes into a new slot, so no slot written after this
+    // transaction's snapshot is ever missed or rewritten.
     std::string offers, segments, impressions, positives;
     {
-        // What responding transactions committed before the caller held
-        // them back, whatever this transaction's isolation level.
         LatestSnapshot latest;
         spi.execute(
+            "WITH recounted AS ("
+            "  SELECT i.offer_id, s.segment, count(*) FILTER (WHERE i.kind = 'impression') AS impressions, "
+            "         count(*) FILTER (WHERE i.kind = 'positive') AS positives "
+            "  FROM kaireon.interactions i "
+            "  LEFT JOIN kaireon.customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id "
+            "  CROSS JOIN LATERAL (SELECT '' UNION ALL "
+            "                      SELECT DISTINCT x FROM unnest(c.segments) AS x WHERE x <> '') AS s(segment) "
+            "  WHERE i.tenant_id = $1 AND i.kind IN ('impression', 'positive') "
+            "  GROUP BY 1, 2), "
+            "counted AS ("
+            "  SELECT offer_id, segment, sum(impressions) AS impressions, sum(positives) AS positives "
+            "  FROM kaireon.offer_stat_slots WHERE tenant_id = $1 GROUP BY 1, 2), "
+            "corrections AS ("
+            "  SELECT coalesce(r.offer_id, c.offer_id) AS offer_id, coalesce(r.segment, c.segment) AS segment, "
+            "         coalesce(r.impressions, 0) - coalesce(c.impressions, 0) AS impressions, "
+            "         coalesce(r.positives, 0) - coalesce(c.positives, 0) AS positives "
+            "  FROM recounted r FULL JOIN counted c USING (offer_id, segment)) "
             "SELECT array_agg(offer_id)::text, array_agg(segment)::text, array_agg(impressions)::text, "
             "       array_agg(positives)::text "
-            "FROM (SELECT i.offer_id, coalesce(s.segment, '') AS segment, "
-            "             count(*) FILTER (WHERE i.kind = 'impression') AS impressions, "
-            "             count(*) FILTER (WHERE i.kind = 'positive') AS positives "
-            "      FROM kaireon.interactions i "
-            "      LEFT JOIN kaireon.customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id "
-            "      CROSS JOIN LATERAL (SELECT '' UNION ALL "
-            "                          SELECT DISTINCT x FROM unnest(c.segments) AS x WHERE x <> '') AS s(segment) "
-            "      WHERE i.tenant_id = $1 AND i.kind IN ('impression', 'positive') "
-            "      GROUP BY 1, 2) AS counted",
+            "FROM corrections WHERE impressions <> 0 OR positives <> 0",
             {text_arg(tenant)}, true);
         offers = spi.text(0, 0).value_or("{}");
         segments = spi.text(0, 1).value_or("{}");
         impressions = spi.text(0, 2).value_or("{}");
         positives = spi.text(0, 3).value_or("{}");
     }
-    spi.execute("DELETE FROM kaireon.offer_stat_slots WHERE tenant_id = $1", {text_arg(tenant)});
     spi.execute("INSERT INTO kaireon.offer_stat_slots (tenant_id, offer_id, segment, slot, impressions, positives) "
-                "SELECT $1, o, s, 0, i, p FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(o, s, i, p)",
+                "SELECT $1, o, s, floor(random() * 2147483647)::integer, i, p "
+                "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(o, s, i, p) "
+                "ON CONFLICT DO NOTHING",
                 {text_arg(tenant), text_arg(offers), text_arg(segments), text_arg(impressions), text_arg(positives)});
-    cache().erase(tenant);
+    touched().add(tenant);
 }
 
 void offer_stats_init() {

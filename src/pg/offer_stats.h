@@ -25,7 +25,8 @@ std::shared_ptr<const bayes::Stats> offer_stats(const std::string& tenant);
 
 // rebuild_offer_stats counts the tenant's statistics again from its
 // recorded interactions (latest committed data), per offer and per segment
-// the customers are in now. The caller holds responding transactions back.
+// the customers are in now, and adds the differences as correction slots.
+// The caller holds responding transactions back.
 void rebuild_offer_stats(const std::string& tenant);
 
 // offer_stats_init defines kaireon.model_stats_max_age (from _PG_init).

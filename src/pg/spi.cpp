@@ -117,7 +117,8 @@ std::optional<Json> SpiSession::json(uint64 row, int column) const {
     bool null = false;
     Datum value = datum(row, column, &null);
     if (null) return std::nullopt;
-    return json_from_jsonb(value, "column");
+    // What the extension stored was checked on its way in.
+    return json_from_jsonb(value, "column", kCatalogJsonLimits);
 }
 
 std::optional<bool> SpiSession::boolean(uint64 row, int column) const {

@@ -8,15 +8,18 @@
 -- responding transaction adds to a slot no other open transaction holds
 -- (FOR UPDATE SKIP LOCKED) or makes a new one, so responses never queue
 -- behind each other on one row per offer, and a rollback takes its counts
--- back with it. Derived data, so not dumped: writing a bayesian model counts
--- it again from kaireon.interactions (pg_restore loads interactions first).
+-- back with it. Writing a bayesian model counts the statistics again from
+-- kaireon.interactions and adds the difference as a correction slot (never
+-- rewriting slots, so any isolation level counts exactly). Derived data, so
+-- not dumped: restoring the models counts them again (pg_restore loads
+-- interactions first).
 CREATE TABLE kaireon.offer_stat_slots (
     tenant_id   text NOT NULL REFERENCES kaireon.tenants ON DELETE CASCADE,
     offer_id    text NOT NULL,
     segment     text NOT NULL DEFAULT '',
     slot        integer NOT NULL,
-    impressions bigint NOT NULL DEFAULT 0 CHECK (impressions >= 0),
-    positives   bigint NOT NULL DEFAULT 0 CHECK (positives >= 0),
+    impressions bigint NOT NULL DEFAULT 0,  -- a correction slot may be negative; the sums never are
+    positives   bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, offer_id, segment, slot)
 );
 COMMENT ON TABLE kaireon.offer_stat_slots IS
