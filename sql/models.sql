@@ -268,6 +268,10 @@ CREATE FUNCTION regress_models.fails(customer jsonb, offer jsonb, context jsonb)
 BEGIN
     RAISE EXCEPTION 'no score for %', offer ->> 'id' USING ERRCODE = '22023';
 END $$;
+CREATE FUNCTION regress_models.conflict(customer jsonb, offer jsonb, context jsonb) RETURNS float8 LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure';
+END $$;
 CREATE FUNCTION regress_models.slow(customer jsonb, offer jsonb, context jsonb) RETURNS float8 LANGUAGE sql AS $$
     SELECT 0.5 FROM pg_sleep(0.2)
 $$;
@@ -306,13 +310,15 @@ SELECT kaireon.apply_catalog('{"models": [
     {"id": "nul", "type": "custom", "definition": {"function": "regress_models.nulls"}},
     {"id": "fail", "type": "custom", "definition": {"function": "regress_models.fails"}},
     {"id": "slow", "type": "custom", "definition": {"function": "regress_models.slow"}},
-    {"id": "esc", "type": "custom", "definition": {"function": "regress_models.escalate"}}],
+    {"id": "esc", "type": "custom", "definition": {"function": "regress_models.escalate"}},
+    {"id": "conflict", "type": "custom", "definition": {"function": "regress_models.conflict"}}],
   "flows": [{"id": "cu", "name": "Custom", "channelId": "web", "modelId": "cu"},
             {"id": "who", "name": "Who", "channelId": "web", "modelId": "who"},
             {"id": "nul", "name": "Nulls", "channelId": "web", "modelId": "nul"},
             {"id": "fail", "name": "Fails", "channelId": "web", "modelId": "fail"},
             {"id": "slow", "name": "Slow", "channelId": "web", "modelId": "slow"},
-            {"id": "esc", "name": "Escalate", "channelId": "web", "modelId": "esc"}]}') -> 'applied' -> 'models' AS custom_models;
+            {"id": "esc", "name": "Escalate", "channelId": "web", "modelId": "esc"},
+            {"id": "conflict", "name": "Conflict", "channelId": "web", "modelId": "conflict"}]}') -> 'applied' -> 'models' AS custom_models;
 -- Enterprise only.
 SELECT kaireon_recommend('{"customerId": "ana", "flow": "cu", "dryRun": true}');
 \echo :LAST_ERROR_SQLSTATE
@@ -336,6 +342,13 @@ SELECT * FROM pg_temp.offers('nul', 'ana');
 -- The function's error comes back as KR400 naming it (with its SQLSTATE).
 SELECT kaireon_recommend('{"customerId": "ana", "flow": "fail", "dryRun": true}');
 \echo :LAST_ERROR_SQLSTATE
+-- A serialization failure (or a deadlock, a cancel, a statement timeout)
+-- inside it is the transaction's, not the function's: it comes back as it
+-- is, so that the client retries.
+RESET ROLE;
+SELECT kaireon_recommend('{"customerId": "ana", "flow": "conflict", "dryRun": true}');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_models_admin;
 -- It runs security-restricted: SET ROLE is refused.
 SELECT kaireon_recommend('{"customerId": "ana", "flow": "esc", "dryRun": true}');
 \echo :LAST_ERROR_SQLSTATE

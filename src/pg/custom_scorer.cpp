@@ -63,6 +63,18 @@ private:
     int saved_context_ = 0;
 };
 
+// passes_through tells whether an error raised inside the function is the
+// transaction's or the server's rather than the function's: transaction
+// rollback (40: serialization failure, deadlock), insufficient resources
+// (53), operator intervention (57: cancel, statement timeout), system (58).
+bool passes_through(int sqlstate) {
+    const int category = ERRCODE_TO_CATEGORY(sqlstate);
+    return category == ERRCODE_TO_CATEGORY(ERRCODE_T_R_SERIALIZATION_FAILURE) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR);
+}
+
 // calling_role is the role that called kaireon_recommend: the session's
 // current role (SET ROLE included), not the extension's owner that the
 // SECURITY DEFINER API functions run as.
@@ -147,6 +159,10 @@ public:
             });
         } catch (const PgError& e) {
             if (g_timed_out) timed_out();
+            // A cancel, a statement timeout, a deadlock, a serialization
+            // failure, a lack of resources: not the function's answer, so
+            // the client sees it as it is (and may retry).
+            if (passes_through(e.edata()->sqlerrcode)) throw;
             refuse(model_, function_, "function " + function_ + " failed: " + e.what(),
                    {{"sqlstate", unpack_sql_state(e.edata()->sqlerrcode)}});
         }
