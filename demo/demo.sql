@@ -133,6 +133,32 @@ FROM jsonb_array_elements(kaireon_recommend('{"customerId": "cust-0004", "flow":
 WHERE s ->> 'stage' = 'policies'
 GROUP BY x.what ORDER BY x.what DESC;
 
+\echo '-- 8b. Scoring models: a Bayesian model learns from the responses (XGBoost and SQL models: docs/models.md)'
+SET kaireon.tenant = 'demo-bank';
+SELECT kaireon.apply_catalog('{"models": [{"id": "learned", "type": "bayesian",
+    "definition": {"prior": {"alpha": 1, "beta": 19}, "minImpressions": 50}}],
+  "flows": [{"id": "homepage_learned", "name": "Homepage hero, learned", "channelId": "web", "placementId": "web-hero",
+             "eligibility": "customer.age >= 18", "modelId": "learned"}]}') -> 'applied' -> 'models' AS models;
+-- 300 impressions each of two card offers; travel miles is clicked 45
+-- times, low APR 6 times (respond counts them per offer, never queueing).
+SET ROLE demo_app;
+SELECT count(*) FILTER (WHERE (r ->> 'recorded')::boolean) AS responses_recorded
+FROM generate_series(1, 300) AS i,
+     unnest(ARRAY['card-travel-miles', 'card-low-apr']) AS o (offer),
+     LATERAL (SELECT 'impression' AS outcome UNION ALL
+              SELECT 'click' WHERE (o.offer = 'card-travel-miles' AND i <= 45) OR (o.offer = 'card-low-apr' AND i <= 6)) AS x,
+     kaireon_respond(jsonb_build_object('customerId', format('cust-%s', lpad((100 + i)::text, 4, '0')), 'offerId', o.offer,
+                                        'channel', 'web', 'outcome', x.outcome,
+                                        'idempotencyKey', format('demo-learn-%s-%s-%s', o.offer, i, x.outcome))) AS r;
+RESET ROLE;
+SELECT offer_id, impressions, positives FROM kaireon.offer_stats
+WHERE tenant_id = 'demo-bank' AND segment = '' ORDER BY offer_id;
+-- Offers without data score the prior's 1 in 20 blended with their
+-- category's and the bank's rates; travel miles' own rate (45/300) lifts
+-- it to the top, low APR's (6/300) keeps it out of the top 3.
+SELECT o ->> 'rank' AS rank, o ->> 'offerId' AS offer, round((o ->> 'propensity')::numeric, 4) AS propensity
+FROM jsonb_array_elements(kaireon_recommend('{"customerId": "cust-0016", "flow": "homepage_learned", "dryRun": true}') -> 'offers') AS o;
+
 \echo '-- 9. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
 SET kaireon.tenant = 'demo-bank';
 SELECT jsonb_pretty(kaireon.quota_status());

@@ -9,10 +9,10 @@ Posterior blend(const Counts& own, double parent_mean, const Params& params) {
     Posterior out;
     out.own = own;
     if (params.min_impressions <= 0) {
-        out.alpha = params.alpha + own.positives;
+        out.alpha = params.alpha + own.successes();
         out.beta = params.beta + own.failures();
     } else {
-        out.alpha = own.positives + params.min_impressions * parent_mean;
+        out.alpha = own.successes() + params.min_impressions * parent_mean;
         out.beta = own.failures() + params.min_impressions * (1 - parent_mean);
     }
     return out;
@@ -36,12 +36,12 @@ Model::Model(const catalog::CompiledCatalog& catalog, const Params& params, cons
     Counts all;
     for (const auto& [offer_id, counts] : stats.offers) {
         all.impressions += counts.impressions;
-        all.positives += counts.positives;
+        all.positives += counts.successes();
         const catalog::CompiledOffer* offer = catalog.offer(offer_id);
         if (offer == nullptr || offer->category_id.empty()) continue;
         Counts& category = categories_[offer->category_id];
         category.impressions += counts.impressions;
-        category.positives += counts.positives;
+        category.positives += counts.successes();
     }
     tenant_mean_ = (all.positives + params.alpha) / (all.impressions + params.alpha + params.beta);
 }

@@ -9,7 +9,9 @@
 //   category  mean_c = (P_cat + n mean_t) / (I_cat + n)          (no category: mean_t)
 //   offer     Beta(P_o + n mean_c, F_o + n (1 - mean_c))
 //   segment   Beta(P_os + n mean_o, F_os + n (1 - mean_o))      (bySegment)
-// where P are positives, I impressions and F = max(I - P, 0) failures. At
+// where I are impressions, P positives (at most I: a positive outcome with
+// no recorded impression adds none past them, so a rate stays a rate) and
+// F = I - P failures. At
 // I_o = n the offer's own rate weighs as much as its category's; far past
 // it, the offer's own data decides. n = 0 turns blending off: every
 // posterior is then Beta(alpha + P, beta + F) over its own counts.
@@ -27,7 +29,9 @@ namespace kaireon::bayes {
 
 struct Counts {
     double impressions = 0, positives = 0;
-    double failures() const { return impressions > positives ? impressions - positives : 0; }
+    // successes are the positives the model counts: at most the impressions.
+    double successes() const { return positives < impressions ? positives : impressions; }
+    double failures() const { return impressions - successes(); }
 };
 
 // Stats are a tenant's recorded counts: per offer over all customers, and

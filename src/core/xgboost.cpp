@@ -14,14 +14,18 @@ namespace {
 // integers a float holds exactly.
 constexpr float kOutOfRangeCategory = 16777216.0f;
 
+// fail refuses the model at `path` inside it ("" is the model itself).
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
-    throw_bad_request("model." + path + ": " + message, {{"path", "model." + path}});
+    const std::string at = path.empty() ? "model" : "model." + path;
+    throw_bad_request(at + ": " + message, {{"path", at}});
 }
+
+std::string child(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
 
 const Json& member(const Json& object, const char* key, const std::string& path) {
     if (!object.is_object()) fail(path, "must be an object");
     auto it = object.find(key);
-    if (it == object.end()) fail(path + "." + key, "is missing");
+    if (it == object.end()) fail(child(path, key), "is missing");
     return *it;
 }
 
@@ -71,7 +75,7 @@ const std::vector<ObjectiveRule>& objective_rules() {
     using B = ObjectiveRule::Base;
     static const std::vector<ObjectiveRule> rules = {
         {"binary:logistic", Transform::Sigmoid, B::Logit},       {"reg:logistic", Transform::Sigmoid, B::Logit},
-        {"binary:logitraw", Transform::Identity, B::Logit},      {"binary:hinge", Transform::Hinge, B::Identity},
+        {"binary:logitraw", Transform::Identity, B::Identity},      {"binary:hinge", Transform::Hinge, B::Identity},
         {"reg:squarederror", Transform::Identity, B::Identity},  {"reg:squaredlogerror", Transform::Identity, B::Identity},
         {"reg:pseudohubererror", Transform::Identity, B::Identity}, {"reg:absoluteerror", Transform::Identity, B::Identity},
         {"count:poisson", Transform::Exp, B::Log},                {"reg:gamma", Transform::Exp, B::Log},
@@ -123,9 +127,9 @@ public:
                     node.categorical = whole((*split_type)[i], path + ".split_type" + at, 0, 1) == 1;
             }
             const double value = number(conditions[i], path + ".split_conditions" + at, node.categorical);
-            if (!node.categorical && !std::isfinite(value))
+            node.value = static_cast<float>(value);  // finite as a float: 4E39 is not
+            if (!node.categorical && !std::isfinite(node.value))
                 fail(path + ".split_conditions" + at, "must be a finite number");
-            node.value = static_cast<float>(value);
         }
         categories(tree, nodes, path);
         check_shape(nodes, offset, path);
@@ -144,8 +148,6 @@ private:
         const Json& segments = array_of(tree, "categories_segments", at_nodes.size(), path);
         const Json& sizes = array_of(tree, "categories_sizes", at_nodes.size(), path);
         if (!list.is_array() || !at_nodes.is_array()) fail(path + ".categories", "must be arrays");
-        if (forest_.categories.size() + list.size() > limits_.max_categories)
-            fail(path + ".categories", "the model has more than " + std::to_string(limits_.max_categories) + " categories");
         std::vector<bool> seen(nodes.size(), false);
         for (size_t k = 0; k < at_nodes.size(); ++k) {
             const std::string at = "[" + std::to_string(k) + "]";
@@ -158,6 +160,9 @@ private:
                 whole(segments[k], path + ".categories_segments" + at, 0, static_cast<int64_t>(list.size())));
             const auto size = static_cast<size_t>(
                 whole(sizes[k], path + ".categories_sizes" + at, 0, static_cast<int64_t>(list.size() - begin)));
+            // Nodes may share a stretch of the list: the limit is on what is stored.
+            if (forest_.categories.size() + size > limits_.max_categories)
+                fail(path + ".categories", "the model has more than " + std::to_string(limits_.max_categories) + " categories");
             std::vector<int32_t> set;
             for (size_t c = begin; c < begin + size; ++c)
                 set.push_back(static_cast<int32_t>(

@@ -1390,7 +1390,13 @@ TEST(CatalogModels, DefinitionsByType) {
     EXPECT_NO_THROW(check("models", R"({"id": "m", "type": "bayesian", "definition": {"prior": {"alpha": 1, "beta": 9},
                                        "bySegment": true, "minImpressions": 100}})"));
     EXPECT_NO_THROW(check("models", R"({"id": "m", "type": "gradient_boosted", "definition": {"format": "xgboost-json",
-                                       "model": {"learner": {}}, "features": ["customer.age", "offer.value"]}})"));
+                                       "model": {"learner": {"learner_model_param": {"base_score": "5E-1", "num_feature": "2"},
+                                                 "objective": {"name": "binary:logistic"},
+                                                 "gradient_booster": {"name": "gbtree", "model": {"trees": [
+                                                   {"left_children": [1, -1, -1], "right_children": [2, -1, -1],
+                                                    "split_indices": [1, 0, 0], "split_conditions": [5, -1, 1],
+                                                    "default_left": [1, 0, 0]}]}}}},
+                                       "features": ["customer.age", "offer.value"]}})"));
     EXPECT_NO_THROW(check("models", R"({"id": "m", "type": "custom", "definition": {"function": "my_score"}})"));
     EXPECT_REFUSED(
         check("models", R"({"id": "m", "type": "scorecard", "definition": {"rules": [{"when": "customer.age >> 3",

@@ -556,7 +556,9 @@ TEST(PipelineScoring, LogisticScorecard) {
     EXPECT_NEAR(*chosen(o, "down").propensity, 0.2689414213699951, 1e-15);
 }
 
-TEST(PipelineScoring, ModelTypesThatCannotScoreYetAreBadRequests) {
+// The core scores bayesian models (no statistics: the prior mean) and
+// refuses custom ones, which the database scores (src/pg/custom_scorer.cpp).
+TEST(PipelineScoring, CustomAndUnknownModelsAreBadRequestsInTheCore) {
     Catalog c;
     c.model(R"J({"id": "bayes", "type": "bayesian", "definition": {"prior": {"alpha": 1, "beta": 2}}})J");
     c.model(R"J({"id": "custom", "type": "custom", "definition": {"function": "my_score"}})J");
@@ -565,21 +567,19 @@ TEST(PipelineScoring, ModelTypesThatCannotScoreYetAreBadRequests) {
     c.flow(R"J({"id": "g", "modelId": "custom"})J");
     c.flow(R"J({"id": "u", "modelId": "ghost"})J");
     auto cat = c.build();
-    try {
-        Decide{cat, "f"}();
-        ADD_FAILURE() << "no error for a bayesian model";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::BadRequest);
-        EXPECT_STREQ(e.what(), "flow \"f\": models of type bayesian cannot score yet");
-        EXPECT_EQ(e.detail().value("type", std::string()), "bayesian");
-        EXPECT_EQ(e.detail().value("modelId", std::string()), "bayes");
-    }
+    Outcome bayes = Decide{cat, "f"}();
+    ASSERT_EQ(bayes.offers.size(), 1u);
+    EXPECT_DOUBLE_EQ(bayes.offers[0].score, 1.0 / 3.0);  // Beta(1, 2), no data
+    ASSERT_TRUE(bayes.offers[0].propensity.has_value());
+    EXPECT_DOUBLE_EQ(*bayes.offers[0].propensity, 1.0 / 3.0);
     try {
         Decide{cat, "g"}();
         ADD_FAILURE() << "no error for a custom model";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::BadRequest);
-        EXPECT_STREQ(e.what(), "flow \"g\": models of type custom cannot score yet");
+        EXPECT_STREQ(e.what(), "flow \"g\": models of type custom cannot score here");
+        EXPECT_EQ(e.detail().value("type", std::string()), "custom");
+        EXPECT_EQ(e.detail().value("modelId", std::string()), "custom");
     }
     try {
         Decide{cat, "u"}();
@@ -632,7 +632,7 @@ TEST(PipelineScoring, AnInjectedScorerReplacesTheFlowsModel) {
 TEST(PipelineScoring, BuiltinScorer) {
     Catalog c;
     c.model(R"J({"id": "m", "type": "scorecard", "definition": {"base": 0.25, "factor": 2}})J");
-    c.model(R"J({"id": "g", "type": "gradient_boosted", "definition": {"format": "xgboost-json", "model": {}, "features": []}})J");
+    c.model(R"J({"id": "g", "type": "custom", "definition": {"function": "s.f"}})J");
     c.offer("o", {{"priority", 30}});
     auto cat = c.build();
     const auto& offer = cat.offers.at(0);
@@ -644,10 +644,10 @@ TEST(PipelineScoring, BuiltinScorer) {
     EXPECT_EQ(s.propensity, std::optional<double>(0.5));
     try {
         builtin_scorer(&cat.models.at("g"), "home");
-        ADD_FAILURE() << "no error for a gradient_boosted model";
+        ADD_FAILURE() << "no error for a custom model";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::BadRequest);
-        EXPECT_STREQ(e.what(), "flow \"home\": models of type gradient_boosted cannot score yet");
+        EXPECT_STREQ(e.what(), "flow \"home\": models of type custom cannot score here");
         EXPECT_EQ(e.detail().value("flow", std::string()), "home");
         EXPECT_EQ(e.detail().value("modelId", std::string()), "g");
     }
