@@ -479,6 +479,9 @@ void check_experiment(Json& row, Checker& checker) {
         if (!has(row, "bandit")) checker.fail("bandit", "is required for a bandit experiment");
         if (controls > 1) checker.fail("variants", "at most one variant can be the control");
     }
+    for (size_t i = 0; i < variants.size(); ++i)
+        if (variants[i].value("id", "") == "holdout")
+            checker.fail("variants[" + std::to_string(i) + "].id", "\"holdout\" names the customers held out; choose another id");
     if (has(row, "holdoutPercent") && row["holdoutPercent"].get<double>() >= 100)
         checker.fail("holdoutPercent", "must be below 100");
 }

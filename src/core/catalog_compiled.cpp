@@ -130,6 +130,17 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         }
         out.models.emplace(model.id, std::move(model));
     }
+    for (const Json& row : rows_of("experiments")) {
+        experiments::Experiment e;
+        e.id = text(row, "id");
+        e.flow_id = text(row, "flowId");
+        e.type = text(row, "type");
+        e.status = row.value("status", "draft");
+        e.holdout_percent = number(row, "holdoutPercent", 0);
+        for (const Json& v : row.value("variants", Json::array()))
+            e.variants.push_back({text(v, "id"), number(v, "weight", 1), text(v, "flowId"), v.value("control", false)});
+        out.experiments.emplace(e.id, std::move(e));
+    }
     for (const Json& row : rows_of("flows")) {
         CompiledFlow flow;
         flow.id = text(row, "id");

@@ -6,6 +6,7 @@
 #pragma once
 #include "core/pure.h"
 
+#include "core/experiments.h"
 #include "core/expr.h"
 #include "core/json.h"
 #include "core/xgboost.h"
@@ -123,6 +124,7 @@ struct CompiledCatalog {
     std::vector<CompiledOffer> offers;  // sorted by id
     std::map<std::string, CompiledFlow, std::less<>> flows;
     std::map<std::string, CompiledModel, std::less<>> models;
+    std::map<std::string, experiments::Experiment, std::less<>> experiments;
     std::map<std::string, std::string, std::less<>> channel_types;  // channel id -> type
     std::map<std::string, int, std::less<>> placement_slots;        // placement id -> slots
     std::map<std::string, std::string, std::less<>> outcome_kinds;  // outcome type id -> kind
@@ -143,8 +145,8 @@ struct CompiledCatalog {
 using RowsByKey = std::map<std::string, std::vector<Json>, std::less<>>;
 
 // compile_catalog builds the compiled catalog from validated rows of the
-// keys offers, creatives, flows, models, channels, placements, outcomeTypes,
-// caps, policies, metrics and categories (others are ignored).
+// keys offers, creatives, flows, models, experiments, channels, placements,
+// outcomeTypes, caps, policies, metrics and categories (others are ignored).
 CompiledCatalog compile_catalog(const RowsByKey& rows);
 
 // Customer is what decisions know of a customer.

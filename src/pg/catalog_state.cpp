@@ -178,7 +178,7 @@ std::shared_ptr<const catalog::CompiledCatalog> compiled_catalog(const std::stri
         AsExtensionOwner owner;
         LatestSnapshot latest;
         SpiSession spi;
-        for (const char* key : {"offers", "creatives", "flows", "models", "channels", "placements", "outcomeTypes", "caps",
+        for (const char* key : {"offers", "creatives", "flows", "models", "experiments", "channels", "placements", "outcomeTypes", "caps",
                                 "policies", "metrics", "categories"})
             rows[key] = read_catalog_rows(spi, *catalog::find_entity(key), tenant);
     }

@@ -8,6 +8,7 @@
 #include "core/contact_policies.h"
 #include "core/decision.h"
 #include "core/entitlements.h"
+#include "core/experiments.h"
 #include "core/license.h"
 #include "core/pipeline.h"
 #include "core/quota.h"
@@ -150,7 +151,30 @@ struct Decided {
     std::string decision_id;  // "" for a dry run
     std::string channel;      // the request's, else the flow's
     Json license;             // {"tier", "state"}
+    std::optional<experiments::Assignment> experiment;  // with experiment_id
+    std::string experiment_id;
 };
+
+// assign_experiment places the customer in the active A/B experiment of the
+// requested flow (SPEC 6.5): the experiment the flow names in experimentId,
+// when it is about that flow. Nothing when none applies.
+std::optional<experiments::Assignment> assign_experiment(const std::string& tenant, const catalog::CompiledCatalog& catalog,
+                                                         const catalog::CompiledFlow& flow, const Request& request,
+                                                         std::string& experiment_id) {
+    if (flow.experiment_id.empty()) return std::nullopt;
+    auto it = catalog.experiments.find(flow.experiment_id);
+    if (it == catalog.experiments.end()) return std::nullopt;
+    const experiments::Experiment& experiment = it->second;
+    if (experiment.status != "active" || experiment.type != "ab" || experiment.flow_id != flow.id) return std::nullopt;
+    require_feature_enabled(tenant, "experiments.ab");
+    experiment_id = experiment.id;
+    return experiments::assign(experiment, tenant, request.customer_id);
+}
+
+// experiment_json is the decision's {"id", "variant"} (response and record).
+Json experiment_json(const Decided& decided) {
+    return {{"id", decided.experiment_id}, {"variant", decided.experiment->variant}};
+}
 
 // evaluate runs the checks and the pipeline of one decision for the current
 // tenant; it writes nothing, so that a batch can be counted against the
@@ -163,8 +187,20 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     auto flow_it = compiled->flows.find(request.flow);
     if (flow_it == compiled->flows.end())
         throw_bad_request("unknown flow \"" + request.flow + "\"", Json{{"path", "flow"}});
-    // Experiments (SPEC 6.5) choose the variant's flow here, from a hash of
-    // tenant, experiment and customer, and the decision records the variant.
+    // An A/B experiment on the flow places the customer, from a hash of
+    // tenant, experiment and customer: a variant's flow decides (as it is:
+    // its own experiment is not followed), a held-out customer is shown
+    // nothing; the decision records the variant.
+    Decided decided;
+    decided.experiment = assign_experiment(tenant, *compiled, flow_it->second, request, decided.experiment_id);
+    const bool held_out = decided.experiment && decided.experiment->variant == experiments::kHoldout;
+    if (decided.experiment && !held_out) {
+        flow_it = compiled->flows.find(decided.experiment->flow_id);
+        if (flow_it == compiled->flows.end())
+            throw_bad_request("experiment \"" + decided.experiment_id + "\": variant \"" + decided.experiment->variant +
+                                  "\" names the unknown flow \"" + decided.experiment->flow_id + "\"",
+                              Json{{"experiment", decided.experiment_id}, {"variant", decided.experiment->variant}});
+    }
     const catalog::CompiledFlow& flow = flow_it->second;
     if (flow.arbitration) require_feature_enabled(tenant, "ranking.arbitration");
     const catalog::CompiledModel* model = nullptr;
@@ -207,9 +243,12 @@ Decided evaluate(const std::string& tenant, const Request& request) {
         stats = pg::offer_stats(tenant);
         scorer = decision::builtin_scorer(model, flow.id, compiled.get(), stats.get());
     }
-    Decided decided;
-    decided.outcome = decision::run(*compiled, flow, request, view, gates.empty() ? nullptr : &gate,
-                                    static_cast<double>(now), request.trace, nullptr, scorer.get());
+    if (held_out) {
+        decided.outcome.limit = request.limit.value_or(flow.n.value_or(decision::kDefaultLimit));
+    } else {
+        decided.outcome = decision::run(*compiled, flow, request, view, gates.empty() ? nullptr : &gate,
+                                        static_cast<double>(now), request.trace, nullptr, scorer.get());
+    }
     decided.channel = request.channel.value_or(flow.channel_id);
     decided.license = {{"tier", std::string(license::tier_name(licence.status.effective_tier))},
                        {"state", std::string(license::state_name(licence.status.state))}};
@@ -240,13 +279,17 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
         const bool counted = counts(request, decided);
         pg::SpiSession spi;
         spi.execute(
-            "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id, quota_period) "
-            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7) RETURNING id::text, trace_id::text",
+            "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id, quota_period, "
+            "    experiment) "
+            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7, $8) "
+            "RETURNING id::text, trace_id::text",
             {pg::text_arg(tenant), pg::text_arg(request.customer_id), pg::text_arg(request.flow),
              decided.channel.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(decided.channel),
              pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}, pg::SpiArg{BOOLOID, BoolGetDatum(trace_id.has_value())},
              pg::SpiArg{TIMESTAMPTZOID,
-                        TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted}});
+                        TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted},
+             decided.experiment ? pg::SpiArg{JSONBOID, pg::jsonb_datum(experiment_json(decided))}
+                                : pg::SpiArg{JSONBOID, 0, true}});
         decided.decision_id = *spi.text(0, 0);
         if (trace_id) {
             trace_id = *spi.text(0, 1);
@@ -265,6 +308,7 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
     response["customerId"] = request.customer_id;
     response["flow"] = request.flow;
     response["offers"] = std::move(offers);
+    if (decided.experiment) response["experiment"] = experiment_json(decided);
     response["license"] = decided.license;
     response["quota"] = quota::quota_json(quota.snapshot);
     if (trace_id) response["traceId"] = *trace_id;

@@ -43,18 +43,26 @@ std::string value_text(double value) {
     return buffer;
 }
 
+// Variant is the A/B experiment and variant a decision was made in (empty
+// when none): the interactions answering it carry them to the report.
+struct Variant {
+    std::string experiment_id, variant;
+};
+
 // from_decision completes the request from the decision it answers: the
 // customer, the offer (when the decision had only one), its creative and
 // placement, the channel. Anything the request says must agree with it.
-void from_decision(pg::SpiSession& spi, const std::string& tenant, Request& request) {
-    spi.execute("SELECT customer_id, coalesce(channel, ''), offers FROM kaireon.decisions "
-                "WHERE tenant_id = $1 AND id = $2::uuid",
+Variant from_decision(pg::SpiSession& spi, const std::string& tenant, Request& request) {
+    spi.execute("SELECT customer_id, coalesce(channel, ''), offers, coalesce(experiment ->> 'id', ''), "
+                "       coalesce(experiment ->> 'variant', '') "
+                "FROM kaireon.decisions WHERE tenant_id = $1 AND id = $2::uuid",
                 {pg::text_arg(tenant), pg::text_arg(*request.decision_id)}, true);
     if (spi.rows() != 1)
         throw_bad_request("unknown decision \"" + *request.decision_id + "\"", Json{{"path", "decisionId"}});
     const std::string customer = spi.text(0, 0).value_or("");
     const std::string channel = spi.text(0, 1).value_or("");
     const Json offers = spi.json(0, 2).value_or(Json::array());
+    const Variant variant{spi.text(0, 3).value_or(""), spi.text(0, 4).value_or("")};
     if (request.customer_id.empty()) {
         request.customer_id = customer;
     } else if (request.customer_id != customer) {
@@ -81,6 +89,7 @@ void from_decision(pg::SpiSession& spi, const std::string& tenant, Request& requ
     if (request.creative_id.empty()) request.creative_id = text_of("creativeId");
     if (request.placement.empty()) request.placement = text_of("placement");
     if (request.channel.empty()) request.channel = channel;
+    return variant;
 }
 
 // recorded_before returns the id of the interaction already recorded under
@@ -125,12 +134,14 @@ std::optional<std::string> recorded_before(pg::SpiSession& spi, const std::strin
 
 // record inserts the interaction and returns its id.
 std::string record(pg::SpiSession& spi, const std::string& tenant, const Request& request, const std::string& kind,
-                   const std::string& category, int64_t now) {
+                   const std::string& category, const Variant& variant, int64_t now) {
     const double occurred = request.occurred_at.value_or(static_cast<double>(now));
     spi.execute(
         "INSERT INTO kaireon.interactions (tenant_id, idempotency_key, decision_id, customer_id, offer_id, "
-        "    category_id, creative_id, channel, placement, outcome, kind, value, occurred_at, recorded_at) "
-        "VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, to_timestamp($13::float8), $14) "
+        "    category_id, creative_id, channel, placement, outcome, kind, value, occurred_at, recorded_at, "
+        "    experiment_id, variant) "
+        "VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, to_timestamp($13::float8), $14, "
+        "        $15, $16) "
         "RETURNING id::text",
         {pg::text_arg(tenant), pg::text_arg(request.idempotency_key),
          request.decision_id ? pg::text_arg(*request.decision_id) : pg::SpiArg{TEXTOID, 0, true},
@@ -139,7 +150,8 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
          pg::text_arg(request.outcome), pg::text_arg(kind),
          request.value ? pg::text_arg(value_text(*request.value)) : pg::SpiArg{TEXTOID, 0, true},
          pg::text_arg(value_text(occurred)),
-         pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))}});
+         pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))},
+         text_or_null(variant.experiment_id), text_or_null(variant.variant)});
     return spi.text(0, 0).value_or("");
 }
 
@@ -169,7 +181,8 @@ KAIREON_FUNCTION(kaireon_respond) {
         throw_bad_request("occurredAt: more than 5 minutes in the future", Json{{"path", "occurredAt"}});
 
     pg::SpiSession spi;
-    if (request.decision_id) from_decision(spi, tenant, request);
+    Variant variant;
+    if (request.decision_id) variant = from_decision(spi, tenant, request);
     const catalog::CompiledOffer* offer = compiled->offer(request.offer_id);
     if (offer == nullptr && !request.decision_id)
         throw_bad_request("offerId: unknown offer \"" + request.offer_id + "\"", Json{{"path", "offerId"}});
@@ -196,7 +209,7 @@ KAIREON_FUNCTION(kaireon_respond) {
                                            request.customer_id, now);
         // The offer's budget (budget_exhausted) counts the same way.
         if (offer != nullptr) pg::count_budget(tenant, *offer, kind->second, request.value, now);
-        interaction_id = record(spi, tenant, request, kind->second, category, now);
+        interaction_id = record(spi, tenant, request, kind->second, category, variant, now);
         // Bayesian models' offer statistics learn from it (bandit
         // posteriors and experiment results, SPEC 6.5, will too).
         pg::count_offer_stats(tenant, *compiled, request.offer_id, request.customer_id, kind->second);

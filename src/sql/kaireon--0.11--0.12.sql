@@ -37,4 +37,19 @@ COMMENT ON VIEW kaireon.offer_stats IS
     'Impressions and positive outcomes per offer (segment '''': all customers) and per customer segment, as Bayesian models read them.';
 GRANT SELECT ON kaireon.offer_stats TO kaireon_admin, kaireon_app, kaireon_reader;
 
+-- A/B experiments (SPEC 6.5, docs/experiments.md): a decision records its
+-- experiment and variant in kaireon.decisions.experiment ({id, variant});
+-- the interactions answering it carry them, for experiment_report.
+ALTER TABLE kaireon.interactions ADD COLUMN experiment_id text, ADD COLUMN variant text;
+CREATE INDEX interactions_experiment ON kaireon.interactions (tenant_id, experiment_id, variant)
+    WHERE experiment_id IS NOT NULL;
+CREATE INDEX decisions_experiment ON kaireon.decisions (tenant_id, (experiment ->> 'id'))
+    WHERE experiment IS NOT NULL;
+
+CREATE FUNCTION kaireon.experiment_report(experiment text) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'kaireon_experiment_report' LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION kaireon.experiment_report(text) IS
+    'An A/B experiment''s results per variant: impressions, positives, rate, uplift versus control with a 95 % Newcombe-Wilson interval, two-proportion z-test p-value.';
+GRANT EXECUTE ON FUNCTION kaireon.experiment_report(text) TO kaireon_admin, kaireon_app, kaireon_reader;
+
 SELECT kaireon._revoke_public();

@@ -75,7 +75,8 @@ SELECT is(ARRAY(SELECT format('%s %s%s', a.attname, pg_catalog.format_type(a.att
           ARRAY['tenant_id text NOT NULL', 'id uuid NOT NULL', 'idempotency_key text NOT NULL', 'decision_id uuid',
                 'customer_id text NOT NULL', 'offer_id text NOT NULL', 'category_id text', 'creative_id text',
                 'channel text', 'placement text', 'outcome text NOT NULL', 'kind text NOT NULL', 'value numeric',
-                'occurred_at timestamp with time zone NOT NULL', 'recorded_at timestamp with time zone NOT NULL'],
+                'occurred_at timestamp with time zone NOT NULL', 'recorded_at timestamp with time zone NOT NULL',
+                'experiment_id text', 'variant text'],
           'kaireon.interactions has the documented columns, types and NOT NULLs, in order');
 SELECT col_is_pk('kaireon', 'interactions', ARRAY['tenant_id', 'id'], 'kaireon.interactions is keyed by (tenant_id, id)');
 SELECT col_is_unique('kaireon', 'interactions', ARRAY['tenant_id', 'idempotency_key'],
@@ -95,9 +96,10 @@ SELECT has_index('kaireon', 'interactions', 'interactions_impressions', ARRAY['t
 SELECT is(ARRAY(SELECT format('%s %s %s', i.indexrelid::regclass, i.indisunique,
                               coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '-'))
                 FROM pg_catalog.pg_index i WHERE i.indrelid = 'kaireon.interactions'::regclass ORDER BY 1),
-          ARRAY['kaireon.interactions_customer f -', 'kaireon.interactions_impressions f (kind = ''impression''::text)',
+          ARRAY['kaireon.interactions_customer f -', 'kaireon.interactions_experiment f (experiment_id IS NOT NULL)',
+                'kaireon.interactions_impressions f (kind = ''impression''::text)',
                 'kaireon.interactions_pkey t -', 'kaireon.interactions_tenant_id_idempotency_key_key t -'],
-          'kaireon.interactions has exactly the key, the unique constraint and the two indexes (impressions: partial)');
+          'kaireon.interactions has exactly the key, the unique constraint and the three indexes (impressions, experiment: partial)');
 
 -- Row-level security, drop_tenant and pg_dump.
 SELECT is((SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = 'kaireon.interactions'::regclass), true,
