@@ -241,7 +241,10 @@ KAIREON_FUNCTION(kaireon_audit) {
     std::string action = pg::required_text(fcinfo, 1, "action");
     std::optional<std::string> target;
     if (!PG_ARGISNULL(2)) target = pg::text_from_datum(PG_GETARG_DATUM(2));
-    Json details = PG_ARGISNULL(3) ? Json::object() : pg::json_from_jsonb(PG_GETARG_DATUM(3), "details");
+    // The triggers' details carry the catalog row written (a gradient-boosted
+    // model may be several MiB): the catalog's limits.
+    Json details =
+        PG_ARGISNULL(3) ? Json::object() : pg::json_from_jsonb(PG_GETARG_DATUM(3), "details", kCatalogJsonLimits);
     pg::audit(tenant, action, target, details);
     PG_RETURN_VOID();
 }
