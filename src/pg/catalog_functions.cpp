@@ -430,8 +430,8 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     std::optional<Json> before, after;
     if (counting_entity) {
         if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
-            before = stored_row(entity, tenant_of(trigger->tg_trigtuple), row_columns(trigger->tg_trigtuple, desc));
             after = row_columns(trigger->tg_trigtuple, desc);
+            before = stored_row(entity, tenant_of(trigger->tg_trigtuple), *after);
         } else {
             before = row_columns(trigger->tg_trigtuple, desc);
             if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) after = row_columns(trigger->tg_newtuple, desc);
@@ -485,9 +485,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     if (compiled) pg::note_catalog_change(tenant);
     // The row as JSON, column names as keys (row_to_json reads the row type
     // from the tuple itself).
-    Datum row = pg::pg_call([&] { return heap_copy_tuple_as_datum(tuple, desc); });
-    std::string text = pg::text_from_datum(pg::pg_call([&] { return DirectFunctionCall1(row_to_json, row); }));
-    Json object = catalog::object_of_columns(entity, parse_json(text, "row", kCatalogJsonLimits));
+    Json object = catalog::object_of_columns(entity, row_columns(tuple, desc));
     Json keys = Json::object();
     for (auto k : entity.key_fields) keys[std::string(k)] = object.value(std::string(k), "");
     std::string path = std::string(entity.key) + "[" + Json(catalog::row_key(entity, keys)).dump() + "]";
