@@ -139,6 +139,18 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         e.holdout_percent = number(row, "holdoutPercent", 0);
         for (const Json& v : row.value("variants", Json::array()))
             e.variants.push_back({text(v, "id"), number(v, "weight", 1), text(v, "flowId"), v.value("control", false)});
+        if (e.is_bandit()) {
+            const Json bandit = row.value("bandit", Json::object());
+            e.bandit.thompson = bandit.value("algorithm", "thompson") == "thompson";
+            e.bandit.greedy.epsilon = number(bandit, "epsilon", 0.1);
+            e.bandit.greedy.decay = number(bandit, "decay", 1);
+            const Json prior = bandit.value("prior", Json::object());
+            e.bandit.prior = {number(prior, "alpha", 1), number(prior, "beta", 1)};
+            // Respond counts the arms of every bandit, whatever its status
+            // (answers to its decisions may come after it is paused).
+            if (e.bandit_over_offers()) out.counts_offer_stats = true;
+            else out.counts_bandit_arms = true;
+        }
         out.experiments.emplace(e.id, std::move(e));
     }
     for (const Json& row : rows_of("flows")) {

@@ -133,9 +133,13 @@ struct CompiledCatalog {
     std::vector<CompiledMetric> metrics;                            // sorted by id
     std::map<std::string, std::string, std::less<>> category_parents;  // category id -> parent id ("" at the top)
     bool uses_metrics = false;  // an expression calls metric() or a policy is a metric_condition
-    // A bayesian model learns from offer statistics: respond counts them
-    // (per customer segment too when one model has bySegment).
+    // A bayesian model or a bandit over offers learns from offer
+    // statistics: respond counts them (per customer segment too when one
+    // model has bySegment).
     bool counts_offer_stats = false, offer_stats_by_segment = false;
+    // A bandit with variants learns from its arms' counts: respond counts
+    // the answers to its decisions.
+    bool counts_bandit_arms = false;
 
     // offer returns the offer `id`, or nullptr.
     const CompiledOffer* offer(std::string_view id) const;

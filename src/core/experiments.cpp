@@ -1,5 +1,7 @@
 #include "core/experiments.h"
 
+#include "core/error.h"
+
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -12,6 +14,12 @@ double successes_of(double positives, double impressions) { return std::min(posi
 
 Json number_or_null(std::optional<double> value) {
     return value && std::isfinite(*value) ? Json(*value) : Json(nullptr);
+}
+
+double holdout_share(const Experiment& experiment) { return std::clamp(experiment.holdout_percent, 0.0, 100.0) / 100; }
+
+Assignment variant_assignment(const Experiment& experiment, const Variant& v) {
+    return {v.id, v.flow_id.empty() ? experiment.flow_id : v.flow_id};
 }
 
 }  // namespace
@@ -32,7 +40,7 @@ double unit_hash(std::string_view tenant, std::string_view experiment, std::stri
 
 Assignment assign(const Experiment& experiment, std::string_view tenant, std::string_view customer) {
     const double u = unit_hash(tenant, experiment.id, customer);
-    const double holdout = std::clamp(experiment.holdout_percent, 0.0, 100.0) / 100;
+    const double holdout = holdout_share(experiment);
     if (u < holdout) return {std::string(kHoldout), ""};
     if (experiment.variants.empty()) return {"", experiment.flow_id};  // nothing to choose: the flow itself
     double total = 0;
@@ -42,10 +50,31 @@ Assignment assign(const Experiment& experiment, std::string_view tenant, std::st
     double edge = 0;
     for (const auto& v : experiment.variants) {
         edge += v.weight;
-        if (point < edge) return {v.id, v.flow_id.empty() ? experiment.flow_id : v.flow_id};
+        if (point < edge) return variant_assignment(experiment, v);
     }
-    const Variant& last = experiment.variants.back();  // rounding at the very end
-    return {last.id, last.flow_id.empty() ? experiment.flow_id : last.flow_id};
+    return variant_assignment(experiment, experiment.variants.back());  // rounding at the very end
+}
+
+bandits::Arm arm_of(double impressions, double positives) {
+    const double successes = std::clamp(positives, 0.0, std::max(impressions, 0.0));
+    return {successes, std::max(impressions, 0.0) - successes};
+}
+
+size_t choose_arm(const BanditSettings& settings, const std::vector<bandits::Arm>& arms, bandits::Rng& rng) {
+    if (settings.thompson) return bandits::thompson(arms, settings.prior, rng);
+    double pulls = 0;
+    for (const auto& arm : arms) pulls += arm.successes + arm.failures;
+    return bandits::epsilon_greedy(arms, settings.prior, settings.greedy, static_cast<uint64_t>(pulls), rng);
+}
+
+Assignment assign_bandit(const Experiment& experiment, std::string_view tenant, std::string_view customer,
+                         const std::vector<bandits::Arm>& arms, bandits::Rng& rng) {
+    if (unit_hash(tenant, experiment.id, customer) < holdout_share(experiment)) return {std::string(kHoldout), ""};
+    if (experiment.variants.empty()) return {"", experiment.flow_id};
+    if (arms.size() != experiment.variants.size())
+        throw Error(ErrorCode::Internal, "experiment \"" + experiment.id + "\": " + std::to_string(arms.size()) +
+                                             " arms for " + std::to_string(experiment.variants.size()) + " variants");
+    return variant_assignment(experiment, experiment.variants[choose_arm(experiment.bandit, arms, rng)]);
 }
 
 Interval wilson(double successes, double n, double z) {

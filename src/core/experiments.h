@@ -1,11 +1,13 @@
-// experiments.h - A/B experiments over flows (SPEC 6.5, docs/experiments.md):
-// deterministic assignment of a customer to a variant (or the holdout), and
-// the statistics of experiment_report: each variant's rate with a 95 %
-// Wilson interval, the uplift versus control with Newcombe's interval (the
+// experiments.h - experiments over flows (SPEC 6.5, docs/experiments.md):
+// deterministic assignment of a customer to an A/B variant (or the
+// holdout), a bandit's choice of a variant (bandits.h draws), and the
+// statistics of experiment_report: each variant's rate with a 95 % Wilson
+// interval, the uplift versus control with Newcombe's interval (the
 // difference of two Wilson intervals), and a two-proportion z-test.
 #pragma once
 #include "core/pure.h"
 
+#include "core/bandits.h"
 #include "core/json.h"
 
 #include <cstdint>
@@ -23,10 +25,22 @@ struct Variant {
     bool control = false;
 };
 
+// BanditSettings are a bandit experiment's `bandit` object.
+struct BanditSettings {
+    bool thompson = true;              // else epsilon_greedy
+    bandits::Prior prior;              // {alpha, beta}, default 1, 1
+    bandits::EpsilonGreedy greedy;     // epsilon default 0.1, decay default 1
+};
+
 struct Experiment {
     std::string id, flow_id, type = "ab", status = "draft";
     double holdout_percent = 0;
     std::vector<Variant> variants;  // in the catalog's order
+    BanditSettings bandit;          // for type "bandit"
+
+    bool is_bandit() const { return type == "bandit"; }
+    // A bandit without variants plays the flow's offers as its arms.
+    bool bandit_over_offers() const { return is_bandit() && variants.empty(); }
 };
 
 // kHoldout is the variant name of a customer held out: the decision shows
@@ -49,6 +63,23 @@ struct Assignment {
 // experiment's flow. An experiment without variants places every customer
 // in its own flow, variant "".
 Assignment assign(const Experiment& experiment, std::string_view tenant, std::string_view customer);
+
+// arm_of is a Beta posterior's data from counts: successes = the positives
+// (at most the impressions), failures = the impressions without one.
+bandits::Arm arm_of(double impressions, double positives);
+
+// choose_arm picks an arm with the experiment's algorithm: Thompson
+// sampling, or epsilon-greedy whose pulls are the arms' trials so far
+// (successes + failures). `arms` must not be empty.
+size_t choose_arm(const BanditSettings& settings, const std::vector<bandits::Arm>& arms, bandits::Rng& rng);
+
+// assign_bandit places the customer in a bandit experiment with variants:
+// the holdout as assign() does (a hash, so a customer stays held out),
+// else the variant choose_arm picks for this decision; arms[i] are the
+// counts of variants[i]. A bandit over offers places everyone (but the
+// holdout) in its own flow, variant "".
+Assignment assign_bandit(const Experiment& experiment, std::string_view tenant, std::string_view customer,
+                         const std::vector<bandits::Arm>& arms, bandits::Rng& rng);
 
 struct Interval {
     double low = 0, high = 0;

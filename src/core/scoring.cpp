@@ -87,7 +87,47 @@ private:
     mutable std::vector<float> features_;
 };
 
+// OfferBanditScorer: a bandit over offers (SPEC 6.5) scores each candidate
+// with its arm's value for this decision, from the offer's impressions and
+// positives: Thompson, a draw from Beta(alpha + successes, beta +
+// failures); epsilon-greedy, the posterior mean, or (exploring, one coin
+// per decision) a uniform draw, which orders the candidates at random.
+// score = propensity = that value.
+class OfferBanditScorer final : public Scorer {
+public:
+    OfferBanditScorer(const experiments::BanditSettings& settings, const bayes::Stats& stats, bandits::Rng& rng)
+        : settings_(settings), stats_(stats), rng_(rng) {
+        if (!settings.thompson) {
+            double pulls = 0;
+            for (const auto& [offer, counts] : stats.offers) pulls += std::max(counts.impressions, 0.0);
+            exploring_ = rng.uniform() < bandits::epsilon_at(settings.greedy, static_cast<uint64_t>(pulls));
+        }
+    }
+    Score score(const CompiledOffer& offer, const CustomerView&, const Json&, double) const override {
+        auto it = stats_.offers.find(offer.id);
+        const bayes::Counts counts = it != stats_.offers.end() ? it->second : bayes::Counts{};
+        const bandits::Arm arm = experiments::arm_of(counts.impressions, counts.positives);
+        const bandits::Prior& prior = settings_.prior;
+        double value;
+        if (settings_.thompson) value = rng_.beta(prior.alpha + arm.successes, prior.beta + arm.failures);
+        else if (exploring_) value = rng_.uniform();
+        else value = (prior.alpha + arm.successes) / (prior.alpha + prior.beta + arm.successes + arm.failures);
+        return {value, value};
+    }
+
+private:
+    const experiments::BanditSettings& settings_;
+    const bayes::Stats& stats_;
+    bandits::Rng& rng_;
+    bool exploring_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<Scorer> offer_bandit_scorer(const experiments::BanditSettings& settings, const bayes::Stats& stats,
+                                            bandits::Rng& rng) {
+    return std::make_unique<OfferBanditScorer>(settings, stats, rng);
+}
 
 float feature_value(const expr::Value& value) {
     if (value.is_number()) return static_cast<float>(value.as_number());

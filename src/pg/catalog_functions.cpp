@@ -426,7 +426,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // stored row apply_catalog's upsert (INSERT ... ON CONFLICT DO UPDATE)
     // is about to update, since PostgreSQL fires BEFORE INSERT before it
     // finds the conflict.
-    const bool counting_entity = entity.key == "offers" || entity.key == "models";
+    const bool counting_entity = entity.key == "offers" || entity.key == "models" || entity.key == "experiments";
     std::optional<Json> before, after;
     if (counting_entity) {
         if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event)) {
@@ -467,6 +467,20 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         const std::string tenant = tenant_of(trigger->tg_trigtuple);
         pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
         pg::rebuild_offer_stats(tenant);
+    }
+    // A bandit made (or an experiment turned into one, or switched between
+    // variants and offers as its arms): its counts the same way, since
+    // respond counts arms only while the bandit is in the catalog.
+    auto arms_of = [](const std::optional<Json>& row) -> std::string {
+        if (!row || row->value("type", Json()) != "bandit") return "";
+        const Json variants = row->value("variants", Json::array());
+        return variants.is_array() && !variants.empty() ? "variants" : "offers";
+    };
+    if (entity.key == "experiments" && !arms_of(after).empty() && arms_of(after) != arms_of(before)) {
+        const std::string tenant = tenant_of(trigger->tg_trigtuple);
+        pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
+        if (arms_of(after) == "offers") pg::rebuild_offer_stats(tenant);
+        else pg::rebuild_bandit_arms(tenant, after->value("id", ""));
     }
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
         if (compiled) pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));

@@ -14,6 +14,7 @@
 #include "core/quota.h"
 #include "core/scoring.h"
 
+#include "pg/bandit_rng.h"
 #include "pg/cap_state.h"
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
@@ -155,25 +156,43 @@ struct Decided {
     std::string experiment_id;
 };
 
-// assign_experiment places the customer in the active A/B experiment of the
-// requested flow (SPEC 6.5): the experiment the flow names in experimentId,
-// when it is about that flow. Nothing when none applies.
+// assign_experiment places the customer in the active experiment of the
+// requested flow (SPEC 6.5): the experiment the flow names in
+// experimentId, when it is about that flow. A/B: a variant from a hash of
+// tenant, experiment and customer. Bandit: the holdout from that hash,
+// then a variant drawn from the arms' counts (a bandit over offers keeps
+// the flow: its scorer draws). Nothing when none applies.
 std::optional<experiments::Assignment> assign_experiment(const std::string& tenant, const catalog::CompiledCatalog& catalog,
                                                          const catalog::CompiledFlow& flow, const Request& request,
-                                                         std::string& experiment_id) {
+                                                         const experiments::Experiment*& applied) {
     if (flow.experiment_id.empty()) return std::nullopt;
     auto it = catalog.experiments.find(flow.experiment_id);
     if (it == catalog.experiments.end()) return std::nullopt;
     const experiments::Experiment& experiment = it->second;
-    if (experiment.status != "active" || experiment.type != "ab" || experiment.flow_id != flow.id) return std::nullopt;
-    require_feature_enabled(tenant, "experiments.ab");
-    experiment_id = experiment.id;
-    return experiments::assign(experiment, tenant, request.customer_id);
+    if (experiment.status != "active" || experiment.flow_id != flow.id) return std::nullopt;
+    applied = &experiment;
+    if (!experiment.is_bandit()) {
+        require_feature_enabled(tenant, "experiments.ab");
+        return experiments::assign(experiment, tenant, request.customer_id);
+    }
+    require_feature_enabled(tenant, "experiments.bandit");
+    std::vector<bandits::Arm> arms;
+    if (!experiment.variants.empty()) {
+        auto counts = pg::bandit_arm_stats(tenant);
+        for (const auto& variant : experiment.variants) {
+            auto found = counts->find({experiment.id, variant.id});
+            arms.push_back(found == counts->end() ? bandits::Arm{}
+                                                  : experiments::arm_of(found->second.impressions, found->second.positives));
+        }
+    }
+    return experiments::assign_bandit(experiment, tenant, request.customer_id, arms, pg::bandit_rng());
 }
 
-// experiment_json is the decision's {"id", "variant"} (response and record).
+// experiment_json is the decision's {"id", "variant"} (response and record);
+// a bandit over offers has no variant (null).
 Json experiment_json(const Decided& decided) {
-    return {{"id", decided.experiment_id}, {"variant", decided.experiment->variant}};
+    const std::string& variant = decided.experiment->variant;
+    return {{"id", decided.experiment_id}, {"variant", variant.empty() ? Json(nullptr) : Json(variant)}};
 }
 
 // evaluate runs the checks and the pipeline of one decision for the current
@@ -187,12 +206,15 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     auto flow_it = compiled->flows.find(request.flow);
     if (flow_it == compiled->flows.end())
         throw_bad_request("unknown flow \"" + request.flow + "\"", Json{{"path", "flow"}});
-    // An A/B experiment on the flow places the customer, from a hash of
-    // tenant, experiment and customer: a variant's flow decides (as it is:
-    // its own experiment is not followed), a held-out customer is shown
-    // nothing; the decision records the variant.
+    // An experiment on the flow places the customer (an A/B variant from a
+    // hash of tenant, experiment and customer; a bandit's variant drawn from
+    // its arms): a variant's flow decides (as it is: its own experiment is
+    // not followed), a held-out customer is shown nothing; the decision
+    // records the variant.
     Decided decided;
-    decided.experiment = assign_experiment(tenant, *compiled, flow_it->second, request, decided.experiment_id);
+    const experiments::Experiment* experiment = nullptr;
+    decided.experiment = assign_experiment(tenant, *compiled, flow_it->second, request, experiment);
+    if (experiment != nullptr) decided.experiment_id = experiment->id;
     const bool held_out = decided.experiment && decided.experiment->variant == experiments::kHoldout;
     if (decided.experiment && !held_out) {
         flow_it = compiled->flows.find(decided.experiment->flow_id);
@@ -203,8 +225,10 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     }
     const catalog::CompiledFlow& flow = flow_it->second;
     if (flow.arbitration) require_feature_enabled(tenant, "ranking.arbitration");
+    // A bandit over offers scores in place of the flow's model.
+    const bool offer_bandit = experiment != nullptr && experiment->bandit_over_offers();
     const catalog::CompiledModel* model = nullptr;
-    if (!flow.model_id.empty()) {
+    if (!flow.model_id.empty() && !offer_bandit) {
         auto it = compiled->models.find(flow.model_id);
         if (it != compiled->models.end()) {
             model = &it->second;
@@ -233,11 +257,16 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     if (!policy_gate.empty()) gates.push_back(&policy_gate);
     if (!cap_gate.empty()) gates.push_back(&cap_gate);
     decision::GateChain gate(gates);
-    // Step 5's scorer: custom models call the tenant's SQL function as the
-    // calling role; Bayesian ones read the offer statistics.
+    // Step 5's scorer: a bandit over offers draws from each offer's
+    // posterior (in place of the flow's model); custom models call the
+    // tenant's SQL function as the calling role; Bayesian ones read the
+    // offer statistics.
     std::shared_ptr<const bayes::Stats> stats;
     std::unique_ptr<decision::Scorer> scorer;
-    if (model != nullptr && model->type == "custom") {
+    if (offer_bandit && !held_out) {
+        stats = pg::offer_stats(tenant);
+        scorer = decision::offer_bandit_scorer(experiment->bandit, *stats, pg::bandit_rng());
+    } else if (model != nullptr && model->type == "custom") {
         scorer = pg::custom_scorer(*model, flow.id);
     } else if (model != nullptr && model->type == "bayesian") {
         stats = pg::offer_stats(tenant);

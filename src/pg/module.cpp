@@ -6,6 +6,7 @@
 #include "core/bayes.h"
 #include "core/pipeline.h"
 
+#include "pg/bandit_rng.h"
 #include "pg/cache_watch.h"
 #include "pg/clock.h"
 #include "pg/custom_scorer.h"
@@ -42,5 +43,6 @@ void _PG_init(void) {
     kaireon::pg::xact_state_init();
     kaireon::pg::offer_stats_init();
     kaireon::pg::custom_scorer_init();
+    kaireon::pg::bandit_rng_init();
     MarkGUCPrefixReserved("kaireon");
 }

@@ -210,9 +210,10 @@ KAIREON_FUNCTION(kaireon_respond) {
         // The offer's budget (budget_exhausted) counts the same way.
         if (offer != nullptr) pg::count_budget(tenant, *offer, kind->second, request.value, now);
         interaction_id = record(spi, tenant, request, kind->second, category, variant, now);
-        // Bayesian models' offer statistics learn from it (bandit
-        // posteriors and experiment results, SPEC 6.5, will too).
+        // Bayesian models' and bandits' offer statistics learn from it, and
+        // so does the arm of the bandit that placed the decision (SPEC 6.5).
         pg::count_offer_stats(tenant, *compiled, request.offer_id, request.customer_id, kind->second);
+        pg::count_bandit_arm(tenant, *compiled, variant.experiment_id, variant.variant, kind->second);
     }
     Json caps_answer = Json::array();
     for (const auto& counted : touched) caps_answer.push_back(caps::cap_json(*counted.cap, counted.count, now));

@@ -1,0 +1,39 @@
+-- kaireon 0.12 -> 0.13: multi-armed bandits (SPEC 6.5, docs/experiments.md):
+-- the counts a bandit experiment with variants learns from.
+\echo Use "ALTER EXTENSION kaireon UPDATE TO '0.13'" to load this file. \quit
+
+-- Impressions and positive outcomes per (bandit experiment, variant): the
+-- interactions answering the decisions the bandit placed in the variant,
+-- counted by kaireon_respond, in slots as kaireon.offer_stat_slots are (a
+-- responding transaction adds to a slot no other open transaction holds,
+-- so answers never queue on one row per arm; a rollback takes its counts
+-- back). Writing a bandit experiment counts them again from
+-- kaireon.interactions and adds the difference as a correction slot.
+-- Derived data, so not dumped: restoring the experiments counts them again.
+-- Bandits over offers read kaireon.offer_stat_slots.
+CREATE TABLE kaireon.bandit_arm_slots (
+    tenant_id     text NOT NULL REFERENCES kaireon.tenants ON DELETE CASCADE,
+    experiment_id text NOT NULL,
+    variant       text NOT NULL,
+    slot          integer NOT NULL,
+    impressions   bigint NOT NULL DEFAULT 0,  -- a correction slot may be negative; the sums never are
+    positives     bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, experiment_id, variant, slot)
+);
+COMMENT ON TABLE kaireon.bandit_arm_slots IS
+    'Bandit arms'' counts in slots (read kaireon.bandit_arms): impressions and positives per experiment and variant.';
+ALTER TABLE kaireon.bandit_arm_slots ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON kaireon.bandit_arm_slots USING (tenant_id = kaireon.visible_tenant());
+INSERT INTO kaireon.tenant_tables VALUES ('kaireon.bandit_arm_slots', 'delete', 5);
+GRANT SELECT ON kaireon.bandit_arm_slots TO kaireon_admin, kaireon_app, kaireon_reader;
+
+CREATE VIEW kaireon.bandit_arms WITH (security_invoker = true) AS
+    SELECT tenant_id, experiment_id, variant, sum(impressions)::bigint AS impressions,
+           sum(positives)::bigint AS positives
+    FROM kaireon.bandit_arm_slots
+    GROUP BY tenant_id, experiment_id, variant;
+COMMENT ON VIEW kaireon.bandit_arms IS
+    'Impressions and positive outcomes per bandit experiment and variant, as the bandits read them.';
+GRANT SELECT ON kaireon.bandit_arms TO kaireon_admin, kaireon_app, kaireon_reader;
+
+SELECT kaireon._revoke_public();
