@@ -1,0 +1,416 @@
+#!/usr/bin/python3
+"""test/perf/harness.py - the benchmark suite of issue 15, run by test/perf/run.
+
+Against the throw-away cluster in PGHOST/PGPORT (its superuser): one
+database, one run. Plain-PostgreSQL baselines with pgbench (the built-in
+select-only test, a single-row INSERT, a naive hot-row UPDATE), then
+kaireon's paths with pgbench custom scripts, every path 8 clients, measured
+`--runs` times and the median taken; then the core's Google Benchmark
+numbers. Prints a table and writes results.json (rows: path, tps, p50_ms,
+p99_ms, baseline, ratio, target, holds) and an SVG chart of the ratios.
+
+The checks that must hold whatever the speed (counts exact after the
+respond run, every committed decision recorded) fail the run; a missed
+target never does: benchmarks are not tests.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PERF = os.path.join(ROOT, "test", "perf")
+DB = "kr_perf"
+APP, ADMIN, RESPONDER = "kr_perf_app", "kr_perf_admin", "kr_perf_responder"
+TENANT = "perf"
+CLIENTS, THREADS = 8, 2
+
+
+def psql(sql, db=DB, user=None, variables=None):
+    cmd = ["psql", "-qXAt", "-v", "ON_ERROR_STOP=1", "-d", db]
+    if user:
+        cmd += ["-U", user]
+    for name, value in (variables or {}).items():
+        cmd += ["-v", f"{name}={value}"]
+    out = subprocess.run(cmd, input=sql, capture_output=True, text=True)
+    if out.returncode != 0:
+        # Not the SQL: it may hold licences.
+        sys.exit(f"harness: psql failed:\n{out.stderr}")
+    return out.stdout.strip()
+
+
+def setup(args):
+    """The database: kaireon with the demo tenant (enterprise licence, demo
+    catalog: 100 offers, 11 contact policies, 5 frequency caps, a scorecard
+    flow), the baselines' tables, pgbench's own tables."""
+    psql(f"DROP DATABASE IF EXISTS {DB}", db="postgres")
+    psql(f"DROP ROLE IF EXISTS {APP}; DROP ROLE IF EXISTS {ADMIN}; DROP ROLE IF EXISTS {RESPONDER}", db="postgres")
+    psql(f"CREATE DATABASE {DB}", db="postgres")
+    psql(f"""
+CREATE EXTENSION kaireon;
+CREATE ROLE {APP} LOGIN IN ROLE kaireon_app;
+CREATE ROLE {ADMIN} LOGIN IN ROLE kaireon_admin;
+SELECT kaireon.add_license_key('perf-key', 'RS256', :'public_key') IS NOT NULL;
+SELECT kaireon.create_tenant('{TENANT}', 'Benchmarks', 'perf@example.test') IS NOT NULL;
+SELECT kaireon.grant_tenant('{APP}', '{TENANT}');
+ALTER ROLE {APP} IN DATABASE {DB} SET kaireon.tenant = '{TENANT}';
+ALTER ROLE {ADMIN} IN DATABASE {DB} SET kaireon.tenant = '{TENANT}';
+SET kaireon.tenant = '{TENANT}';
+SELECT kaireon.install_license(:'license') ->> 'state';
+\\i {ROOT}/demo/catalog.sql
+-- report_usage's feature: a sum without a limit.
+SELECT kaireon.define_feature('perf_unlimited', 'numeric', '{{"aggregation": "sum", "period": "month"}}') IS NOT NULL;
+SELECT kaireon.set_plan_entitlement('enterprise', 'perf_unlimited', '{{"limit": null}}') IS NOT NULL;
+-- respond's tenant (test/perf/respond_c_respond.sql): 5 offers, 1,000
+-- customers, one hot cap that every impression on web counts on.
+CREATE ROLE {RESPONDER} LOGIN IN ROLE kaireon_app;
+SELECT kaireon.create_tenant('perfresp', 'Responses', 'perf@example.test') IS NOT NULL;
+SELECT kaireon.grant_tenant('{RESPONDER}', 'perfresp');
+ALTER ROLE {RESPONDER} IN DATABASE {DB} SET kaireon.tenant = 'perfresp';
+SET kaireon.tenant = 'perfresp';
+SELECT kaireon.apply_catalog(jsonb_build_object(
+    'channels', jsonb_build_array(jsonb_build_object('id', 'web', 'type', 'web')),
+    'offers', (SELECT jsonb_agg(jsonb_build_object('id', 'o' || i, 'priority', 10 * i)) FROM generate_series(1, 5) AS i),
+    'creatives', (SELECT jsonb_agg(jsonb_build_object('id', 'o' || i || '-web', 'offerId', 'o' || i, 'channelId', 'web'))
+                  FROM generate_series(1, 5) AS i),
+    'customers', (SELECT jsonb_agg(jsonb_build_object('id', 'c' || i)) FROM generate_series(0, 999) AS i),
+    'outcomeTypes', jsonb_build_array(jsonb_build_object('id', 'impression', 'kind', 'impression')),
+    'caps', jsonb_build_array(jsonb_build_object('id', 'web-hot', 'name', 'Web', 'scope', 'channel', 'scopeId', 'web',
+                                                 'maxVolume', 1000000000, 'period', 'daily')),
+    'flows', jsonb_build_array(jsonb_build_object('id', 'home', 'channelId', 'web')))) IS NOT NULL;
+-- The baselines (test/perf/respond_a_insert.sql, respond_b_hot_update.sql):
+-- what an application writes without kaireon.
+CREATE TABLE public.perf_responses (
+    idempotency_key text PRIMARY KEY,
+    customer_id     text NOT NULL,
+    offer_id        text NOT NULL,
+    outcome         text NOT NULL,
+    recorded_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE public.perf_counters (id int PRIMARY KEY, n bigint NOT NULL);
+INSERT INTO public.perf_counters VALUES (1, 0);
+GRANT INSERT, SELECT ON public.perf_responses TO {APP};
+GRANT SELECT, UPDATE ON public.perf_counters TO {APP};
+""", variables={"public_key": args.public_key_text, "license": args.licenses[0]})
+    # pgbench's tables for its built-in select-only test (scale 10: 1M accounts).
+    out = subprocess.run(["pgbench", "-i", "-q", "-s", "10", DB], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"harness: pgbench -i failed:\n{out.stderr}")
+    psql(f"GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history TO {APP}; "
+         "VACUUM ANALYZE")
+
+
+def add_tenants(args, count):
+    """count - 1 more tenants with the demo tenant's catalog (each its own
+    enterprise licence), all granted to the application role."""
+    psql(f"SET kaireon.tenant = '{TENANT}'; CREATE TEMP TABLE doc AS SELECT kaireon.export_catalog() AS d; " +
+         "".join(f"""
+SELECT kaireon.create_tenant('perf{i:03d}', 'Benchmarks {i}', 'perf@example.test') IS NOT NULL;
+SELECT kaireon.grant_tenant('{APP}', 'perf{i:03d}');
+SET kaireon.tenant = 'perf{i:03d}';
+SELECT kaireon.install_license('{args.licenses[i]}') ->> 'state';
+SELECT kaireon.apply_catalog(d) IS NOT NULL FROM doc;
+SET kaireon.tenant = '{TENANT}';
+""" for i in range(1, count)), variables={})
+
+
+def add_customers(count):
+    """Customers m1 .. m<count> in the demo tenant, each a copy of a demo
+    customer's attributes and segments (so decisions read alike)."""
+    psql(f"""
+SET kaireon.tenant = '{TENANT}';
+INSERT INTO kaireon.customers (tenant_id, id, attributes, segments, timezone)
+SELECT '{TENANT}', 'm' || i, c.attributes, c.segments, c.timezone
+FROM generate_series(1, {count}) i
+JOIN kaireon.customers c ON c.tenant_id = '{TENANT}' AND c.id = 'cust-' || lpad((i % 1000 + 1)::text, 4, '0');
+ANALYZE kaireon.customers;
+""")
+
+
+def pgbench(script, user, seconds, tag, logs, builtin=None):
+    """One pgbench run: tps, and p50/p99 latency from its per-transaction log."""
+    psql("CHECKPOINT")
+    prefix = os.path.join(logs, tag)
+    cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS), "-T", str(seconds),
+           "-U", user, "-l", "--log-prefix", prefix]
+    cmd += ["-S"] if builtin == "select-only" else ["-f", os.path.join(PERF, script)]
+    cmd.append(DB)
+    for old in os.listdir(logs):
+        if old.startswith(tag + "."):
+            os.remove(os.path.join(logs, old))
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    with open(os.path.join(logs, f"pgbench-{tag}.out"), "w") as f:
+        f.write(out.stdout + out.stderr)
+    if out.returncode != 0 or "aborted" in out.stdout + out.stderr:
+        sys.exit(f"harness: pgbench {tag} failed:\n{out.stdout}{out.stderr}")
+    tps = committed = None
+    for line in out.stdout.splitlines():
+        if line.startswith("tps = "):
+            tps = float(line.split()[2])
+        if line.startswith("number of transactions actually processed:"):
+            committed = int(line.split(":")[1].split()[0])
+    latencies = []
+    for name in os.listdir(logs):
+        if name.startswith(tag + "."):
+            with open(os.path.join(logs, name)) as f:
+                latencies += [int(line.split()[2]) for line in f if line.strip()]
+            os.remove(os.path.join(logs, name))
+    latencies.sort()
+
+    def percentile(p):
+        if not latencies:
+            return None
+        return latencies[min(len(latencies) - 1, int(math.ceil(p * len(latencies))) - 1)] / 1000.0
+
+    return {"tps": tps, "p50_ms": percentile(0.50), "p99_ms": percentile(0.99), "committed": committed}
+
+
+def measure(path, script, user, args, builtin=None, before=None):
+    """`args.runs` runs of one path; the run with the median tps."""
+    runs = []
+    for i in range(args.runs):
+        if before:
+            before()
+        runs.append(pgbench(script, user, args.seconds, f"{path}-{i + 1}", args.logs, builtin))
+        print(f"    {path} run {i + 1}: {runs[-1]['tps']:.0f} tps", flush=True)
+    runs.sort(key=lambda r: r["tps"])
+    median = dict(runs[len(runs) // 2])
+    median["runs_tps"] = [r["tps"] for r in runs]
+    median["committed_total"] = sum(r["committed"] or 0 for r in runs)
+    return median
+
+
+def micro(args):
+    """The core's Google Benchmark numbers (ns per iteration)."""
+    out = {}
+    for binary, pattern in (("bench_pipeline", "BM_Run/offers:(100|10000)/arbitration:0/traced:0$"),
+                            ("bench_core", "BM_LicenseCheckCached$")):
+        exe = os.path.join(args.bench_dir, binary)
+        if not os.path.exists(exe):
+            print(f"harness: {exe} is missing: its rows are left out", file=sys.stderr)
+            continue
+        res = subprocess.run([exe, f"--benchmark_filter={pattern}", "--benchmark_format=json",
+                              f"--benchmark_min_time={0.2 if args.quick else 1}",
+                              f"--benchmark_repetitions={args.runs}", "--benchmark_report_aggregates_only=true"],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            sys.exit(f"harness: {binary} failed:\n{res.stderr}")
+        for b in json.loads(res.stdout)["benchmarks"]:
+            if b.get("aggregate_name") == "median":
+                scale = {"ns": 1, "us": 1e3, "ms": 1e6}[b["time_unit"]]
+                out[b["run_name"]] = b["real_time"] * scale
+    return out
+
+
+def cache_bytes(args):
+    """A backend's private memory grown by loading a 1,000-offer catalog:
+    the first decision of a fresh session on a tenant with 1,000 offers
+    against a session of a 100-offer tenant (same code, same statements).
+    Private_Dirty + Private_Clean of /proc/<pid>/smaps_rollup; an upper
+    bound of the compiled catalog and its caches."""
+    psql(f"""
+SELECT kaireon.create_tenant('perfbig', 'Big catalog', 'perf@example.test') IS NOT NULL;
+SELECT kaireon.grant_tenant('{APP}', 'perfbig');
+SET kaireon.tenant = 'perfbig';
+SELECT kaireon.install_license('{args.licenses[-1]}') ->> 'state';
+SELECT kaireon.apply_catalog(jsonb_build_object(
+    'channels', '[{{"id": "web", "name": "Web", "type": "web"}}]'::jsonb,
+    'categories', '[{{"id": "cat", "name": "Cat"}}]'::jsonb,
+    'customers', '[{{"id": "c1", "attributes": {{"age": 30}}}}]'::jsonb,
+    'offers', (SELECT jsonb_agg(jsonb_build_object('id', 'o' || i, 'name', 'Offer ' || i, 'categoryId', 'cat',
+                                                   'priority', i % 100, 'value', i, 'eligibility', 'customer.age >= 18'))
+               FROM generate_series(1, 1000) i),
+    'creatives', (SELECT jsonb_agg(jsonb_build_object('id', 'o' || i || '-web', 'offerId', 'o' || i, 'channelId', 'web'))
+                  FROM generate_series(1, 1000) i),
+    'flows', '[{{"id": "home", "name": "Home", "channelId": "web", "ranking": {{"method": "top_n", "n": 3}}}}]'::jsonb))
+  IS NOT NULL;
+""")
+
+    def private_after_decision(tenant, customer, flow):
+        code = f"""
+import subprocess, sys
+p = subprocess.Popen(["psql", "-qXAt", "-U", "{APP}", "-d", "{DB}"], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, text=True, bufsize=1)
+def ask(sql):
+    p.stdin.write(sql + "\\n"); p.stdin.flush(); return p.stdout.readline().strip()
+def private(pid):
+    total = 0
+    for line in open(f"/proc/{{pid}}/smaps_rollup"):
+        if line.startswith(("Private_Dirty:", "Private_Clean:")):
+            total += int(line.split()[1]) * 1024
+    return total
+pid = ask("SELECT pg_backend_pid();")
+ask("SET kaireon.tenant = '{tenant}'; SELECT 1;")
+before = private(pid)
+ask("SELECT kaireon_recommend(jsonb_build_object('customerId', '{customer}', 'flow', '{flow}')) IS NOT NULL;")
+after = private(pid)
+print(after - before)
+p.stdin.close(); p.wait()
+"""
+        return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+    small = statistics.median(private_after_decision(TENANT, "cust-0001", "homepage") for _ in range(3))
+    big = statistics.median(private_after_decision("perfbig", "c1", "home") for _ in range(3))
+    return big, small
+
+
+def svg_chart(rows, path):
+    bars = [r for r in rows if r.get("ratio") is not None]
+    height = 40 + 28 * len(bars)
+    scale = 260  # px per 1.0x
+    most = max([r["ratio"] for r in bars] + [2.2])
+    width = 330 + int(scale * most) + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+           f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+           f'<text x="10" y="20" font-weight="bold">kaireon vs plain PostgreSQL: ratio of tps (bar) and target (line)</text>']
+    for i, r in enumerate(bars):
+        y = 36 + 28 * i
+        colour = {True: "#2e7d32", False: "#c62828"}.get(r["holds"], "#757575")
+        out.append(f'<text x="10" y="{y + 14}">{r["path"]}</text>')
+        out.append(f'<rect x="330" y="{y}" width="{max(1, int(scale * r["ratio"]))}" height="18" fill="{colour}"/>')
+        out.append(f'<text x="{336 + int(scale * r["ratio"])}" y="{y + 14}">{r["ratio"]:.2f}x</text>')
+        if r.get("target_ratio") is not None:
+            x = 330 + int(scale * r["target_ratio"])
+            out.append(f'<line x1="{x}" y1="{y - 3}" x2="{x}" y2="{y + 21}" stroke="black" stroke-width="2"/>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--public-key", required=True)
+    ap.add_argument("--licenses", required=True, help="a file: one licence per line, the first for tenant perf")
+    ap.add_argument("--bench-dir", required=True)
+    ap.add_argument("--logs", required=True)
+    ap.add_argument("--out", default=os.path.join(PERF, "results.json"))
+    ap.add_argument("--svg", default=os.path.join(PERF, "results.svg"))
+    args = ap.parse_args()
+    args.seconds = 5 if args.quick else 20
+    args.runs = 3
+    args.public_key_text = open(args.public_key).read()
+    args.licenses = open(args.licenses).read().split()
+    customers_big = 1_000_000
+    tenants = 100
+    os.makedirs(args.logs, exist_ok=True)
+    started = time.time()
+
+    print(f"== setup (demo catalog, baselines, pgbench -i -s 10)", flush=True)
+    setup(args)
+    results = {}
+    print(f"== baselines ({CLIENTS} clients, {args.seconds}s x {args.runs} runs each)", flush=True)
+    results["select-only"] = measure("select-only", None, APP, args, builtin="select-only")
+    results["insert"] = measure("insert", "respond_a_insert.sql", APP, args)
+    results["hot-update"] = measure("hot-update", "respond_b_hot_update.sql", APP, args)
+
+    print("== kaireon", flush=True)
+    decisions_before = int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
+    results["recommend"] = measure("recommend", "decisions_c_recommend.sql", APP, args)
+    decisions_after = int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
+    results["recommend-dry-run"] = measure("recommend-dry-run", "decisions_d_dry_run.sql", ADMIN, args)
+    decisions_dry = int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
+    results["respond"] = measure("respond", "respond_c_respond.sql", RESPONDER, args)
+    results["report-usage"] = measure("report-usage", "usage_c_report.sql", APP, args)
+
+    # What must hold whatever the speed.
+    checks = []
+    checks.append(("every committed recommend recorded once",
+                   decisions_after - decisions_before == results["recommend"]["committed_total"],
+                   f"{decisions_after - decisions_before} recorded, {results['recommend']['committed_total']} committed"))
+    checks.append(("dry runs record nothing", decisions_dry == decisions_after, f"{decisions_dry - decisions_after} recorded"))
+    cap, impressions, interactions = psql(f"""
+SET kaireon.tenant = 'perfresp';
+SELECT f.current_count || ' ' ||
+       (SELECT count(*) FROM kaireon.interactions i WHERE i.tenant_id = 'perfresp' AND i.kind = 'impression'
+           AND i.channel = 'web' AND i.recorded_at >= f.reset_at - interval '1 day' AND i.recorded_at < f.reset_at) || ' ' ||
+       (SELECT count(*) FROM kaireon.interactions i WHERE i.tenant_id = 'perfresp')
+FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot'""").split()[-3:]
+    checks.append(("the hot cap's count equals the impressions of its period", cap == impressions, f"{cap} vs {impressions}"))
+    checks.append(("every committed respond recorded once", int(interactions) == results["respond"]["committed_total"],
+                   f"{interactions} recorded, {results['respond']['committed_total']} committed"))
+    usage = psql(f"SELECT coalesce(sum(value), 0)::bigint FROM kaireon.usage_events WHERE tenant_id = '{TENANT}' "
+                 "AND feature = 'perf_unlimited'")
+    checks.append(("every committed report_usage counted once", int(usage) == results["report-usage"]["committed_total"],
+                   f"{usage} counted, {results['report-usage']['committed_total']} committed"))
+
+    print(f"== scale: 1 vs {tenants} tenants, 1,000 vs {customers_big:,} customers", flush=True)
+    results["recommend-1-tenant"] = measure("recommend-1-tenant", "scale_tenants_1.sql", APP, args)
+    add_tenants(args, tenants)
+    results[f"recommend-{tenants}-tenants"] = measure(f"recommend-{tenants}-tenants", "scale_tenants_100.sql",
+                                                      APP, args)
+    add_customers(customers_big)
+    results["recommend-1m-customers"] = measure("recommend-1m-customers", "scale_customers_1m.sql", APP, args)
+
+    print("== per-backend cache, 1,000 offers", flush=True)
+    big, small = cache_bytes(args)
+    print("== core (Google Benchmark)", flush=True)
+    core = micro(args)
+
+    rows = []
+
+    def row(path, r, baseline=None, target_ratio=None, target=None, relation=">="):
+        base = results[baseline]["tps"] if baseline else None
+        ratio = r["tps"] / base if base else None
+        holds = None
+        if target_ratio is not None and ratio is not None:
+            holds = ratio >= target_ratio if relation == ">=" else abs(ratio - 1) < target_ratio
+        rows.append({"path": path, "tps": round(r["tps"], 1), "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
+                     "baseline": baseline, "ratio": round(ratio, 3) if ratio is not None else None,
+                     "target": target, "holds": holds, "runs_tps": r.get("runs_tps"),
+                     "target_ratio": target_ratio if relation == ">=" else None})
+
+    row("select-only (pgbench -S)", results["select-only"])
+    row("single-row INSERT", results["insert"])
+    row("hot-row UPDATE", results["hot-update"])
+    row("kaireon_recommend", results["recommend"], "insert", 0.7, ">= 0.7 x single-row INSERT")
+    row("kaireon_recommend dryRun", results["recommend-dry-run"], "select-only", 0.5, ">= 0.5 x select-only")
+    row("kaireon_respond, hot cap", results["respond"], "insert", 0.8, ">= 0.8 x single-row INSERT")
+    row("kaireon_respond vs hot UPDATE", results["respond"], "hot-update", 2.0, ">= 2 x hot-row UPDATE")
+    row("report_usage", results["report-usage"], "insert", 0.8, ">= 0.8 x single-row INSERT")
+    row(f"recommend, {tenants} tenants", results[f"recommend-{tenants}-tenants"], "recommend-1-tenant", 0.2,
+        "within 20 % of 1 tenant", relation="within")
+    row("recommend, 1M customers", results["recommend-1m-customers"], "recommend", 0.2,
+        "within 20 % of 1,000 customers", relation="within")
+    for name, target_ns, label in (("BM_Run/offers:100/arbitration:0/traced:0", 30_000, "core pipeline, 100 offers"),
+                                   ("BM_Run/offers:10000/arbitration:0/traced:0", 3_000_000, "core pipeline, 10,000 offers"),
+                                   ("BM_LicenseCheckCached", 1_000, "cached licence check")):
+        if name in core:
+            rows.append({"path": label, "tps": None, "p50_ms": core[name] / 1e6, "p99_ms": None, "baseline": None,
+                         "ratio": None, "target": f"< {target_ns / 1e6:g} ms", "holds": core[name] < target_ns})
+    rows.append({"path": "per-backend cache, 1,000 offers", "tps": None, "p50_ms": None, "p99_ms": None,
+                 "baseline": None, "ratio": None, "target": "< 10 MB",
+                 "holds": big < 10 * 1024 * 1024, "bytes": big, "bytes_100_offers": small})
+
+    print()
+    print(f"{'path':36} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  {'target':32} holds")
+    for r in rows:
+        tps = f"{r['tps']:.0f}" if r["tps"] is not None else "-"
+        p50 = f"{r['p50_ms']:.3f}" if r["p50_ms"] is not None else "-"
+        p99 = f"{r['p99_ms']:.3f}" if r["p99_ms"] is not None else "-"
+        ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+        extra = f" ({r['bytes'] / 1048576:.1f} MB; 100 offers {r['bytes_100_offers'] / 1048576:.1f} MB)" if "bytes" in r else ""
+        holds = "-" if r["holds"] is None else ("yes" if r["holds"] else "NO")
+        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {ratio:>7}  {(r['target'] or '-'):32} {holds}{extra}")
+    print()
+    failed = False
+    for name, ok, detail in checks:
+        print(f"  check: {name}: {'OK' if ok else 'FAILED'} ({detail})")
+        failed |= not ok
+    svg_chart(rows, args.svg)
+    for r in rows:
+        r.pop("target_ratio", None)
+    with open(args.out, "w") as f:
+        json.dump(rows, f, indent=1)
+        f.write("\n")
+    print(f"\n  wrote {args.out} and {args.svg} in {time.time() - started:.0f} s")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
