@@ -116,7 +116,7 @@ public:
     }
 
 private:
-    const experiments::BanditSettings& settings_;
+    const experiments::BanditSettings settings_;  // a copy: callers may pass a temporary
     const bayes::Stats& stats_;
     bandits::Rng& rng_;
     bool exploring_ = false;

@@ -28,7 +28,8 @@ std::unique_ptr<Scorer> builtin_scorer(const catalog::CompiledModel* model, cons
 // offers (SPEC 6.5) for one decision: each candidate's value is drawn (or,
 // epsilon-greedy, taken) from its offer's Beta posterior over `stats`'
 // impressions and positives (all customers). The scorer draws from `rng`
-// in the order the candidates are scored; both must outlive it.
+// in the order the candidates are scored; `stats` and `rng` must outlive
+// it (the settings are copied).
 std::unique_ptr<Scorer> offer_bandit_scorer(const experiments::BanditSettings& settings, const bayes::Stats& stats,
                                             bandits::Rng& rng);
 
