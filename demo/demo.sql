@@ -159,6 +159,23 @@ WHERE tenant_id = 'demo-bank' AND segment = '' ORDER BY offer_id;
 SELECT o ->> 'rank' AS rank, o ->> 'offerId' AS offer, round((o ->> 'propensity')::numeric, 4) AS propensity
 FROM jsonb_array_elements(kaireon_recommend('{"customerId": "cust-0016", "flow": "homepage_learned", "dryRun": true}') -> 'offers') AS o;
 
+\echo '-- 8c. Experiments: a bandit over the hero offers learns from the same responses (A/B tests: docs/experiments.md)'
+SELECT kaireon.apply_catalog('{"flows": [{"id": "homepage_bandit", "name": "Homepage hero, bandit", "channelId": "web",
+             "placementId": "web-hero", "eligibility": "customer.age >= 18", "experimentId": "hero-bandit"}],
+  "experiments": [{"id": "hero-bandit", "flowId": "homepage_bandit", "type": "bandit", "status": "active",
+                   "bandit": {"algorithm": "thompson", "prior": {"alpha": 1, "beta": 49}}}]}') -> 'applied' -> 'experiments'
+       AS experiments;
+-- Thompson sampling draws each offer's rate from its posterior: travel
+-- miles (45/300) leads most decisions, offers without data still get a
+-- share (exploration). The seed makes this demo repeatable.
+SET kaireon.bandit_seed = 2026;
+SELECT d -> 'offers' -> 0 ->> 'offerId' AS first_offer, count(*) AS decisions
+FROM generate_series(1, 200) AS i,
+     LATERAL kaireon_recommend(jsonb_build_object('customerId', 'cust-0016', 'flow', 'homepage_bandit', 'dryRun', true,
+                                                  'context', jsonb_build_object('i', i))) AS d
+GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5;
+RESET kaireon.bandit_seed;
+
 \echo '-- 9. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
 SET kaireon.tenant = 'demo-bank';
 SELECT jsonb_pretty(kaireon.quota_status());
