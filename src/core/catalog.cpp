@@ -499,6 +499,16 @@ void check_trigger(Json& row, Checker& checker) {
         need("value");
     }
     if (type == "webhook") need("endpointId");
+    // Ingest reads no interaction history: metric() has nothing to count.
+    if (row.contains("condition") && row["condition"].is_string()) {
+        bool uses_metric = false;
+        try {
+            uses_metric = expr::compile(row["condition"].get<std::string>(), expr::ResultType::Bool).uses_metric();
+        } catch (const Error&) {
+            // a malformed condition: its field's own check says so
+        }
+        if (uses_metric) checker.fail("condition", "metric() is not available in trigger conditions");
+    }
 }
 
 void check_journey(Json& row, Checker& checker) {

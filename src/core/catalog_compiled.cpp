@@ -210,6 +210,20 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
     std::sort(out.policies.begin(), out.policies.end(), [](const auto& a, const auto& b) {
         return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
     });
+    for (const Json& row : rows_of("triggers")) {
+        CompiledTrigger trigger;
+        trigger.id = text(row, "id");
+        trigger.name = text(row, "name");
+        trigger.event_type = text(row, "eventType");
+        trigger.priority = static_cast<int64_t>(number(row, "priority", 100));
+        trigger.cooldown_seconds = static_cast<int64_t>(number(row, "cooldownSeconds", 0));
+        trigger.condition = compile_optional(row, "condition", expr::ResultType::Bool);
+        if (auto action = row.find("action"); action != row.end() && action->is_object()) trigger.action = *action;
+        out.triggers.push_back(std::move(trigger));
+    }
+    std::sort(out.triggers.begin(), out.triggers.end(), [](const auto& a, const auto& b) {
+        return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
+    });
     for (const Json& row : rows_of("metrics")) {
         CompiledMetric metric;
         metric.id = text(row, "id");
@@ -246,6 +260,13 @@ const CompiledOffer* CompiledCatalog::offer(std::string_view id) const {
     auto it = std::lower_bound(offers.begin(), offers.end(), id,
                                [](const CompiledOffer& o, std::string_view key) { return o.id < key; });
     return it != offers.end() && it->id == id ? &*it : nullptr;
+}
+
+std::vector<const CompiledTrigger*> CompiledCatalog::triggers_for(std::string_view event_type) const {
+    std::vector<const CompiledTrigger*> out;
+    for (const auto& trigger : triggers)
+        if (trigger.event_type == event_type) out.push_back(&trigger);
+    return out;
 }
 
 expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context) {

@@ -108,6 +108,18 @@ struct CompiledPolicy {
     std::optional<expr::Program> condition;  // category_suppression's
 };
 
+// CompiledTrigger is a trigger (SPEC 6.7): when an ingested event of its
+// type satisfies its condition (over the customer, and the event's payload
+// as the context), its action runs, at most once per customer within its
+// cooldown.
+struct CompiledTrigger {
+    std::string id, name, event_type;
+    int64_t priority = 100, cooldown_seconds = 0;
+    std::optional<expr::Program> condition;
+    Json action = Json::object();  // {"type", ...} as the catalog has it
+    std::string action_type() const { return action.value("type", ""); }
+};
+
 // CompiledMetric is a behavioral metric: the count (or the sum of the
 // values) of the customer's interactions with the given outcome types at a
 // scope, over the last window_days days.
@@ -131,6 +143,7 @@ struct CompiledCatalog {
     std::vector<CompiledCap> caps;                                  // sorted by id
     std::vector<CompiledPolicy> policies;                           // enabled ones, by priority then id
     std::vector<CompiledMetric> metrics;                            // sorted by id
+    std::vector<CompiledTrigger> triggers;                          // by priority, then id
     std::map<std::string, std::string, std::less<>> category_parents;  // category id -> parent id ("" at the top)
     bool uses_metrics = false;  // an expression calls metric() or a policy is a metric_condition
     // A bayesian model or a bandit over offers learns from offer
@@ -143,6 +156,8 @@ struct CompiledCatalog {
 
     // offer returns the offer `id`, or nullptr.
     const CompiledOffer* offer(std::string_view id) const;
+    // triggers_for returns the triggers of `event_type`, in firing order.
+    std::vector<const CompiledTrigger*> triggers_for(std::string_view event_type) const;
 };
 
 // RowsByKey holds validated document objects by document key ("offers").

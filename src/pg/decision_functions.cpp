@@ -19,6 +19,7 @@
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
 #include "pg/custom_scorer.h"
+#include "pg/decision_functions.h"
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
@@ -51,16 +52,7 @@ namespace {
 using decision::Outcome;
 using decision::Request;
 
-// require_feature_enabled raises FEATURE_NOT_ENTITLED unless the tenant has
-// the boolean feature `key` (the refusal counted in kaireon.stats, which the
-// refused transaction's rollback does not undo).
-void require_feature_enabled(const std::string& tenant, const std::string& key) {
-    pg::FeaturePtr feature = pg::find_feature(key);
-    entitlements::Evaluation evaluation = pg::evaluate_entitlement(tenant, *feature, 0, false);
-    if (evaluation.enabled) return;
-    pg::stat_add(tenant, pg::Stat::EntitlementRefusals);
-    pg::throw_not_entitled(*feature, evaluation.source);
-}
+using pg::require_feature_enabled;
 
 // DecisionCounts counts this transaction's decisions per tenant into
 // kaireon.stats when it commits: a rolled-back decision (or a batch that
@@ -405,6 +397,11 @@ Request sql_request(const std::string& customer, const std::string& flow, Functi
 }
 
 }  // namespace
+
+Json pg::recommend_for(const std::string& tenant, const Json& request) {
+    return decide(tenant, decision::parse_request(request)).response;
+}
+
 }  // namespace kaireon
 
 using namespace kaireon;

@@ -15,6 +15,7 @@
 #include "pg/clock.h"
 #include "pg/jsonb.h"
 #include "pg/license_state.h"
+#include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/usage_ingest.h"
 
@@ -225,6 +226,14 @@ void throw_not_entitled(const FeatureEntry& feature, entitlements::Source source
                 Json{{"feature", key},
                      {"requiredTier", needed ? Json(std::string(license::tier_name(*needed))) : Json(nullptr)}},
                 needed ? "Upgrade the licence to " + std::string(license::tier_name(*needed)) + " or higher." : "");
+}
+
+void require_feature_enabled(const std::string& tenant, const std::string& key) {
+    FeaturePtr feature = find_feature(key);
+    entitlements::Evaluation evaluation = evaluate_entitlement(tenant, *feature, 0, false);
+    if (evaluation.enabled) return;
+    stat_add(tenant, Stat::EntitlementRefusals);
+    throw_not_entitled(*feature, evaluation.source);
 }
 
 }  // namespace kaireon::pg

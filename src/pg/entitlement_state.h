@@ -48,6 +48,11 @@ std::string counted_source(std::string_view feature);
 // value in force came from one).
 [[noreturn]] void throw_not_entitled(const FeatureEntry& feature, entitlements::Source source);
 
+// require_feature_enabled raises FEATURE_NOT_ENTITLED unless the tenant has
+// the boolean feature `key` (the refusal counted in kaireon.stats, which the
+// refused transaction's rollback does not undo).
+void require_feature_enabled(const std::string& tenant, const std::string& key);
+
 // forget_overrides drops this backend's cached overrides of `tenant` (after
 // writing them, before the invalidation arrives).
 void forget_overrides(const std::string& tenant);

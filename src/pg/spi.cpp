@@ -181,6 +181,16 @@ LatestSnapshot::LatestSnapshot() {
 
 LatestSnapshot::~LatestSnapshot() { PopActiveSnapshot(); }
 
+OwnWritesSnapshot::OwnWritesSnapshot() {
+    pg_call([] {
+        CommandCounterIncrement();
+        PushCopiedSnapshot(GetActiveSnapshot());
+        UpdateActiveSnapshotCommandId();
+    });
+}
+
+OwnWritesSnapshot::~OwnWritesSnapshot() { PopActiveSnapshot(); }
+
 CommittedSnapshot::CommittedSnapshot() {
     pg_call([] {
         PushActiveSnapshot(GetLatestSnapshot());  // pushes a copy: ours to change

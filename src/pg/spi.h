@@ -81,6 +81,17 @@ public:
     LatestSnapshot& operator=(const LatestSnapshot&) = delete;
 };
 
+// OwnWritesSnapshot makes read-only queries of its scope see what this
+// transaction's earlier commands wrote, which the statement's snapshot does
+// not (a trigger's decision after another trigger updated the customer).
+class OwnWritesSnapshot {
+public:
+    OwnWritesSnapshot();
+    ~OwnWritesSnapshot();
+    OwnWritesSnapshot(const OwnWritesSnapshot&) = delete;
+    OwnWritesSnapshot& operator=(const OwnWritesSnapshot&) = delete;
+};
+
 // CommittedSnapshot is LatestSnapshot without this transaction's own writes
 // (its command id is the first, so rows the transaction wrote are not seen
 // yet and rows it deleted still are): what other transactions see.
