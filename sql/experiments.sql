@@ -133,6 +133,14 @@ RESET ROLE;
 -- refused.
 UPDATE kaireon.experiments SET status = 'paused' WHERE tenant_id = 'exp-a' AND id = 'exp';
 SELECT pg_temp.decide('c1', true) ? 'experiment' AS experiment_while_paused;
+-- The outbox says when an experiment starts and stops placing customers
+-- (the re-apply of section 2 was no start); deleting an active one stops
+-- it, deleting a paused one says nothing (exp-b's e2).
+UPDATE kaireon.experiments SET status = 'active' WHERE tenant_id = 'exp-a' AND id = 'exp';
+DELETE FROM kaireon.experiments WHERE tenant_id = 'exp-a' AND id = 'exp';
+DELETE FROM kaireon.experiments WHERE tenant_id = 'exp-b' AND id = 'e2';
+SELECT tenant_id, type, payload FROM kaireon.events
+WHERE tenant_id IN ('exp-a', 'exp-b') AND type LIKE 'experiment.%' ORDER BY id;
 SELECT kaireon.apply_catalog('{"experiments": [{"id": "bad", "flowId": "home", "type": "ab",
   "variants": [{"id": "holdout", "weight": 1, "control": true}, {"id": "y", "weight": 1}]}]}');
 \echo :LAST_ERROR_SQLSTATE

@@ -216,7 +216,12 @@ std::vector<EventType> make_builtin_event_types() {
 
     // Triggers (SPEC section 6.7).
     add("trigger.fired", "trigger", "A trigger matched an ingested event of a customer and ran its action.",
-        {{"triggerId", field("string", "The trigger's id.")}, customer()});
+        {{"triggerId", field("string", "The trigger's id.")},
+         customer(),
+         {"eventType", field("string", "The ingested event's type.")},
+         {"action", field("string", "The action's type: run_flow, update_attribute or webhook.")},
+         {"result", field("object", "What the action did: the decision (decisionId, offers), the attribute and "
+                                    "value, or the webhook's endpointId and payload.")}});
 
     // The audit trail (SPEC section 4).
     add("audit.sealed", "audit",

@@ -15,6 +15,7 @@
 #include "pg/quota_state.h"
 #include "pg/clock.h"
 #include "pg/entitlement_state.h"
+#include "pg/events.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/name_lock.h"
@@ -481,6 +482,18 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
         if (arms_of(after) == "offers") pg::rebuild_offer_stats(tenant);
         else pg::rebuild_bandit_arms(tenant, after->value("id", ""));
+    }
+    // An experiment that becomes active starts placing customers; one that
+    // stops being active (paused, completed, deleted) stops: the outbox says
+    // so (experiment.started, experiment.stopped with the reason).
+    if (entity.key == "experiments") {
+        auto active = [](const std::optional<Json>& row) { return row && row->value("status", Json()) == "active"; };
+        const std::string tenant = tenant_of(trigger->tg_trigtuple);
+        const std::string id = (after ? *after : *before).value("id", "");
+        if (active(after) && !active(before)) pg::emit_event(tenant, "experiment.started", {{"experimentId", id}});
+        if (active(before) && !active(after))
+            pg::emit_event(tenant, "experiment.stopped",
+                           {{"experimentId", id}, {"reason", after ? after->value("status", "") : std::string("deleted")}});
     }
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) {
         if (compiled) pg::note_catalog_change(tenant_of(trigger->tg_trigtuple));

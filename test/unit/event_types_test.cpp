@@ -78,7 +78,7 @@ const std::map<std::string, std::vector<std::string>> kExpectedFields{
     {"journey.advanced", {"journeyId", "customerId", "step"}},
     {"journey.completed", {"journeyId", "customerId"}},
     {"journey.exited", {"journeyId", "customerId", "reason"}},
-    {"trigger.fired", {"triggerId", "customerId"}},
+    {"trigger.fired", {"triggerId", "customerId", "eventType", "action", "result"}},
     {"audit.sealed", {"sealed", "lastAuditId"}},
     {"audit.verification_failed", {"firstBrokenId", "reason"}},
     {"audit.refusals", {"kind", "count", "since"}},
