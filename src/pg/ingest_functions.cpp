@@ -64,9 +64,13 @@ std::optional<int64_t> claim_cooldown(pg::SpiSession& spi, const std::string& te
                     "WHERE t.last_fired_at <= EXCLUDED.last_fired_at - make_interval(secs => $5::bigint)",
                     {args[0], args[1], args[2], args[3], args[4]}) == 1)
         return std::nullopt;
+    // Not read-only: a fresh snapshot, which sees the row the upsert found
+    // (committed by another session after this statement began, or written
+    // by an earlier event of this statement).
     spi.execute("SELECT ceil(extract(epoch FROM last_fired_at + make_interval(secs => $5::bigint) - $4))::bigint::text "
                 "FROM kaireon.trigger_cooldowns WHERE tenant_id = $1 AND trigger_id = $2 AND customer_id = $3",
-                {args[0], args[1], args[2], args[3], args[4]}, true);
+                {args[0], args[1], args[2], args[3], args[4]});
+    if (spi.rows() != 1) throw Error(ErrorCode::Internal, "trigger \"" + trigger.id + "\": its cooldown row is gone");
     return std::stoll(spi.text(0, 0).value_or("0"));
 }
 
