@@ -455,6 +455,11 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         pg::lock_name(pg::NameSpace::CapCounting, tenant_of(trigger->tg_trigtuple), "", true);
         pg::forget_counts_at_commit(tenant_of(trigger->tg_trigtuple));
     }
+    // A maintenance load (a superuser writing without kaireon.tenant, as
+    // pg_restore does) counts nothing again and emits nothing: the slots
+    // and the outbox are restored as they were.
+    const bool maintenance =
+        pg::current_tenant_setting().empty() && pg::pg_call([] { return superuser(); });
     // A bayesian model made, or one that starts counting by segment: its
     // offer statistics are counted again from the recorded interactions,
     // with responding transactions held back as for caps (respond counts
@@ -464,7 +469,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         const Json definition = row->value("definition", Json::object());
         return definition.is_object() && definition.value("bySegment", false) == true ? 2 : 1;
     };
-    if (entity.key == "models" && stats_mode(after) != 0 && stats_mode(after) != stats_mode(before)) {
+    if (entity.key == "models" && !maintenance && stats_mode(after) != 0 && stats_mode(after) != stats_mode(before)) {
         const std::string tenant = tenant_of(trigger->tg_trigtuple);
         pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
         pg::rebuild_offer_stats(tenant);
@@ -477,7 +482,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
         const Json variants = row->value("variants", Json::array());
         return variants.is_array() && !variants.empty() ? "variants" : "offers";
     };
-    if (entity.key == "experiments" && !arms_of(after).empty() && arms_of(after) != arms_of(before)) {
+    if (entity.key == "experiments" && !maintenance && !arms_of(after).empty() && arms_of(after) != arms_of(before)) {
         const std::string tenant = tenant_of(trigger->tg_trigtuple);
         pg::lock_name(pg::NameSpace::CapCounting, tenant, "", true);
         if (arms_of(after) == "offers") pg::rebuild_offer_stats(tenant);
@@ -486,7 +491,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // An experiment that becomes active starts placing customers; one that
     // stops being active (paused, completed, deleted) stops: the outbox says
     // so (experiment.started, experiment.stopped with the reason).
-    if (entity.key == "experiments") {
+    if (entity.key == "experiments" && !maintenance) {
         auto active = [](const std::optional<Json>& row) { return row && row->value("status", Json()) == "active"; };
         const std::string tenant = tenant_of(trigger->tg_trigtuple);
         const std::string id = (after ? *after : *before).value("id", "");

@@ -53,10 +53,13 @@ struct Variant {
 // customer, the offer (when the decision had only one), its creative and
 // placement, the channel. Anything the request says must agree with it.
 Variant from_decision(pg::SpiSession& spi, const std::string& tenant, Request& request) {
+    // Not read-only: a fresh snapshot, so that a decision made earlier in
+    // the same statement (SELECT kaireon_respond(...) FROM ... LATERAL
+    // kaireon_recommend(...)) is found.
     spi.execute("SELECT customer_id, coalesce(channel, ''), offers, coalesce(experiment ->> 'id', ''), "
                 "       coalesce(experiment ->> 'variant', '') "
                 "FROM kaireon.decisions WHERE tenant_id = $1 AND id = $2::uuid",
-                {pg::text_arg(tenant), pg::text_arg(*request.decision_id)}, true);
+                {pg::text_arg(tenant), pg::text_arg(*request.decision_id)});
     if (spi.rows() != 1)
         throw_bad_request("unknown decision \"" + *request.decision_id + "\"", Json{{"path", "decisionId"}});
     const std::string customer = spi.text(0, 0).value_or("");

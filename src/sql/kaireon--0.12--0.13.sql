@@ -10,7 +10,10 @@
 -- so answers never queue on one row per arm; a rollback takes its counts
 -- back). Writing a bandit experiment counts them again from
 -- kaireon.interactions and adds the difference as a correction slot.
--- Derived data, so not dumped: restoring the experiments counts them again.
+-- Dumped, like kaireon.offer_stat_slots from now on: pg_restore loads the
+-- catalog tables before kaireon.interactions, so counting them again at
+-- restore would count nothing (a restore, a superuser writing without
+-- kaireon.tenant, counts nothing again: it loads the slots as they were).
 -- Bandits over offers read kaireon.offer_stat_slots.
 CREATE TABLE kaireon.bandit_arm_slots (
     tenant_id     text NOT NULL REFERENCES kaireon.tenants ON DELETE CASCADE,
@@ -27,6 +30,8 @@ ALTER TABLE kaireon.bandit_arm_slots ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON kaireon.bandit_arm_slots USING (tenant_id = kaireon.visible_tenant());
 INSERT INTO kaireon.tenant_tables VALUES ('kaireon.bandit_arm_slots', 'delete', 5);
 GRANT SELECT ON kaireon.bandit_arm_slots TO kaireon_admin, kaireon_app, kaireon_reader;
+SELECT pg_catalog.pg_extension_config_dump('kaireon.bandit_arm_slots', '');
+SELECT pg_catalog.pg_extension_config_dump('kaireon.offer_stat_slots', '');
 
 CREATE VIEW kaireon.bandit_arms WITH (security_invoker = true) AS
     SELECT tenant_id, experiment_id, variant, sum(impressions)::bigint AS impressions,

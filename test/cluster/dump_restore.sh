@@ -364,6 +364,21 @@ SELECT kaireon.apply_catalog('{
   "connectors": [{"id": "crm", "type": "salesforce"}]
 }');
 SELECT kaireon_recommend('{"customerId": "c1", "flow": "home", "trace": true}');
+-- Active bandits (over variants and over offers) with answered decisions:
+-- the experiments' rows restore without emitting events again, and their
+-- counts, which are not dumped, are counted again from the interactions.
+SELECT kaireon.apply_catalog('{
+  "flows": [{"id": "home-b", "channelId": "web", "experimentId": "strat"},
+            {"id": "home-o", "channelId": "web", "experimentId": "arms"}],
+  "experiments": [{"id": "strat", "flowId": "home-b", "type": "bandit", "status": "active",
+                   "bandit": {"algorithm": "thompson"}, "variants": [{"id": "v1", "weight": 1}, {"id": "v2", "weight": 1, "flowId": "home"}]},
+                  {"id": "arms", "flowId": "home-o", "type": "bandit", "status": "active", "bandit": {"algorithm": "thompson"}}]}');
+SELECT kaireon_respond(jsonb_build_object('decisionId', d ->> 'decisionId', 'outcome', o, 'idempotencyKey', 'bandit-' || i || o))
+FROM generate_series(1, 6) AS i,
+     LATERAL kaireon_recommend(jsonb_build_object('customerId', 'c1', 'flow', CASE WHEN i % 2 = 0 THEN 'home-b' ELSE 'home-o' END,
+                                                  'limit', 1)) AS d,
+     unnest(CASE WHEN i <= 2 THEN ARRAY['impression', 'click'] ELSE ARRAY['impression'] END) AS o
+WHERE d -> 'offers' <> '[]';
 SET kaireon.tenant = 'globex';
 SELECT kaireon.apply_catalog('{"channels": [{"id": "sms", "type": "sms"}],
   "offers": [{"id": "roaming", "eligibility": "context.country != ''home''"}],
@@ -382,9 +397,20 @@ SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('g1', '{"countr
 RESET kaireon.tenant;
 SELECT tenant_id, id, customer_id, flow, channel, offers, trace_id, decided_at FROM kaireon.decisions ORDER BY 1, 2;
 SELECT tenant_id, id, decision_id, stages FROM kaireon.decision_traces ORDER BY 1, 2;
+SELECT 'arms', tenant_id, experiment_id, variant, impressions, positives FROM kaireon.bandit_arms ORDER BY 2, 3, 4;
+SELECT 'offer stats', tenant_id, offer_id, segment, impressions, positives FROM kaireon.offer_stats ORDER BY 2, 3, 4;
+SELECT 'experiment events', tenant_id, type, payload FROM kaireon.events WHERE type LIKE 'experiment.%' ORDER BY tenant_id, id;
 SQL
 }
 catalog_answers "$src" >"$work/catalog_before.txt"
+# The bandits' counts exist before the dump (else the round trip would
+# compare nothing with nothing).
+if ! grep -q '^arms|acme|strat|' "$work/catalog_before.txt" || ! grep -q '^offer stats|acme|' "$work/catalog_before.txt" ||
+    ! grep -q '^experiment events|acme|experiment.started|' "$work/catalog_before.txt"; then
+    echo "dump_restore: the bandits' counts or events are missing before the dump" >&2
+    grep -E '^(arms|offer stats|experiment events)' "$work/catalog_before.txt" >&2
+    exit 1
+fi
 
 psql -qX -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
 SET kaireon.tenant = 'acme';
