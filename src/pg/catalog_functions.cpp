@@ -458,8 +458,7 @@ KAIREON_FUNCTION(kaireon_catalog_row) {
     // A maintenance load (a superuser writing without kaireon.tenant, as
     // pg_restore does) counts nothing again and emits nothing: the slots
     // and the outbox are restored as they were.
-    const bool maintenance =
-        pg::current_tenant_setting().empty() && pg::pg_call([] { return superuser(); });
+    const bool maintenance = pg::is_maintenance_load();
     // A bayesian model made, or one that starts counting by segment: its
     // offer statistics are counted again from the recorded interactions,
     // with responding transactions held back as for caps (respond counts

@@ -62,38 +62,54 @@ private:
 TouchedStats& touched() { return registered_state<TouchedStats>(); }
 
 // SlotTable is a table of counting slots: impressions and positives per
-// (tenant, key1, key2), a key's count the sum of its slots.
+// (tenant, key1, key2), a key's count the sum of its slots. Its statements
+// are written once (respond adds to a slot at every impression).
 struct SlotTable {
-    const char* table;
-    const char* key1;
-    const char* key2;
+    std::string table, key1, key2;
+    std::string add, make, sums, insert_corrections;
+
+    SlotTable(std::string t, std::string k1, std::string k2)
+        : table(std::move(t)), key1(std::move(k1)), key2(std::move(k2)) {
+        const std::string key = "tenant_id = $1 AND " + key1 + " = $2 AND " + key2 + " = $3";
+        add = "UPDATE " + table + " SET impressions = impressions + $4::bigint, positives = positives + $5::bigint " +
+              "WHERE " + key + " AND slot = (SELECT slot FROM " + table + " WHERE " + key +
+              " LIMIT 1 FOR UPDATE SKIP LOCKED)";
+        // A random slot number, so that racing makers do not meet on one key.
+        make = "INSERT INTO " + table + " (tenant_id, " + key1 + ", " + key2 + ", slot, impressions, positives) " +
+               "VALUES ($1, $2, $3, floor(random() * 2147483647)::integer, $4::bigint, $5::bigint) " +
+               "ON CONFLICT DO NOTHING";
+        sums = "SELECT " + key1 + ", " + key2 + ", sum(impressions)::text, sum(positives)::text FROM " + table +
+               " WHERE tenant_id = $1 GROUP BY 1, 2";
+        insert_corrections = "INSERT INTO " + table + " (tenant_id, " + key1 + ", " + key2 +
+                          ", slot, impressions, positives) " +
+                          "SELECT $1, a, b, floor(random() * 2147483647)::integer, i, p " +
+                          "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(a, b, i, p) " +
+                          "ON CONFLICT DO NOTHING";
+    }
 };
-constexpr SlotTable kOfferSlots{"kaireon.offer_stat_slots", "offer_id", "segment"};
-constexpr SlotTable kArmSlots{"kaireon.bandit_arm_slots", "experiment_id", "variant"};
+
+const SlotTable& offer_slots() {
+    static const SlotTable table{"kaireon.offer_stat_slots", "offer_id", "segment"};
+    return table;
+}
+
+const SlotTable& arm_slots() {
+    static const SlotTable table{"kaireon.bandit_arm_slots", "experiment_id", "variant"};
+    return table;
+}
 
 // add_to_slot adds to one key's count: to a slot no open transaction holds
 // (rows this transaction holds included), else to a new slot.
 void add_to_slot(SpiSession& spi, const SlotTable& t, const std::string& tenant, const std::string& key1,
                  const std::string& key2, int impressions, int positives) {
-    const std::string table = t.table, k1 = t.key1, k2 = t.key2;
-    const std::string update = "UPDATE " + table +
-                               " SET impressions = impressions + $4::bigint, positives = positives + $5::bigint "
-                               "WHERE tenant_id = $1 AND " + k1 + " = $2 AND " + k2 + " = $3 AND slot = "
-                               "  (SELECT slot FROM " + table + " WHERE tenant_id = $1 AND " + k1 + " = $2 AND " +
-                               k2 + " = $3 LIMIT 1 FOR UPDATE SKIP LOCKED)";
-    // Every slot is held by an open transaction: a new one (a random
-    // number, so that racing makers do not meet on one key).
-    const std::string insert = "INSERT INTO " + table + " (tenant_id, " + k1 + ", " + k2 +
-                               ", slot, impressions, positives) "
-                               "VALUES ($1, $2, $3, floor(random() * 2147483647)::integer, $4::bigint, $5::bigint) "
-                               "ON CONFLICT DO NOTHING";
     const SpiArg args[] = {text_arg(tenant), text_arg(key1), text_arg(key2), text_arg(std::to_string(impressions)),
                            text_arg(std::to_string(positives))};
     for (int attempt = 0; attempt < 32; ++attempt) {
-        if (spi.execute(update.c_str(), {args[0], args[1], args[2], args[3], args[4]}) == 1) return;
-        if (spi.execute(insert.c_str(), {args[0], args[1], args[2], args[3], args[4]}) == 1) return;
+        if (spi.execute(t.add.c_str(), {args[0], args[1], args[2], args[3], args[4]}) == 1) return;
+        // Every slot is held by an open transaction: a new one.
+        if (spi.execute(t.make.c_str(), {args[0], args[1], args[2], args[3], args[4]}) == 1) return;
     }
-    throw Error(ErrorCode::Internal, "could not find or make a free counting slot in " + table + " for \"" + key1 +
+    throw Error(ErrorCode::Internal, "could not find or make a free counting slot in " + t.table + " for \"" + key1 +
                                          "\", \"" + key2 + "\"");
 }
 
@@ -112,10 +128,7 @@ std::shared_ptr<const Stats> cached_sums(const SlotTable& t, const std::string& 
         AsExtensionOwner owner;
         SpiSession spi;
         LatestSnapshot latest;
-        const std::string sums = std::string("SELECT ") + t.key1 + ", " + t.key2 +
-                                 ", sum(impressions)::text, sum(positives)::text FROM " + t.table +
-                                 " WHERE tenant_id = $1 GROUP BY 1, 2";
-        spi.execute(sums.c_str(), {text_arg(tenant)}, true);
+        spi.execute(t.sums.c_str(), {text_arg(tenant)}, true);
         for (uint64 i = 0; i < spi.rows(); ++i)
             put(*stats, spi.text(i, 0).value_or(""), spi.text(i, 1).value_or(""),
                 bayes::Counts{std::stod(spi.text(i, 2).value_or("0")), std::stod(spi.text(i, 3).value_or("0"))});
@@ -135,7 +148,8 @@ void add_corrections(SpiSession& spi, const SlotTable& t, const std::string& ten
     // the slots' sums both read the latest committed data, and the
     // difference goes into a new slot, so no slot written after this
     // transaction's snapshot is ever missed or rewritten.
-    const std::string k1 = t.key1, k2 = t.key2;
+    const std::string& k1 = t.key1;
+    const std::string& k2 = t.key2;
     std::string key1s, key2s, impressions, positives;
     {
         LatestSnapshot latest;
@@ -158,12 +172,8 @@ void add_corrections(SpiSession& spi, const SlotTable& t, const std::string& ten
         impressions = spi.text(0, 2).value_or("{}");
         positives = spi.text(0, 3).value_or("{}");
     }
-    const std::string insert = "INSERT INTO " + std::string(t.table) + " (tenant_id, " + k1 + ", " + k2 +
-                               ", slot, impressions, positives) "
-                               "SELECT $1, a, b, floor(random() * 2147483647)::integer, i, p "
-                               "FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(a, b, i, p) "
-                               "ON CONFLICT DO NOTHING";
-    spi.execute(insert.c_str(), {text_arg(tenant), text_arg(key1s), text_arg(key2s), text_arg(impressions), text_arg(positives)});
+    spi.execute(t.insert_corrections.c_str(),
+                {text_arg(tenant), text_arg(key1s), text_arg(key2s), text_arg(impressions), text_arg(positives)});
     touched().add(tenant);
 }
 
@@ -184,12 +194,12 @@ void count_offer_stats(const std::string& tenant, const catalog::CompiledCatalog
         for (uint64 i = 0; i < spi.rows(); ++i) segments.push_back(spi.text(i, 0).value_or(""));
     }
     // Keys in one order in every transaction.
-    for (const auto& segment : segments) add_to_slot(spi, kOfferSlots, tenant, offer_id, segment, impressions, positives);
+    for (const auto& segment : segments) add_to_slot(spi, offer_slots(), tenant, offer_id, segment, impressions, positives);
     touched().add(tenant);
 }
 
 std::shared_ptr<const bayes::Stats> offer_stats(const std::string& tenant) {
-    return cached_sums<bayes::Stats>(kOfferSlots, tenant, [](bayes::Stats& stats, std::string offer, std::string segment,
+    return cached_sums<bayes::Stats>(offer_slots(), tenant, [](bayes::Stats& stats, std::string offer, std::string segment,
                                                              bayes::Counts counts) {
         if (segment.empty()) stats.offers[std::move(offer)] = counts;
         else stats.segments[{std::move(offer), std::move(segment)}] = counts;
@@ -199,7 +209,7 @@ std::shared_ptr<const bayes::Stats> offer_stats(const std::string& tenant) {
 void rebuild_offer_stats(const std::string& tenant) {
     AsExtensionOwner owner;
     SpiSession spi;
-    add_corrections(spi, kOfferSlots, tenant,
+    add_corrections(spi, offer_slots(), tenant,
                     "SELECT i.offer_id AS k1, s.segment AS k2, "
                     "       count(*) FILTER (WHERE i.kind = 'impression') AS impressions, "
                     "       count(*) FILTER (WHERE i.kind = 'positive') AS positives "
@@ -219,12 +229,12 @@ void count_bandit_arm(const std::string& tenant, const catalog::CompiledCatalog&
     if (it == catalog.experiments.end() || !it->second.is_bandit() || it->second.bandit_over_offers()) return;
     AsExtensionOwner owner;
     SpiSession spi;
-    add_to_slot(spi, kArmSlots, tenant, experiment_id, variant, kind == "impression" ? 1 : 0, kind == "positive" ? 1 : 0);
+    add_to_slot(spi, arm_slots(), tenant, experiment_id, variant, kind == "impression" ? 1 : 0, kind == "positive" ? 1 : 0);
     touched().add(tenant);
 }
 
 std::shared_ptr<const ArmStats> bandit_arm_stats(const std::string& tenant) {
-    return cached_sums<ArmStats>(kArmSlots, tenant, [](ArmStats& stats, std::string experiment, std::string variant,
+    return cached_sums<ArmStats>(arm_slots(), tenant, [](ArmStats& stats, std::string experiment, std::string variant,
                                                        bayes::Counts counts) {
         stats[{std::move(experiment), std::move(variant)}] = counts;
     });
@@ -233,7 +243,7 @@ std::shared_ptr<const ArmStats> bandit_arm_stats(const std::string& tenant) {
 void rebuild_bandit_arms(const std::string& tenant, const std::string& experiment_id) {
     AsExtensionOwner owner;
     SpiSession spi;
-    add_corrections(spi, kArmSlots, tenant,
+    add_corrections(spi, arm_slots(), tenant,
                     "SELECT experiment_id AS k1, variant AS k2, "
                     "       count(*) FILTER (WHERE kind = 'impression') AS impressions, "
                     "       count(*) FILTER (WHERE kind = 'positive') AS positives "

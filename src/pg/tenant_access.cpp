@@ -91,6 +91,10 @@ TenantAccess tenant_access(Oid role, const std::string& tenant) {
 
 std::string current_tenant_setting() { return g_tenant_setting == nullptr ? std::string() : g_tenant_setting; }
 
+bool is_maintenance_load() {
+    return current_tenant_setting().empty() && pg_call([] { return superuser(); });
+}
+
 std::string require_current_tenant() {
     std::string tenant = current_tenant_setting();
     if (tenant.empty()) {

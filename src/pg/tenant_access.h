@@ -26,6 +26,11 @@ TenantAccess tenant_access(Oid role, const std::string& tenant);
 // current_tenant_setting returns the value of kaireon.tenant ("" when unset).
 std::string current_tenant_setting();
 
+// is_maintenance_load tells whether the caller is a superuser writing
+// without kaireon.tenant, as pg_restore does: rows are loaded as they were,
+// with no counting again, limits or events.
+bool is_maintenance_load();
+
 // require_current_tenant returns the current tenant after checking that the
 // calling role (the one in effect after SET ROLE, not the owner of a
 // SECURITY DEFINER function) may act on it; it throws KR400 when no tenant

@@ -294,7 +294,7 @@ void audit_statement(const std::string& tenant, const Groups& groups, size_t key
 void aggregate_statement(TriggerData* trigger) {
     // A superuser loading without a tenant (pg_restore) is a maintenance load:
     // the rows are aggregated as they are, not judged again.
-    const bool maintenance = current_tenant_setting().empty() && pg_call([] { return superuser(); });
+    const bool maintenance = is_maintenance_load();
     const std::string current = maintenance ? std::string() : require_current_tenant();
     TupleDesc desc = trigger->tg_relation->rd_att;
     const Columns columns = find_columns(desc);
