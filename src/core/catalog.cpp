@@ -1,5 +1,7 @@
 #include "core/catalog.h"
 
+#include "core/journeys.h"
+
 #include "core/catalog_compiled.h"
 #include "core/error.h"
 #include "core/expr.h"
@@ -511,26 +513,14 @@ void check_trigger(Json& row, Checker& checker) {
     }
 }
 
+// check_journey: the rules across a journey's nodes and edges are the
+// engine's own (journeys::compile), so what the catalog accepts it can run.
 void check_journey(Json& row, Checker& checker) {
-    const Json& nodes = row["nodes"];
-    if (nodes.empty()) checker.fail("nodes", "a journey needs at least one node");
-    std::set<std::string> ids;
-    for (size_t i = 0; i < nodes.size(); ++i) {
-        ids.insert(nodes[i]["id"].get<std::string>());
-        const std::string type = nodes[i]["type"].get<std::string>();
-        std::string at = "nodes[" + std::to_string(i) + "]";
-        if (type == "recommend" && !nodes[i].contains("flowId")) checker.fail(at + ".flowId", "is required for a recommend node");
-        if (type == "wait" && !nodes[i].contains("waitHours") && !nodes[i].contains("outcome"))
-            checker.fail(at, "a wait node needs waitHours or outcome");
-        if (type == "branch" && !nodes[i].contains("condition") && !nodes[i].contains("outcome"))
-            checker.fail(at, "a branch node needs condition or outcome");
+    try {
+        journeys::compile(row);
+    } catch (const journeys::Invalid& invalid) {
+        checker.fail(invalid.field, invalid.message);
     }
-    const Json& edges = row["edges"];
-    for (size_t i = 0; i < edges.size(); ++i)
-        for (const char* end : {"from", "to"})
-            if (!ids.contains(edges[i][end].get<std::string>()))
-                checker.fail("edges[" + std::to_string(i) + "]." + end,
-                             "unknown node " + edges[i][end].dump());
 }
 
 // --- the entities ---------------------------------------------------------------

@@ -224,6 +224,15 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
     std::sort(out.triggers.begin(), out.triggers.end(), [](const auto& a, const auto& b) {
         return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
     });
+    for (const Json& row : rows_of("journeys")) {
+        try {
+            journeys::Journey journey = journeys::compile(row);
+            for (const std::string& outcome : journey.outcomes()) out.journey_outcomes.insert(outcome);
+            out.journeys.emplace(journey.id, std::move(journey));
+        } catch (const journeys::Invalid& invalid) {
+            out.invalid_journeys.emplace(text(row, "id"), invalid.field + ": " + invalid.message);
+        }
+    }
     for (const Json& row : rows_of("metrics")) {
         CompiledMetric metric;
         metric.id = text(row, "id");

@@ -8,6 +8,7 @@
 
 #include "core/experiments.h"
 #include "core/expr.h"
+#include "core/journeys.h"
 #include "core/json.h"
 #include "core/xgboost.h"
 
@@ -15,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,6 +146,13 @@ struct CompiledCatalog {
     std::vector<CompiledPolicy> policies;                           // enabled ones, by priority then id
     std::vector<CompiledMetric> metrics;                            // sorted by id
     std::vector<CompiledTrigger> triggers;                          // by priority, then id
+    // Journeys by id; one stored under rules older than the engine's has its
+    // reason in invalid_journeys instead (enrolling or advancing it is refused).
+    std::map<std::string, journeys::Journey, std::less<>> journeys;
+    std::map<std::string, std::string, std::less<>> invalid_journeys;
+    // The outcome types some journey waits for or branches on: a response or
+    // an ingested event of one of them is news for the customer's journeys.
+    std::set<std::string, std::less<>> journey_outcomes;
     std::map<std::string, std::string, std::less<>> category_parents;  // category id -> parent id ("" at the top)
     bool uses_metrics = false;  // an expression calls metric() or a policy is a metric_condition
     // A bayesian model or a bandit over offers learns from offer
@@ -165,7 +174,8 @@ using RowsByKey = std::map<std::string, std::vector<Json>, std::less<>>;
 
 // compile_catalog builds the compiled catalog from validated rows of the
 // keys offers, creatives, flows, models, experiments, channels, placements,
-// outcomeTypes, caps, policies, metrics and categories (others are ignored).
+// outcomeTypes, caps, policies, metrics, categories, triggers and journeys
+// (others are ignored).
 CompiledCatalog compile_catalog(const RowsByKey& rows);
 
 // Customer is what decisions know of a customer.

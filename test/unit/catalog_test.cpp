@@ -1266,7 +1266,7 @@ TEST(CatalogJourneys, EdgesMustNameNodes) {
     EXPECT_REFUSED(check("journeys", R"({"id": "j", "nodes": [{"id": "a", "type": "exit"}],
                                          "edges": [{"from": "a", "to": "zz"}]})"),
                    "journeys[0].edges[0].to", "unknown node \"zz\"");
-    EXPECT_REFUSED(check("journeys", R"({"id": "j", "nodes": [{"id": "a", "type": "exit"}],
+    EXPECT_REFUSED(check("journeys", R"({"id": "j", "nodes": [{"id": "a", "type": "wait", "waitHours": 1}],
                                          "edges": [{"from": "a", "to": "a"}, {"from": "q", "to": "a"}]})"),
                    "journeys[0].edges[1].from", "unknown node \"q\"");
     EXPECT_REFUSED(
@@ -1281,9 +1281,9 @@ TEST(CatalogJourneys, NodeRules) {
         check("journeys", R"({"id": "j", "nodes": [{"id": "e", "type": "exit"}, {"id": "r", "type": "recommend"}]})"),
         "journeys[0].nodes[1].flowId", "is required for a recommend node");
     EXPECT_REFUSED(check("journeys", R"({"id": "j", "nodes": [{"id": "w", "type": "wait"}]})"), "journeys[0].nodes[0]",
-                   "a wait node needs waitHours or outcome");
+                   "a wait node needs waitHours (a delay) or outcome (a wait for it)");
     EXPECT_REFUSED(check("journeys", R"({"id": "j", "nodes": [{"id": "b", "type": "branch"}]})"),
-                   "journeys[0].nodes[0]", "a branch node needs condition or outcome");
+                   "journeys[0].nodes[0]", "a branch node needs either condition or outcome");
     EXPECT_REFUSED(check("journeys", R"({"id": "j", "nodes": [{"id": "b", "type": "loop"}]})"),
                    "journeys[0].nodes[0].type", "must be one of recommend, wait, branch, exit, not \"loop\"");
     EXPECT_REFUSED(
