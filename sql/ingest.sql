@@ -89,7 +89,7 @@ SELECT kaireon.ingest_event('c2', 'cart_abandoned', '{"items": 3}') -> 'triggers
 SELECT payload FROM kaireon.events WHERE tenant_id = 'ing-a' AND type = 'trigger.fired'
   AND payload ->> 'action' = 'webhook';
 
--- 7. Refusals change nothing: an action not available yet, bad events, an
+-- 7. Refusals change nothing: an action the plan lacks (journeys), bad events, an
 -- unknown customer.
 CREATE FUNCTION pg_temp.snapshot() RETURNS TABLE (decisions bigint, events bigint, fired numeric) LANGUAGE sql AS $$
     SELECT (SELECT count(*) FROM kaireon.decisions WHERE tenant_id = 'ing-a'),

@@ -181,9 +181,10 @@ Advance advance(const Journey& journey, Instance& instance, Effects& effects, co
     const double now = options.now;
     if (!options.observed_outcome.empty()) instance.outcomes[options.observed_outcome] = now;
     // end leaves the journey from the node the instance is at.
-    auto end = [&](Status status, std::string reason) {
-        out.transitions.push_back({instance.node, "", std::move(reason), ""});
+    auto end = [&](Status status, const std::string& reason) {
+        out.transitions.push_back({instance.node, "", reason, ""});
         out.status = status;
+        out.end_reason = reason;
         instance.node.clear();
     };
     for (int steps = 0;; ++steps) {
@@ -236,6 +237,7 @@ Advance advance(const Journey& journey, Instance& instance, Effects& effects, co
             // No edge to take: the journey ends here, as at an exit node.
             out.transitions.push_back({node->id, "", result, decision_id});
             out.status = Status::Completed;
+            out.end_reason = "end";
             instance.node.clear();
             return out;
         }

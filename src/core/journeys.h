@@ -118,6 +118,9 @@ struct Advance {
     Status status = Status::Active;
     std::vector<Transition> transitions;
     std::optional<double> wake_at;  // when tick() should look again (active only)
+    // Why it ended: exit (an exit node), end (no edge to take), maxDuration,
+    // node removed; "" while active.
+    std::string end_reason;
 };
 
 // advance moves the instance as far as it can go now and updates it.

@@ -179,7 +179,7 @@ std::shared_ptr<const catalog::CompiledCatalog> compiled_catalog(const std::stri
         LatestSnapshot latest;
         SpiSession spi;
         for (const char* key : {"offers", "creatives", "flows", "models", "experiments", "channels", "placements", "outcomeTypes", "caps",
-                                "policies", "metrics", "categories", "triggers"})
+                                "policies", "metrics", "categories", "triggers", "journeys"})
             rows[key] = read_catalog_rows(spi, *catalog::find_entity(key), tenant);
     }
     auto compiled = std::make_shared<const catalog::CompiledCatalog>(catalog::compile_catalog(rows));

@@ -228,6 +228,10 @@ void throw_not_entitled(const FeatureEntry& feature, entitlements::Source source
                 needed ? "Upgrade the licence to " + std::string(license::tier_name(*needed)) + " or higher." : "");
 }
 
+bool feature_enabled(const std::string& tenant, const std::string& key) {
+    return evaluate_entitlement(tenant, *find_feature(key), 0, false).enabled;
+}
+
 void require_feature_enabled(const std::string& tenant, const std::string& key) {
     FeaturePtr feature = find_feature(key);
     entitlements::Evaluation evaluation = evaluate_entitlement(tenant, *feature, 0, false);

@@ -48,6 +48,10 @@ std::string counted_source(std::string_view feature);
 // value in force came from one).
 [[noreturn]] void throw_not_entitled(const FeatureEntry& feature, entitlements::Source source);
 
+// feature_enabled tells whether the tenant has the boolean feature `key`
+// (nothing counted: for code that skips work rather than refuses).
+bool feature_enabled(const std::string& tenant, const std::string& key);
+
 // require_feature_enabled raises FEATURE_NOT_ENTITLED unless the tenant has
 // the boolean feature `key` (the refusal counted in kaireon.stats, which the
 // refused transaction's rollback does not undo).

@@ -15,6 +15,7 @@
 #include "pg/decision_functions.h"
 #include "pg/entitlement_state.h"
 #include "pg/events.h"
+#include "pg/journeys.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/spi.h"
@@ -76,8 +77,8 @@ std::optional<int64_t> claim_cooldown(pg::SpiSession& spi, const std::string& te
 
 // run_action runs a trigger's action for the customer and returns what it
 // did (the answer's "result", also in the trigger.fired event).
-Json run_action(pg::SpiSession& spi, const std::string& tenant, const catalog::CompiledTrigger& trigger,
-                const Event& event) {
+Json run_action(pg::SpiSession& spi, const std::string& tenant, const catalog::CompiledCatalog& catalog,
+                const catalog::CompiledTrigger& trigger, const Event& event) {
     const std::string type = trigger.action_type();
     const Json& action = trigger.action;
     if (type == "run_flow") {
@@ -102,9 +103,13 @@ Json run_action(pg::SpiSession& spi, const std::string& tenant, const catalog::C
         return {{"endpointId", action.value("endpointId", Json())},
                 {"payload", action.value("payload", Json::object())}};
     }
-    // enroll_journey: journeys are the next step of the automation work.
-    throw_bad_request("trigger \"" + trigger.id + "\": " + type + " actions are not available in this release",
-                      Json{{"trigger", trigger.id}, {"action", type}});
+    if (type == "enroll_journey") {
+        // The event's payload is the journey's context.
+        pg::require_feature_enabled(tenant, "journeys");
+        return pg::enroll_in_journey(tenant, catalog, event.customer_id, action.value("journeyId", ""), event.payload,
+                                     action.value("mode", "skip_if_active"));
+    }
+    throw Error(ErrorCode::Internal, "trigger \"" + trigger.id + "\": unknown action type \"" + type + "\"");
 }
 
 // ingest handles one event for the tenant and returns its answer.
@@ -115,6 +120,11 @@ Json ingest(const std::string& tenant, const Event& event) {
     const auto triggers = compiled->triggers_for(event.type);
     if (!triggers.empty()) pg::require_feature_enabled(tenant, "triggers");
     const int64_t now = pg::now_seconds();
+    // The event is news for the customer's journeys first (it happened before
+    // any enrolment its triggers make): it ends waits for it.
+    Json journeys = Json::array();
+    if (compiled->journey_outcomes.contains(event.type))
+        journeys = pg::observe_journey_outcome(tenant, *compiled, event.customer_id, event.type, true);
     Json answers = Json::array();
     for (const catalog::CompiledTrigger* trigger : triggers) {
         Json answer = {{"triggerId", trigger->id}, {"action", trigger->action_type()}, {"fired", false}};
@@ -126,7 +136,7 @@ Json ingest(const std::string& tenant, const Event& event) {
         } else {
             // The action sees what earlier triggers of this event changed.
             pg::OwnWritesSnapshot own_writes;
-            Json result = run_action(spi, tenant, *trigger, event);
+            Json result = run_action(spi, tenant, *compiled, *trigger, event);
             answer["fired"] = true;
             answer["result"] = result;
             pg::emit_event(tenant, "trigger.fired",
@@ -141,7 +151,9 @@ Json ingest(const std::string& tenant, const Event& event) {
         }
         answers.push_back(std::move(answer));
     }
-    return {{"customerId", event.customer_id}, {"eventType", event.type}, {"triggers", std::move(answers)}};
+    Json out = {{"customerId", event.customer_id}, {"eventType", event.type}, {"triggers", std::move(answers)}};
+    if (compiled->journey_outcomes.contains(event.type)) out["journeys"] = std::move(journeys);
+    return out;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
 #include "pg/guard.h"
+#include "pg/journeys.h"
 #include "pg/jsonb.h"
 #include "pg/name_lock.h"
 #include "pg/offer_stats.h"
@@ -217,6 +218,10 @@ KAIREON_FUNCTION(kaireon_respond) {
         // so does the arm of the bandit that placed the decision (SPEC 6.5).
         pg::count_offer_stats(tenant, *compiled, request.offer_id, request.customer_id, kind->second);
         pg::count_bandit_arm(tenant, *compiled, variant.experiment_id, variant.variant, kind->second);
+        // It is news for the customer's journeys: it ends waits for this
+        // outcome. Decisions it leads to are the next tick()'s, so a
+        // journey never makes a response fail.
+        pg::observe_journey_outcome(tenant, *compiled, request.customer_id, request.outcome, false);
     }
     Json caps_answer = Json::array();
     for (const auto& counted : touched) caps_answer.push_back(caps::cap_json(*counted.cap, counted.count, now));
