@@ -379,6 +379,13 @@ FROM generate_series(1, 6) AS i,
                                                   'limit', 1)) AS d,
      unnest(CASE WHEN i <= 2 THEN ARRAY['impression', 'click'] ELSE ARRAY['impression'] END) AS o
 WHERE d -> 'offers' <> '[]';
+-- A customer in a journey, waiting for a click: the instance and its
+-- transitions (which reference it) restore, in a working order.
+SELECT kaireon.set_override('journeys', '{"enabled": true}', now() + interval '30 days');
+SELECT kaireon.apply_catalog('{"journeys": [{"id": "welcome", "nodes": [{"id": "offer", "type": "recommend", "flowId": "home"},
+  {"id": "wait", "type": "wait", "outcome": "click", "timeoutHours": 48}, {"id": "done", "type": "exit"}],
+  "edges": [{"from": "offer", "to": "wait"}, {"from": "wait", "to": "done"}]}]}');
+SELECT kaireon.enroll_journey('c1', 'welcome', '{"source": "dump"}');
 SET kaireon.tenant = 'globex';
 SELECT kaireon.apply_catalog('{"channels": [{"id": "sms", "type": "sms"}],
   "offers": [{"id": "roaming", "eligibility": "context.country != ''home''"}],
@@ -400,15 +407,21 @@ SELECT tenant_id, id, decision_id, stages FROM kaireon.decision_traces ORDER BY 
 SELECT 'arms', tenant_id, experiment_id, variant, impressions, positives FROM kaireon.bandit_arms ORDER BY 2, 3, 4;
 SELECT 'offer stats', tenant_id, offer_id, segment, impressions, positives FROM kaireon.offer_stats ORDER BY 2, 3, 4;
 SELECT 'experiment events', tenant_id, type, payload FROM kaireon.events WHERE type LIKE 'experiment.%' ORDER BY tenant_id, id;
+SELECT 'journey', tenant_id, id, journey_id, customer_id, status, node_id, wake_at, context, steps, last_decision_id
+FROM kaireon.journey_instances ORDER BY 2, 3;
+SELECT 'journey step', tenant_id, instance_id, step, from_node, to_node, reason, decision_id, at
+FROM kaireon.journey_transitions ORDER BY 2, 3, 4;
 SQL
 }
 catalog_answers "$src" >"$work/catalog_before.txt"
 # The bandits' counts exist before the dump (else the round trip would
 # compare nothing with nothing).
 if ! grep -q '^arms|acme|strat|' "$work/catalog_before.txt" || ! grep -q '^offer stats|acme|' "$work/catalog_before.txt" ||
-    ! grep -q '^experiment events|acme|experiment.started|' "$work/catalog_before.txt"; then
-    echo "dump_restore: the bandits' counts or events are missing before the dump" >&2
-    grep -E '^(arms|offer stats|experiment events)' "$work/catalog_before.txt" >&2
+    ! grep -q '^experiment events|acme|experiment.started|' "$work/catalog_before.txt" ||
+    ! grep -q '^journey|acme|1|welcome|c1|active|wait|' "$work/catalog_before.txt" ||
+    ! grep -q '^journey step|acme|1|2|offer|wait|' "$work/catalog_before.txt"; then
+    echo "dump_restore: the bandits' counts, events or the journey are missing before the dump" >&2
+    grep -E '^(arms|offer stats|experiment events|journey)' "$work/catalog_before.txt" >&2
     exit 1
 fi
 
