@@ -176,6 +176,30 @@ FROM generate_series(1, 200) AS i,
 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5;
 RESET kaireon.bandit_seed;
 
+\echo '-- 8d. Automation: an ingested event enrols a customer in a journey; a click and the next tick() move it on (docs/automation.md)'
+SELECT kaireon.apply_catalog('{"journeys": [{"id": "card-onboarding", "name": "New card holders", "entryCondition": "customer.age >= 18",
+    "maxDurationDays": 30,
+    "nodes": [{"id": "hero", "type": "recommend", "flowId": "homepage"},
+              {"id": "wait-click", "type": "wait", "outcome": "click", "timeoutHours": 72},
+              {"id": "follow-up", "type": "recommend", "flowId": "homepage"},
+              {"id": "done", "type": "exit"}],
+    "edges": [{"from": "hero", "to": "wait-click"}, {"from": "wait-click", "to": "follow-up", "when": "outcome"},
+              {"from": "wait-click", "to": "done", "when": "timeout"}, {"from": "follow-up", "to": "done"}]}],
+  "triggers": [{"id": "t-card-activated", "eventType": "card_activated", "action": {"type": "enroll_journey", "journeyId": "card-onboarding"}}]}')
+  -> 'applied' AS applied;
+SELECT t ->> 'triggerId' AS trigger, t -> 'result' ->> 'node' AS now_at, t -> 'result' -> 'transitions' AS transitions
+FROM jsonb_array_elements(kaireon.ingest_event('cust-0020', 'card_activated', '{"cardType": "travel"}') -> 'triggers') AS t;
+-- The customer clicks the journey's first offer: the wait ends at once, and
+-- the follow-up decision is the next tick's (pg_cron runs it every minute).
+SELECT kaireon_respond(jsonb_build_object('decisionId', i.last_decision_id, 'offerId', d.offers -> 0 ->> 'offerId',
+                                          'outcome', 'click', 'idempotencyKey', 'demo-journey-click')) ->> 'recorded' AS clicked
+FROM kaireon.journey_instances i JOIN kaireon.decisions d ON d.tenant_id = i.tenant_id AND d.id = i.last_decision_id
+WHERE i.customer_id = 'cust-0020' AND i.status = 'active';
+SELECT kaireon.tick() -> 'journeys' AS tick;
+SELECT step, from_node, to_node, reason, decision_id IS NOT NULL AS decided FROM kaireon.journey_transitions
+WHERE customer_id = 'cust-0020' ORDER BY step;
+SELECT journey_id, status, at, customers FROM kaireon.journey_summary;
+
 \echo '-- 9. The decision quota: every non-empty decision counts; the usage dashboard; KR429 past the limit'
 SET kaireon.tenant = 'demo-bank';
 SELECT jsonb_pretty(kaireon.quota_status());
