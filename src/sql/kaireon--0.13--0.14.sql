@@ -32,14 +32,15 @@ COMMENT ON COLUMN kaireon.webhook_endpoints.start_seq IS 'The endpoint receives 
 GRANT SELECT (start_seq) ON kaireon.webhook_endpoints TO kaireon_admin, kaireon_reader;
 
 -- How far plan_webhook_deliveries has read the outbox: one row, locked by
--- the planner, so two daemons never plan an event twice.
+-- the planner, so two daemons never plan an event twice. The first plan
+-- makes it (at 0: start_seq keeps older events from endpoints), so that a
+-- restore, which loads the dumped row, finds the table empty.
 CREATE TABLE kaireon.webhook_plan_position (
     only_row   boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     position   bigint NOT NULL,
     planned_at timestamptz
 );
 COMMENT ON TABLE kaireon.webhook_plan_position IS 'The last event seq plan_webhook_deliveries has fanned out.';
-INSERT INTO kaireon.webhook_plan_position (position) VALUES (kaireon._last_event_seq());
 SELECT pg_catalog.pg_extension_config_dump('kaireon.webhook_plan_position', '');
 
 -- One delivery per (endpoint, event): what to send, where it stands.
@@ -139,6 +140,9 @@ DECLARE
 BEGIN
     IF max_events IS NULL OR max_events NOT BETWEEN 1 AND 10000 THEN
         PERFORM kaireon._raise('BAD_REQUEST', 'max_events must be between 1 and 10000', '{"path": "max_events"}');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM kaireon.webhook_plan_position) THEN
+        INSERT INTO kaireon.webhook_plan_position (position) VALUES (0) ON CONFLICT DO NOTHING;
     END IF;
     SELECT p.position INTO pos FROM kaireon.webhook_plan_position p FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
