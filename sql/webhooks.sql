@@ -282,3 +282,4 @@ SELECT count(*) AS deliveries_left FROM kaireon.webhook_deliveries WHERE tenant_
 SELECT count(*) AS attempts_left FROM kaireon.webhook_attempts WHERE tenant_id IN ('wh-a', 'wh-b');
 RESET kaireon.webhook_max_attempts;
 RESET kaireon.test_clock;
+DROP EXTENSION pgcrypto;
