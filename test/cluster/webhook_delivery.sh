@@ -64,7 +64,12 @@ receiver_pid=$!
 for _ in $(seq 50); do [ -f "$work/port" ] && break; sleep 0.1; done
 port=$(cat "$work/port")
 base="http://127.0.0.1:$port"
-mode() { curl -s -o /dev/null -X POST "$base/_mode" -d "{\"path\": \"$1\", \"mode\": \"$2\"}"; }
+# mode PATH MODE: tells the receiver how to answer PATH (no curl binary needed).
+mode() {
+    "$python" -c 'import json, sys, urllib.request
+urllib.request.urlopen(sys.argv[1] + "/_mode", json.dumps({"path": sys.argv[2], "mode": sys.argv[3]}).encode()).read()' \
+        "$base" "$1" "$2"
+}
 
 # Endpoints; the secrets (shown once) go to the receiver.
 psql_q >"$work/endpoints.txt" <<SQL
