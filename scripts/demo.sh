@@ -45,6 +45,8 @@ hooks="$KR_CLUSTER_DIR/webhooks"
 mkdir -p "$hooks"
 /usr/bin/python3 test/cluster/webhook_receiver.py "$hooks/secrets.json" "$hooks/arrivals.jsonl" "$hooks/port" &
 receiver_pid=$!
+# The receiver must not outlive a failure of this section.
+trap 'kill "$receiver_pid" 2>/dev/null || true; $keep || kr_cluster_stop' EXIT
 for _ in $(seq 50); do [ -f "$hooks/port" ] && break; sleep 0.1; done
 psql -qAtX -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL
 DO \$\$ BEGIN
@@ -73,6 +75,7 @@ print(f"The receiver got {len(arrivals)} requests, {signed} with a valid signatu
     "$hooks/arrivals.jsonl" "$hooks/daemon.log"
 kill "$receiver_pid" 2>/dev/null || true
 wait "$receiver_pid" 2>/dev/null || true
+if $keep; then trap - EXIT; else trap kr_cluster_stop EXIT; fi
 # --- end of webhooks ----------------------------------------------------------
 
 # The usage dashboard as a page to open in a browser.
