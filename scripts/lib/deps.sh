@@ -9,6 +9,8 @@ KAIREON_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl
     # libraries
     libssl-dev nlohmann-json3-dev
+    # the webhook deliverer (src/webhookd): libpq and libcurl
+    libpq-dev libcurl4-openssl-dev
     # test oracles (run with /usr/bin/python3), and the browser that renders the usage report
     python3-jwt python3-cryptography python3-xgboost python3-scipy python3-numpy chromium
     # tests, benchmarks, fuzzing, sanitizers

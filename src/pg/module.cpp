@@ -17,6 +17,7 @@
 #include "pg/shared_state.h"
 #include "pg/tenant_access.h"
 #include "pg/usage_ingest.h"
+#include "pg/webhooks.h"
 #include "pg/xact_state.h"
 
 extern "C" {
@@ -44,5 +45,6 @@ void _PG_init(void) {
     kaireon::pg::offer_stats_init();
     kaireon::pg::custom_scorer_init();
     kaireon::pg::bandit_rng_init();
+    kaireon::pg::webhooks_init();
     MarkGUCPrefixReserved("kaireon");
 }

@@ -98,7 +98,7 @@ SELECT is(kr08.columns_of('kaireon.event_consumers'),
 SELECT is(kr08.columns_of('kaireon.webhook_endpoints'),
           ARRAY['tenant_id text NOT NULL', 'id bigint NOT NULL', 'url text NOT NULL', 'secret text NOT NULL',
                 'secret_hint text NOT NULL', 'event_types text[]', 'active boolean NOT NULL',
-                'created_at timestamp with time zone NOT NULL'],
+                'created_at timestamp with time zone NOT NULL', 'start_seq bigint NOT NULL'],
           'webhook_endpoints has its columns');
 SELECT is(kr08.columns_of('kaireon.audit_log'),
           ARRAY['tenant_id text NOT NULL', 'id bigint NOT NULL', 'recorded_at timestamp with time zone NOT NULL',
@@ -165,7 +165,7 @@ SELECT ok((SELECT c.reloptions FROM pg_catalog.pg_class c WHERE c.oid = 'kaireon
 -- state (derived) are not.
 SELECT is(ARRAY(SELECT c::regclass::text FROM pg_catalog.pg_extension e, unnest(e.extconfig) c
                 WHERE e.extname = 'kaireon'
-                  AND c::regclass::text ~ '^kaireon\.(event_|webhook_|audit_)' ORDER BY 1),
+                  AND c::regclass::text ~ '^kaireon\.(event_|webhook_endpoints|audit_)' ORDER BY 1),
           ARRAY['kaireon.audit_log', 'kaireon.audit_log_id_seq', 'kaireon.audit_refusal_marks', 'kaireon.audit_seals',
                 'kaireon.event_consumers', 'kaireon.event_seq_counter', 'kaireon.webhook_endpoints',
                 'kaireon.webhook_endpoints_id_seq'],
@@ -266,7 +266,7 @@ SELECT is(ARRAY(SELECT r FROM unnest(ARRAY['kaireon_admin', 'kaireon_app', 'kair
 SELECT is(ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
                 WHERE a.attrelid = 'kaireon.webhook_endpoints'::regclass AND a.attnum > 0
                   AND has_column_privilege('kaireon_reader', a.attrelid, a.attnum, 'SELECT') ORDER BY a.attnum),
-          ARRAY['tenant_id', 'id', 'url', 'secret_hint', 'event_types', 'active', 'created_at'],
+          ARRAY['tenant_id', 'id', 'url', 'secret_hint', 'event_types', 'active', 'created_at', 'start_seq'],
           'readers and administrators read every column of webhook_endpoints but the secret');
 SELECT is(ARRAY(SELECT a.grantee::regrole::text FROM pg_catalog.pg_class c,
                      LATERAL pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) a
