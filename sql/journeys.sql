@@ -245,6 +245,8 @@ SELECT kaireon.enroll_journey('c1', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT kaireon.exit_journey('nobody', 'nurture');
 \echo :LAST_ERROR_SQLSTATE
+SELECT kaireon.exit_journey('c1', '');
+\echo :LAST_ERROR_SQLSTATE
 SELECT kaireon.advance_journeys(0);
 \echo :LAST_ERROR_SQLSTATE
 -- A journey stored under older rules (written past the catalog's checks

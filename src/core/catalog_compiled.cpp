@@ -3,6 +3,7 @@
 #include "core/catalog.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace kaireon::catalog {
@@ -26,7 +27,7 @@ expr::Value walk(const Json* value, std::string_view keys) {
         if (value == nullptr || !value->is_object()) return nullptr;
         size_t dot = keys.find('.');
         std::string_view key = keys.substr(0, dot);
-        auto it = value->find(std::string(key));
+        auto it = value->find(key);  // heterogeneous: no std::string per step
         if (it == value->end()) return nullptr;
         value = &*it;
         keys = dot == std::string_view::npos ? std::string_view{} : keys.substr(dot + 1);
@@ -38,14 +39,24 @@ constexpr std::string_view kOfferFields[] = {"id",    "name",    "categoryId", "
                                              "lever", "startAt", "endAt",      "status",   "mandatory"};
 
 // Bindings of one evaluation: every path of the program resolved up front.
+// Programs rarely read more than a few paths: those values live in the
+// object, so an evaluation allocates nothing for them (it runs for every
+// offer and rule of every decision).
 class ResolvedBindings final : public expr::Bindings {
 public:
     ResolvedBindings(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context,
                      double now)
         : customer_(customer), now_(static_cast<int64_t>(std::floor(now))) {
-        for (const auto& path : program.paths()) values_.push_back(resolve(path, customer, offer, context));
+        const auto& paths = program.paths();
+        if (paths.size() > kInline) spilled_.reserve(paths.size());
+        for (size_t i = 0; i < paths.size(); ++i) {
+            if (paths.size() <= kInline)
+                inline_[i] = resolve(paths[i], customer, offer, context);
+            else
+                spilled_.push_back(resolve(paths[i], customer, offer, context));
+        }
     }
-    const expr::Value& path(size_t slot) const override { return values_[slot]; }
+    const expr::Value& path(size_t slot) const override { return spilled_.empty() ? inline_[slot] : spilled_[slot]; }
     std::optional<double> metric(std::string_view name) const override {
         auto it = customer_.metrics.find(name);
         if (it == customer_.metrics.end()) return std::nullopt;
@@ -57,9 +68,11 @@ public:
     }
 
 private:
+    static constexpr size_t kInline = 6;
     const Customer& customer_;
     int64_t now_;
-    std::vector<expr::Value> values_;
+    std::array<expr::Value, kInline> inline_;
+    std::vector<expr::Value> spilled_;  // when the program reads more than kInline paths
 };
 
 }  // namespace

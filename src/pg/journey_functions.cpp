@@ -223,14 +223,18 @@ bool customer_exists(pg::SpiSession& spi, const std::string& tenant, const std::
     return spi.rows() == 1;
 }
 
+// kAllJourneys asks lock_active for the instances of every journey.
+const std::optional<std::string> kAllJourneys;
+
 // lock_active reads and locks the customer's active instances of
-// `journey_id` ("" = of every journey), oldest first.
+// `journey_id` (of every journey: kAllJourneys), oldest first.
 std::vector<StoredInstance> lock_active(pg::SpiSession& spi, const std::string& tenant, const std::string& customer_id,
-                                        const std::string& journey_id) {
+                                        const std::optional<std::string>& journey_id) {
     std::string sql = std::string(kSelectInstances) +
                       "WHERE i.tenant_id = $1 AND i.customer_id = $2 AND i.status = 'active' "
                       "  AND ($3::text IS NULL OR i.journey_id = $3) ORDER BY i.id FOR UPDATE";
-    spi.execute(sql.c_str(), {pg::text_arg(tenant), pg::text_arg(customer_id), text_or_null(journey_id)});
+    spi.execute(sql.c_str(), {pg::text_arg(tenant), pg::text_arg(customer_id),
+                              journey_id ? pg::text_arg(*journey_id) : pg::SpiArg{TEXTOID, static_cast<Datum>(0), true}});
     return read_instances(spi);
 }
 
@@ -314,7 +318,7 @@ Json pg::observe_journey_outcome(const std::string& tenant, const catalog::Compi
     if (!feature_enabled(tenant, "journeys")) return moved;
     const double now = static_cast<double>(pg::now_seconds());
     SpiSession spi;
-    for (StoredInstance& instance : lock_active(spi, tenant, customer_id, "")) {
+    for (StoredInstance& instance : lock_active(spi, tenant, customer_id, kAllJourneys)) {
         auto journey = catalog.journeys.find(instance.journey_id);
         if (journey == catalog.journeys.end() || !journey->second.outcomes().contains(outcome)) continue;
         journeys::Options options;
@@ -350,6 +354,7 @@ KAIREON_FUNCTION(kaireon_exit_journey) {
     const std::string tenant = pg::require_current_tenant();
     const std::string customer_id = pg::required_text(fcinfo, 0, "customer_id");
     const std::string journey_id = pg::required_text(fcinfo, 1, "journey_id");
+    if (journey_id.empty()) throw_bad_request("journey_id must not be empty", Json{{"path", "journeyId"}});
     const double now = static_cast<double>(pg::now_seconds());
     pg::SpiSession spi;
     if (!customer_exists(spi, tenant, customer_id))

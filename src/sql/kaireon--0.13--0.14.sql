@@ -137,8 +137,8 @@ BEGIN
             PERFORM kaireon._advance_journey(due.tenant_id, due.id);
             advanced := advanced + 1;
         EXCEPTION
-            WHEN serialization_failure OR deadlock_detected THEN
-                RAISE;
+            WHEN serialization_failure OR deadlock_detected OR lock_not_available THEN
+                RAISE;  -- the whole transaction must go (or wait): not the step's fault
             WHEN OTHERS THEN
                 failed := failed + 1;
                 UPDATE kaireon.journey_instances i
