@@ -41,7 +41,8 @@ Node compile_node(const Json& row, const std::string& at) {
     for (const auto& [key, value] : row.items()) {
         if (key == "id" || key == "type" || key == "name" || value.is_null()) continue;
         if (std::find(used.begin(), used.end(), key) == used.end())
-            throw Invalid{at + "." + key, "is not used by a " + node.type + " node"};
+            throw Invalid{at + "." + key, "is not used by " + std::string(node.type == "exit" ? "an " : "a ") + node.type +
+                                              " node"};
     }
     node.flow_id = text_of(row, "flowId");
     node.outcome = text_of(row, "outcome");
@@ -56,6 +57,11 @@ Node compile_node(const Json& row, const std::string& at) {
         if (node.condition->uses_metric())
             throw Invalid{at + ".condition", "metric() is not available in journey conditions"};
     }
+    // The catalog's field checks say the same; the engine does not rely on them.
+    if (node.type != "recommend" && node.type != "wait" && node.type != "branch" && node.type != "exit")
+        throw Invalid{at + ".type", "must be one of recommend, wait, branch, exit"};
+    for (const auto& [field, hours] : {std::pair{"waitHours", node.wait_hours}, std::pair{"timeoutHours", node.timeout_hours}})
+        if (hours && !(*hours > 0)) throw Invalid{at + "." + field, "must be greater than 0"};
     if (node.type == "recommend" && node.flow_id.empty()) throw Invalid{at + ".flowId", "is required for a recommend node"};
     if (node.type == "wait" && !node.wait_hours && node.outcome.empty())
         throw Invalid{at, "a wait node needs waitHours (a delay) or outcome (a wait for it)"};
@@ -219,10 +225,12 @@ Advance advance(const Journey& journey, Instance& instance, Effects& effects, co
         } else {  // wait
             const std::optional<double> length = node->timeout_seconds();
             const bool first = steps == 0;
-            if (node->waits_for_outcome() && first && options.observed_outcome == node->outcome) {
-                result = "outcome";
-            } else if (length && now >= instance.node_entered_at + *length) {
+            // The time is checked first: an outcome that comes once the wait
+            // is over (its tick came late) is too late for it.
+            if (length && now >= instance.node_entered_at + *length) {
                 result = node->waits_for_outcome() ? "timeout" : "waited";
+            } else if (node->waits_for_outcome() && first && options.observed_outcome == node->outcome) {
+                result = "outcome";
             } else {
                 std::optional<double> wake;
                 if (length) wake = instance.node_entered_at + *length;

@@ -85,7 +85,9 @@ std::string_view status_name(Status status);
 // Transition is one recorded move: `to` "" ends the journey.
 struct Transition {
     std::string from, to;
-    std::string reason;       // offered, no_offer, waited, outcome, timeout, true, false, exit, end, maxDuration, node removed
+    // entered (by the caller), offered, no_offer, waited, outcome, timeout, true,
+    // false (a node's result); exit, maxDuration, node removed (an end).
+    std::string reason;
     std::string decision_id;  // the decision a recommend node made ("" otherwise)
 };
 

@@ -53,22 +53,22 @@ std::optional<Invalid> invalid_of(const Json& row) {
 
 // EXPECT_INVALID checks that compile refuses `row` with exactly this field
 // path and message.
-#define EXPECT_INVALID(row, field_path, text)                        \
-    do {                                                             \
-        SCOPED_TRACE(#row);                                          \
-        const std::optional<Invalid> invalid_ = invalid_of(row);     \
-        if (!invalid_) {                                             \
-            ADD_FAILURE() << "accepted";                             \
-        } else {                                                     \
+#define EXPECT_INVALID(row, field_path, text)                              \
+    do {                                                                   \
+        SCOPED_TRACE(#row);                                                \
+        const std::optional<Invalid> invalid_ = invalid_of(row);           \
+        if (!invalid_) {                                                   \
+            ADD_FAILURE() << "accepted";                                   \
+        } else {                                                           \
             EXPECT_EQ(invalid_->field, (field_path)) << invalid_->message; \
-            EXPECT_EQ(invalid_->message, (text));                    \
-        }                                                            \
+            EXPECT_EQ(invalid_->message, (text));                          \
+        }                                                                  \
     } while (0)
 
-#define EXPECT_COMPILES(row)                                                                         \
-    do {                                                                                             \
-        SCOPED_TRACE(#row);                                                                          \
-        const std::optional<Invalid> invalid_ = invalid_of(row);                                     \
+#define EXPECT_COMPILES(row)                                                                        \
+    do {                                                                                            \
+        SCOPED_TRACE(#row);                                                                         \
+        const std::optional<Invalid> invalid_ = invalid_of(row);                                    \
         if (invalid_) ADD_FAILURE() << "refused: " << invalid_->field << ": " << invalid_->message; \
     } while (0)
 
@@ -276,7 +276,7 @@ TEST(JourneyCompile, NullOptionalFieldsAreAbsent) {
     EXPECT_COMPILES(row_of(R"({"id": "j", "nodes": [{"id": "e", "type": "exit"}], "edges": null})"));
     // A null edge label is unlabelled: a second one is a second unlabelled edge.
     EXPECT_INVALID(row_with(R"([{"id": "w", "type": "wait", "waitHours": 1}, {"id": "e", "type": "exit"}])",
-                                R"([{"from": "w", "to": "e", "when": null}, {"from": "w", "to": "e"}])"),
+                            R"([{"from": "w", "to": "e", "when": null}, {"from": "w", "to": "e"}])"),
                    "edges[1]", "node \"w\" already has an edge without when");
 }
 
@@ -305,8 +305,8 @@ TEST(JourneyCompile, DuplicateNode) {
 }
 
 TEST(JourneyCompile, RequiredFieldsOfEachType) {
-    EXPECT_INVALID(row_with(R"([{"id": "e", "type": "exit"}, {"id": "r", "type": "recommend"}])"),
-                   "nodes[1].flowId", "is required for a recommend node");
+    EXPECT_INVALID(row_with(R"([{"id": "e", "type": "exit"}, {"id": "r", "type": "recommend"}])"), "nodes[1].flowId",
+                   "is required for a recommend node");
     EXPECT_INVALID(row_with(R"([{"id": "w", "type": "wait"}])"), "nodes[0]",
                    "a wait node needs waitHours (a delay) or outcome (a wait for it)");
     EXPECT_INVALID(row_with(R"([{"id": "b", "type": "branch"}])"), "nodes[0]",
@@ -339,12 +339,12 @@ TEST(JourneyCompile, FieldsANodeTypeDoesNotUse) {
                    "nodes[0].waitHours", "is not used by a branch node");
     EXPECT_INVALID(row_with(R"([{"id": "b", "type": "branch", "outcome": "click", "timeoutHours": 1}])"),
                    "nodes[0].timeoutHours", "is not used by a branch node");
-    EXPECT_INVALID(row_with(R"([{"id": "b", "type": "branch", "outcome": "click", "flowId": "f"}])"),
-                   "nodes[0].flowId", "is not used by a branch node");
+    EXPECT_INVALID(row_with(R"([{"id": "b", "type": "branch", "outcome": "click", "flowId": "f"}])"), "nodes[0].flowId",
+                   "is not used by a branch node");
     EXPECT_INVALID(row_with(R"([{"id": "e", "type": "exit", "flowId": "f"}])"), "nodes[0].flowId",
-                   "is not used by a exit node");
+                   "is not used by an exit node");
     EXPECT_INVALID(row_with(R"([{"id": "e", "type": "exit", "outcome": "click"}])"), "nodes[0].outcome",
-                   "is not used by a exit node");
+                   "is not used by an exit node");
     // name is every node's.
     EXPECT_COMPILES(row_with(R"([{"id": "e", "type": "exit", "name": "bye"}])"));
     // A delay has no timeout: its length is waitHours.
@@ -460,7 +460,7 @@ TEST(JourneyCompile, CycleWithoutWaitIsRefused) {
     EXPECT_INVALID(row_with(R"([{"id": "r", "type": "recommend", "flowId": "f"},
                                     {"id": "b", "type": "branch", "condition": "customer.vip = true"},
                                     {"id": "e", "type": "exit"}])",
-                                R"([{"from": "r", "to": "b"}, {"from": "b", "to": "r", "when": "true"},
+                            R"([{"from": "r", "to": "b"}, {"from": "b", "to": "r", "when": "true"},
                                     {"from": "b", "to": "e", "when": "false"}])"),
                    "edges", "the cycle r -> b -> r passes through no wait node");
     // The message names the cycle only, not the path that led to it.
@@ -468,18 +468,18 @@ TEST(JourneyCompile, CycleWithoutWaitIsRefused) {
                                     {"id": "x", "type": "branch", "outcome": "click"},
                                     {"id": "y", "type": "recommend", "flowId": "f"},
                                     {"id": "z", "type": "branch", "outcome": "click"}])",
-                                R"([{"from": "start", "to": "x"}, {"from": "x", "to": "y"},
+                            R"([{"from": "start", "to": "x"}, {"from": "x", "to": "y"},
                                     {"from": "y", "to": "z"}, {"from": "z", "to": "x"}])"),
                    "edges", "the cycle x -> y -> z -> x passes through no wait node");
     // A node looping on itself.
     EXPECT_INVALID(row_with(R"([{"id": "b", "type": "branch", "outcome": "click"}])",
-                                R"([{"from": "b", "to": "b", "when": "false"}])"),
+                            R"([{"from": "b", "to": "b", "when": "false"}])"),
                    "edges", "the cycle b -> b passes through no wait node");
     // A cycle reached only through a wait node is still found.
     EXPECT_INVALID(row_with(R"([{"id": "w", "type": "wait", "waitHours": 1},
                                     {"id": "a", "type": "branch", "outcome": "click"},
                                     {"id": "c", "type": "recommend", "flowId": "f"}])",
-                                R"([{"from": "w", "to": "a"}, {"from": "a", "to": "c"}, {"from": "c", "to": "a"}])"),
+                            R"([{"from": "w", "to": "a"}, {"from": "a", "to": "c"}, {"from": "c", "to": "a"}])"),
                    "edges", "the cycle a -> c -> a passes through no wait node");
 }
 
@@ -488,14 +488,14 @@ TEST(JourneyCompile, CycleThroughAWaitIsAccepted) {
                                      {"id": "w", "type": "wait", "outcome": "click", "timeoutHours": 24},
                                      {"id": "b", "type": "branch", "outcome": "click"},
                                      {"id": "e", "type": "exit"}])",
-                                 R"([{"from": "r", "to": "w"}, {"from": "w", "to": "b"},
+                             R"([{"from": "r", "to": "w"}, {"from": "w", "to": "b"},
                                      {"from": "b", "to": "r", "when": "false"}, {"from": "b", "to": "e", "when": "true"}])"));
     EXPECT_COMPILES(row_with(R"([{"id": "d", "type": "wait", "waitHours": 1}])", R"([{"from": "d", "to": "d"}])"));
     // Two cycles sharing the recommend node, each through its own wait.
     EXPECT_COMPILES(row_with(R"([{"id": "r", "type": "recommend", "flowId": "f"},
                                      {"id": "w1", "type": "wait", "waitHours": 1},
                                      {"id": "w2", "type": "wait", "outcome": "click"}])",
-                                 R"([{"from": "r", "to": "w1", "when": "offered"},
+                             R"([{"from": "r", "to": "w1", "when": "offered"},
                                      {"from": "r", "to": "w2", "when": "no_offer"},
                                      {"from": "w1", "to": "r"}, {"from": "w2", "to": "r"}])"));
     // Converging paths without a cycle (a diamond) are no cycle.
@@ -503,7 +503,7 @@ TEST(JourneyCompile, CycleThroughAWaitIsAccepted) {
                                      {"id": "x", "type": "recommend", "flowId": "f"},
                                      {"id": "y", "type": "recommend", "flowId": "g"},
                                      {"id": "e", "type": "exit"}])",
-                                 R"([{"from": "b", "to": "x", "when": "true"}, {"from": "b", "to": "y", "when": "false"},
+                             R"([{"from": "b", "to": "x", "when": "true"}, {"from": "b", "to": "y", "when": "false"},
                                      {"from": "x", "to": "e"}, {"from": "y", "to": "e"}])"));
 }
 
@@ -552,10 +552,15 @@ TEST(JourneyCatalog, ValidatedRowCompiles) {
     EXPECT_EQ(j.outcomes(), (std::set<std::string, std::less<>>{"click", "purchase"}));
 }
 
-// What compile accepts from a row the catalog has not validated, the catalog
-// still refuses by its field rules (waitHours is greater than 0).
+// The engine does not rely on the catalog's field rules: both refuse a
+// wait of 0 hours (which would loop until the step limit).
 TEST(JourneyCatalog, FieldRulesComeFirst) {
-    EXPECT_COMPILES(row_with(R"([{"id": "d", "type": "wait", "waitHours": 0}])"));
+    EXPECT_INVALID(row_with(R"([{"id": "d", "type": "wait", "waitHours": 0}])"), "nodes[0].waitHours",
+                   "must be greater than 0");
+    EXPECT_INVALID(row_with(R"([{"id": "d", "type": "wait", "outcome": "click", "timeoutHours": -1}])"),
+                   "nodes[0].timeoutHours", "must be greater than 0");
+    EXPECT_INVALID(row_with(R"([{"id": "d", "type": "loop"}])"), "nodes[0].type",
+                   "must be one of recommend, wait, branch, exit");
     EXPECT_REFUSED_AT(check_journey_row(R"({"id": "j", "nodes": [{"id": "d", "type": "wait", "waitHours": 0}]})"),
                       "journeys[0].nodes[0].waitHours");
 }
@@ -765,8 +770,8 @@ TEST(JourneyAdvance, OutcomeWaitMovesOnItsOutcome) {
     EXPECT_EQ(instance.node, "thanks");
     EXPECT_EQ(instance.node_entered_at, kT0 + 2 * kHour);
     EXPECT_EQ(a.wake_at, kT0 + 3 * kHour);
-    EXPECT_EQ(instance.outcomes, (std::map<std::string, double, std::less<>>{{"click", kT0 + kHour},
-                                                                            {"purchase", kT0 + 2 * kHour}}));
+    EXPECT_EQ(instance.outcomes,
+              (std::map<std::string, double, std::less<>>{{"click", kT0 + kHour}, {"purchase", kT0 + 2 * kHour}}));
 }
 
 TEST(JourneyAdvance, OutcomeSeenBeforeTheWaitDoesNotEndIt) {
@@ -883,10 +888,11 @@ TEST(JourneyAdvance, WakeAtIsTheEarlierOfTheWaitsEndAndTheExpiry) {
 }
 
 TEST(JourneyAdvance, BranchOnAConditionAsksEffects) {
-    const Journey j = journey_with(R"([{"id": "b", "type": "branch", "condition": "customer.vip = true"},
+    const Journey j =
+        journey_with(R"([{"id": "b", "type": "branch", "condition": "customer.vip = true"},
                                        {"id": "y", "type": "wait", "waitHours": 1},
                                        {"id": "n", "type": "wait", "waitHours": 2}])",
-                                   R"([{"from": "b", "to": "y", "when": "true"}, {"from": "b", "to": "n", "when": "false"}])");
+                     R"([{"from": "b", "to": "y", "when": "true"}, {"from": "b", "to": "n", "when": "false"}])");
     ScriptedEffects effects;
     effects.answers["customer.vip = true"] = {true, false};
     Instance first = at("b", kT0);
@@ -919,10 +925,11 @@ TEST(JourneyAdvance, BranchWithoutItsLabelTakesTheUnlabelledEdgeOrCompletes) {
 }
 
 TEST(JourneyAdvance, BranchOnAnOutcomeReadsTheOutcomesSeen) {
-    const Journey j = journey_with(R"([{"id": "b", "type": "branch", "outcome": "click"},
+    const Journey j =
+        journey_with(R"([{"id": "b", "type": "branch", "outcome": "click"},
                                        {"id": "y", "type": "wait", "waitHours": 1},
                                        {"id": "n", "type": "wait", "waitHours": 2}])",
-                                   R"([{"from": "b", "to": "y", "when": "true"}, {"from": "b", "to": "n", "when": "false"}])");
+                     R"([{"from": "b", "to": "y", "when": "true"}, {"from": "b", "to": "n", "when": "false"}])");
     ScriptedEffects effects;
     Instance none = at("b", kT0);
     none.outcomes["purchase"] = kT0 - 5;  // another outcome
@@ -946,8 +953,8 @@ TEST(JourneyAdvance, ObservedOutcomeIsRecordedBeforeMoving) {
     instance.outcomes["click"] = kT0 - kDay;
     const Advance before = advance(j, instance, effects, when(kT0 + 10, "purchase"));
     EXPECT_THAT(before.transitions, IsEmpty());
-    EXPECT_EQ(instance.outcomes, (std::map<std::string, double, std::less<>>{{"click", kT0 - kDay},
-                                                                            {"purchase", kT0 + 10}}));
+    EXPECT_EQ(instance.outcomes,
+              (std::map<std::string, double, std::less<>>{{"click", kT0 - kDay}, {"purchase", kT0 + 10}}));
     // The latest time of an outcome is kept.
     Instance fresh = at("d", kT0);
     const Advance a = advance(j, fresh, effects, when(kT0 + kHour, "click"));
@@ -1150,7 +1157,7 @@ TEST(JourneyAdvance, BranchOnAnOutcomeSeesOutcomesOfEarlierRounds) {
 
 // The outcome a wait waits for ends it even when the advance comes after
 // the wait's timeout: the outcome wins (no "timeout" is recorded).
-TEST(JourneyAdvance, OutcomeArrivingAfterTheTimeoutStillCountsAsTheOutcome) {
+TEST(JourneyAdvance, OutcomeArrivingAfterTheTimeoutIsTooLate) {
     const Journey j = journey_with(R"([{"id": "w", "type": "wait", "outcome": "click", "timeoutHours": 1},
                                        {"id": "y", "type": "exit"}, {"id": "n", "type": "exit"}])",
                                    R"([{"from": "w", "to": "y", "when": "outcome"},
@@ -1158,7 +1165,8 @@ TEST(JourneyAdvance, OutcomeArrivingAfterTheTimeoutStillCountsAsTheOutcome) {
     ScriptedEffects effects;
     Instance instance = at("w", kT0);
     EXPECT_THAT(moves(advance(j, instance, effects, when(kT0 + 5 * kHour, "click"))),
-                ElementsAre("w -> y: outcome", "y -> .: exit"));
+                ElementsAre("w -> n: timeout", "n -> .: exit"));
+    EXPECT_TRUE(instance.outcomes.contains("click"));  // still seen, for branches
 }
 
 // --- simulation: a nurture loop over days ------------------------------------------
@@ -1229,14 +1237,14 @@ TEST(JourneySimulation, NurtureLoopUntilMaxDuration) {
     const Journey j = journey_of(kNurture);
     ScriptedEffects effects;
     const Simulation sim = simulate(j, effects, 14 * 24, {});
-    EXPECT_THAT(sim.log, ElementsAre("h0 r -> w: offered [d1]",                          //
-                                     "h20 w -> b: timeout", "h20 b -> cool: false",      //
-                                     "h68 cool -> r: waited", "h68 r -> w: offered [d2]",  //
-                                     "h88 w -> b: timeout", "h88 b -> cool: false",      //
+    EXPECT_THAT(sim.log, ElementsAre("h0 r -> w: offered [d1]",                              //
+                                     "h20 w -> b: timeout", "h20 b -> cool: false",          //
+                                     "h68 cool -> r: waited", "h68 r -> w: offered [d2]",    //
+                                     "h88 w -> b: timeout", "h88 b -> cool: false",          //
                                      "h136 cool -> r: waited", "h136 r -> w: offered [d3]",  //
-                                     "h156 w -> b: timeout", "h156 b -> cool: false",    //
+                                     "h156 w -> b: timeout", "h156 b -> cool: false",        //
                                      "h204 cool -> r: waited", "h204 r -> w: offered [d4]",  //
-                                     "h224 w -> b: timeout", "h224 b -> cool: false",    //
+                                     "h224 w -> b: timeout", "h224 b -> cool: false",        //
                                      "h240 cool -> .: maxDuration"));
     EXPECT_EQ(sim.decisions, 4u);
     EXPECT_EQ(effects.recommended.size(), 4u);
@@ -1255,8 +1263,8 @@ TEST(JourneySimulation, NurtureLoopUntilPurchase) {
     ScriptedEffects effects;
     effects.offers["r"] = {false, true, true};
     const Simulation sim = simulate(j, effects, 14 * 24, {{10, "click"}, {60, "purchase"}});
-    EXPECT_THAT(sim.log, ElementsAre("h0 r -> rest: no_offer [d1]",                          //
-                                     "h24 rest -> r: waited", "h24 r -> w: offered [d2]",      //
+    EXPECT_THAT(sim.log, ElementsAre("h0 r -> rest: no_offer [d1]",                                          //
+                                     "h24 rest -> r: waited", "h24 r -> w: offered [d2]",                    //
                                      "h44 w -> b: timeout", "h44 b -> r: true", "h44 r -> w: offered [d3]",  //
                                      "h60 w -> thanks: outcome", "h60 thanks -> .: exit"));
     EXPECT_EQ(sim.decisions, 3u);
@@ -1265,7 +1273,7 @@ TEST(JourneySimulation, NurtureLoopUntilPurchase) {
     EXPECT_EQ(sim.end_reason, "exit");
     EXPECT_EQ(sim.instance.node, "");
     EXPECT_EQ(sim.instance.outcomes, (std::map<std::string, double, std::less<>>{{"click", kT0 + 10 * kHour},
-                                                                                {"purchase", kT0 + 60 * kHour}}));
+                                                                                 {"purchase", kT0 + 60 * kHour}}));
 }
 
 TEST(JourneySimulation, PurchaseWhileRestingDoesNotEndALaterWait) {
