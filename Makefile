@@ -2,7 +2,9 @@
 # `make installcheck` against a running server (scripts/test.sh does it all on
 # a throw-away cluster).
 
-EXTENSION = kaireon
+# kaireon_router and kaireon_shard are SQL-only companions for a tenant-sharded
+# deployment with PL/Proxy (docs/scale-out.md).
+EXTENSION = kaireon kaireon_router kaireon_shard
 MODULE_big = kaireon
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
@@ -11,7 +13,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # The extension ships a base script and the chain of upgrade scripts; a new
 # install runs the chain, so fresh installs and upgrades cannot drift apart.
-DATA = $(sort $(wildcard src/sql/kaireon--*.sql))
+DATA = $(sort $(wildcard src/sql/kaireon--*.sql)) src/router/kaireon_router--0.1.sql src/router/kaireon_shard--0.1.sql
 
 # pg_regress: every sql/*.sql is a test; isolationtester: every spec.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
