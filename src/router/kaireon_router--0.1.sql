@@ -377,6 +377,17 @@ RETURNS TABLE (section text, metric text, value text)
 LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.usage_dashboard; $$;
 -- Cross-tenant views: every partition (PL/Proxy queries a database shared by
 -- several partitions once).
+CREATE FUNCTION kaireon_router.remote_ingest_event(tenant text, caller text, customer_id text, event_type text,
+                                                   payload jsonb) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.ingest_event; $$;
+CREATE FUNCTION kaireon_router.remote_ingest_events(tenant text, caller text, events jsonb) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.ingest_events; $$;
+CREATE FUNCTION kaireon_router.remote_enroll_journey(tenant text, caller text, customer_id text, journey_id text,
+                                                     context jsonb, mode text) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.enroll_journey; $$;
+CREATE FUNCTION kaireon_router.remote_exit_journey(tenant text, caller text, customer_id text, journey_id text) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.exit_journey; $$;
+
 CREATE FUNCTION kaireon_router.remote_stats(caller text,
     OUT tenant_id text, OUT decisions bigint, OUT empty_decisions bigint, OUT quota_refusals bigint,
     OUT license_failures bigint, OUT trace_drops bigint, OUT cache_hits bigint, OUT cache_misses bigint,
@@ -450,6 +461,55 @@ DECLARE
     tenant text := kaireon_router._tenant();
 BEGIN
     RETURN kaireon_router.remote_quota_status(tenant, kaireon_router._caller());
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.ingest_event(customer_id text, event_type text, payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_ingest_event(tenant, kaireon_router._caller(), customer_id, event_type, payload);
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.ingest_events(events jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_ingest_events(tenant, kaireon_router._caller(), events);
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.enroll_journey(customer_id text, journey_id text, context jsonb DEFAULT '{}'::jsonb,
+                                       mode text DEFAULT 'skip_if_active') RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_enroll_journey(tenant, kaireon_router._caller(), customer_id, journey_id, context, mode);
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.exit_journey(customer_id text, journey_id text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_exit_journey(tenant, kaireon_router._caller(), customer_id, journey_id);
 EXCEPTION WHEN connection_exception OR internal_error THEN
     PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
     RAISE;
@@ -556,7 +616,9 @@ END
 $revoke$;
 
 GRANT EXECUTE ON FUNCTION public.kaireon_recommend(jsonb), public.kaireon_respond(jsonb),
-    kaireon.report_usage(text, numeric, text, timestamptz, jsonb) TO kaireon_admin, kaireon_app;
+    kaireon.report_usage(text, numeric, text, timestamptz, jsonb), kaireon.ingest_event(text, text, jsonb),
+    kaireon.ingest_events(jsonb), kaireon.enroll_journey(text, text, jsonb, text), kaireon.exit_journey(text, text)
+    TO kaireon_admin, kaireon_app;
 GRANT EXECUTE ON FUNCTION kaireon.entitlement(text), kaireon.quota_status(), kaireon.usage_dashboard()
     TO kaireon_admin, kaireon_app, kaireon_reader;
 GRANT EXECUTE ON FUNCTION kaireon.install_license(text), kaireon.apply_catalog(jsonb, text) TO kaireon_admin;

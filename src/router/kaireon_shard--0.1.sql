@@ -147,6 +147,41 @@ BEGIN
 END
 $$;
 
+-- ingest_event, ingest_events, enroll_journey, exit_journey: the automation
+-- API (docs/automation.md) as `caller` on `tenant`.
+CREATE FUNCTION @extschema@.ingest_event(tenant text, caller text, customer_id text, event_type text, payload jsonb)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.ingest_event(customer_id, event_type, payload);
+END
+$$;
+
+CREATE FUNCTION @extschema@.ingest_events(tenant text, caller text, events jsonb) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.ingest_events(events);
+END
+$$;
+
+CREATE FUNCTION @extschema@.enroll_journey(tenant text, caller text, customer_id text, journey_id text, context jsonb,
+                                           mode text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.enroll_journey(customer_id, journey_id, context, mode);
+END
+$$;
+
+CREATE FUNCTION @extschema@.exit_journey(tenant text, caller text, customer_id text, journey_id text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.exit_journey(customer_id, journey_id);
+END
+$$;
+
 -- stats: kaireon.stats as `caller` (no tenant: every tenant it may see).
 CREATE FUNCTION @extschema@.stats(caller text,
     OUT tenant_id text, OUT decisions bigint, OUT empty_decisions bigint, OUT quota_refusals bigint,

@@ -258,6 +258,15 @@ expect kr_scale_ops KR400 'power of two' -c "SELECT kaireon_router.create_partit
 expect kr_scale_ops KR400 'partitions already exist' -c "SELECT kaireon_router.create_partitions(8, ARRAY['s1'])"
 expect kr_scale_ops KR400 'unknown shard "s9"' -c "SELECT kaireon_router.map_partition(0, 's9')"
 expect kr_scale_ops KR400 'holds tenants' -c "SELECT kaireon_router.map_partition(0, 's2')"
+# The automation API goes through the router too: an event is ingested on
+# the tenant's shard, and the shard's refusal (journeys are enterprise; these
+# tenants are professional) comes back as it is.
+got=$(q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = 't01'" \
+    -c "SELECT kaireon.ingest_event('c1', 'login', '{\"source\": \"scale\"}') ->> 'customerId'")
+[ "$got" = "c1" ] || fail "ingest_event through the router answers $got"
+expect kr_scale_app KR403 'feature "journeys"' -c "SET kaireon.tenant = 't01'" -c "SELECT kaireon.enroll_journey('c1', 'welcome')"
+expect kr_scale_app KR400 'unknown customer "zz"' -c "SET kaireon.tenant = 't02'" \
+    -c "SELECT kaireon.ingest_events('[{\"customerId\": \"zz\", \"eventType\": \"login\"}]')"
 expect kr_scale_ops KR400 'already exists' -c "SELECT kaireon_router.add_shard('s1', 'host=x user=kaireon_router_link')"
 expect kr_scale_ops KR400 'must name the user' -c "SELECT kaireon_router.add_shard('s4', 'host=x')"
 expect kr_scale_ops KR401 'not a token' -c "SELECT kaireon.install_license('garbage')"
