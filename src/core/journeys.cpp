@@ -225,12 +225,13 @@ Advance advance(const Journey& journey, Instance& instance, Effects& effects, co
         } else {  // wait
             const std::optional<double> length = node->timeout_seconds();
             const bool first = steps == 0;
-            // The time is checked first: an outcome that comes once the wait
-            // is over (its tick came late) is too late for it.
-            if (length && now >= instance.node_entered_at + *length) {
-                result = node->waits_for_outcome() ? "timeout" : "waited";
-            } else if (node->waits_for_outcome() && first && options.observed_outcome == node->outcome) {
+            // The outcome is checked first: a response that comes after the
+            // wait's time but before the tick that ends it (ticks run every
+            // minute) still finds the customer waiting, and counts.
+            if (node->waits_for_outcome() && first && options.observed_outcome == node->outcome) {
                 result = "outcome";
+            } else if (length && now >= instance.node_entered_at + *length) {
+                result = node->waits_for_outcome() ? "timeout" : "waited";
             } else {
                 std::optional<double> wake;
                 if (length) wake = instance.node_entered_at + *length;
