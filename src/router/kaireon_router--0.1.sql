@@ -388,6 +388,15 @@ LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(te
 CREATE FUNCTION kaireon_router.remote_exit_journey(tenant text, caller text, customer_id text, journey_id text) RETURNS jsonb
 LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.exit_journey; $$;
 
+CREATE FUNCTION kaireon_router.remote_license_status(tenant text, caller text) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.license_status; $$;
+CREATE FUNCTION kaireon_router.remote_has_feature(tenant text, caller text, feature text) RETURNS boolean
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.has_feature; $$;
+CREATE FUNCTION kaireon_router.remote_export_catalog(tenant text, caller text) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.export_catalog; $$;
+CREATE FUNCTION kaireon_router.remote_experiment_report(tenant text, caller text, experiment text) RETURNS jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'kaireon'; RUN ON kaireon_router._partition_of(tenant); TARGET kaireon_shard.experiment_report; $$;
+
 CREATE FUNCTION kaireon_router.remote_stats(caller text,
     OUT tenant_id text, OUT decisions bigint, OUT empty_decisions bigint, OUT quota_refusals bigint,
     OUT license_failures bigint, OUT trace_drops bigint, OUT cache_hits bigint, OUT cache_misses bigint,
@@ -516,6 +525,54 @@ EXCEPTION WHEN connection_exception OR internal_error THEN
 END
 $$;
 
+CREATE FUNCTION kaireon.license_status() RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_license_status(tenant, kaireon_router._caller());
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.has_feature(feature text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_has_feature(tenant, kaireon_router._caller(), feature);
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.export_catalog() RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_export_catalog(tenant, kaireon_router._caller());
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
+CREATE FUNCTION kaireon.experiment_report(experiment text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tenant text := kaireon_router._tenant();
+BEGIN
+    RETURN kaireon_router.remote_experiment_report(tenant, kaireon_router._caller(), experiment);
+EXCEPTION WHEN connection_exception OR internal_error THEN
+    PERFORM kaireon_router._shard_unavailable(tenant, SQLERRM);
+    RAISE;
+END
+$$;
+
 -- install_license routes by the licence's `sub` (read here only to route;
 -- the shard verifies the signature and every claim).
 CREATE FUNCTION kaireon.install_license(token text) RETURNS jsonb
@@ -619,8 +676,10 @@ GRANT EXECUTE ON FUNCTION public.kaireon_recommend(jsonb), public.kaireon_respon
     kaireon.report_usage(text, numeric, text, timestamptz, jsonb), kaireon.ingest_event(text, text, jsonb),
     kaireon.ingest_events(jsonb), kaireon.enroll_journey(text, text, jsonb, text), kaireon.exit_journey(text, text)
     TO kaireon_admin, kaireon_app;
-GRANT EXECUTE ON FUNCTION kaireon.entitlement(text), kaireon.quota_status(), kaireon.usage_dashboard()
+GRANT EXECUTE ON FUNCTION kaireon.entitlement(text), kaireon.quota_status(), kaireon.usage_dashboard(),
+    kaireon.license_status(), kaireon.has_feature(text), kaireon.experiment_report(text)
     TO kaireon_admin, kaireon_app, kaireon_reader;
+GRANT EXECUTE ON FUNCTION kaireon.export_catalog() TO kaireon_admin, kaireon_reader;
 GRANT EXECUTE ON FUNCTION kaireon.install_license(text), kaireon.apply_catalog(jsonb, text) TO kaireon_admin;
 GRANT EXECUTE ON FUNCTION kaireon_router._stats() TO kaireon_admin, kaireon_reader;
 GRANT SELECT ON kaireon.stats TO kaireon_admin, kaireon_reader;

@@ -182,6 +182,40 @@ BEGIN
 END
 $$;
 
+-- license_status, has_feature, export_catalog, experiment_report: reads
+-- as `caller` on `tenant`.
+CREATE FUNCTION @extschema@.license_status(tenant text, caller text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.license_status();
+END
+$$;
+
+CREATE FUNCTION @extschema@.has_feature(tenant text, caller text, feature text) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.has_feature(feature);
+END
+$$;
+
+CREATE FUNCTION @extschema@.export_catalog(tenant text, caller text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.export_catalog();
+END
+$$;
+
+CREATE FUNCTION @extschema@.experiment_report(tenant text, caller text, experiment text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM kaireon_shard._act_as(tenant, caller);
+    RETURN kaireon.experiment_report(experiment);
+END
+$$;
+
 -- stats: kaireon.stats as `caller` (no tenant: every tenant it may see).
 CREATE FUNCTION @extschema@.stats(caller text,
     OUT tenant_id text, OUT decisions bigint, OUT empty_decisions bigint, OUT quota_refusals bigint,

@@ -264,6 +264,16 @@ expect kr_scale_ops KR400 'holds tenants' -c "SELECT kaireon_router.map_partitio
 got=$(q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = 't01'" \
     -c "SELECT kaireon.ingest_event('c1', 'login', '{\"source\": \"scale\"}') ->> 'customerId'")
 [ "$got" = "c1" ] || fail "ingest_event through the router answers $got"
+# Reads go through it as well, answered by the tenant's shard as the caller.
+got=$(q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = 't03'" \
+    -c "SELECT kaireon.license_status() ->> 'tenant', kaireon.license_status() ->> 'tier', kaireon.has_feature('journeys'), kaireon.has_feature('pipelines.streaming')")
+[ "$got" = "t03|professional|f|t" ] || fail "license_status/has_feature through the router answer $got"
+got=$(q router -c "SET ROLE kr_scale_ops" -c "SET kaireon.tenant = 't04'" \
+    -c "SELECT jsonb_array_length(kaireon.export_catalog() -> 'offers')")
+[ "$got" = "2" ] || fail "export_catalog through the router answers $got"
+expect kr_scale_app 42501 'permission denied for function export_catalog' -c "SET kaireon.tenant = 't04'" \
+    -c "SELECT kaireon.export_catalog()"
+expect kr_scale_app KR400 'experiment' -c "SET kaireon.tenant = 't04'" -c "SELECT kaireon.experiment_report('nope')"
 expect kr_scale_app KR403 'feature "journeys"' -c "SET kaireon.tenant = 't01'" -c "SELECT kaireon.enroll_journey('c1', 'welcome')"
 expect kr_scale_app KR400 'unknown customer "zz"' -c "SET kaireon.tenant = 't02'" \
     -c "SELECT kaireon.ingest_events('[{\"customerId\": \"zz\", \"eventType\": \"login\"}]')"
