@@ -6,7 +6,7 @@ namespace kaireon {
 namespace {
 
 // The catalog: one row per code, in ErrorCode order.
-constexpr std::array<ErrorInfo, 9> kCatalog{{
+constexpr std::array<ErrorInfo, 10> kCatalog{{
     {ErrorCode::BadRequest, "KR400", "BAD_REQUEST"},
     {ErrorCode::LicenseInvalid, "KR401", "LICENSE_INVALID"},
     {ErrorCode::TenantAccessDenied, "KR403", "TENANT_ACCESS_DENIED"},
@@ -15,6 +15,7 @@ constexpr std::array<ErrorInfo, 9> kCatalog{{
     {ErrorCode::EntitlementLimitReached, "KR422", "ENTITLEMENT_LIMIT_REACHED"},
     {ErrorCode::QuotaExceeded, "KR429", "QUOTA_EXCEEDED"},
     {ErrorCode::UsageLimitReached, "KR429", "USAGE_LIMIT_REACHED"},
+    {ErrorCode::TenantMoving, "KR503", "TENANT_MOVING"},
     {ErrorCode::Internal, "XX000", "INTERNAL_ERROR"},
 }};
 

@@ -22,6 +22,7 @@ enum class ErrorCode {
     EntitlementLimitReached,  // KR422
     QuotaExceeded,            // KR429
     UsageLimitReached,        // KR429
+    TenantMoving,             // KR503: the tenant is frozen for a move between shards, or has moved
     Internal,                 // XX000: a bug, never expected by a client
 };
 

@@ -45,6 +45,20 @@ void on_relcache_invalidation(Datum, Oid relid) {
     }
 }
 
+void invalidate_all_watched() {
+    for (size_t w = 0; w < g_watch_count; ++w) {
+        CacheWatch* watch = g_watches[w];
+        Oid schema = pg_call([] { return get_namespace_oid("kaireon", true); });
+        for (size_t i = 0; i < watch->count_; ++i) {
+            // Looked up afresh (not resolve()): a watch of a table this
+            // schema does not have yet is skipped, not an error.
+            Oid relid = schema == InvalidOid ? InvalidOid
+                                             : pg_call([&] { return get_relname_relid(watch->tables_[i], schema); });
+            if (relid != InvalidOid) pg_call([&] { CacheInvalidateRelcacheByRelid(relid); });
+        }
+    }
+}
+
 void cache_watch_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, 0); }
 
 }  // namespace kaireon::pg

@@ -40,12 +40,19 @@ public:
 
 private:
     friend void on_relcache_invalidation(Datum, Oid);
+    friend void invalidate_all_watched();
     std::array<const char*, kMaxTables> tables_{};
     std::array<Oid, kMaxTables> relids_{};
     size_t count_ = 0;
     uint64_t generation_ = 0;
     void (*clear_)() noexcept;
 };
+
+// invalidate_all_watched sends, at commit, a relcache invalidation for every
+// watched table, so that every backend drops every kaireon cache: for rows
+// written with triggers off (a tenant moved in, session_replication_role =
+// replica), which fire no invalidation of their own.
+void invalidate_all_watched();
 
 // cache_watch_init registers the relcache callback (from _PG_init).
 void cache_watch_init();

@@ -12,7 +12,7 @@
 namespace kaireon::pg {
 
 enum class NameSpace : uint16 { EventDedupe = 1, UsageIdempotency = 2, AuditSeal = 3, CatalogLimit = 4, TraceAllowance = 5,
-                              RespondIdempotency = 6, CapCounting = 7 };
+                              RespondIdempotency = 6, CapCounting = 7, TenantMove = 8 };
 
 // lock_name takes the lock on (space, tenant, name) until the transaction
 // ends, exclusive or (`shared`) shared with other shared holders. With

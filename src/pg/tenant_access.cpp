@@ -5,6 +5,7 @@
 
 #include "pg/cache_watch.h"
 #include "pg/guard.h"
+#include "pg/name_lock.h"
 #include "pg/spi.h"
 
 #include <unordered_map>
@@ -15,10 +16,13 @@ namespace {
 
 char* g_tenant_setting = nullptr;
 
-// What a backend remembers of one tenant: whether it exists and the roles it
-// is granted to.
+// What a backend remembers of one tenant: whether it exists, whether a move
+// between shards has frozen it or taken it away (kaireon.tenant_moves), and
+// the roles it is granted to.
 struct TenantGrants {
     bool exists = false;
+    bool frozen = false;  // exists, and freeze_tenant stopped its calls for a move
+    bool moved = false;   // gone from this database by a move (not a drop)
     std::vector<Oid> grantees;
 };
 
@@ -29,8 +33,12 @@ std::unordered_map<std::string, TenantGrants>& grant_cache() {
 
 void forget_grants() noexcept { grant_cache().clear(); }
 
-// Grants are rebuilt when the tenants or their grants change...
+// Grants are rebuilt when the tenants or their grants change, when a move
+// freezes or releases a tenant...
 CacheWatch g_watch({"tenants", "tenant_grants"}, forget_grants);
+// (kaireon.tenant_moves is new in 0.15: an older schema, met while
+// ALTER EXTENSION UPDATE has not run yet, has no moves to watch.)
+CacheWatch g_moves_watch({"tenant_moves"}, forget_grants);
 
 // ... and when roles or role memberships change.
 void on_role_invalidation(Datum, int, uint32) { forget_grants(); }
@@ -44,7 +52,12 @@ TenantGrants load_grants(const std::string& tenant) {
     if (auto it = cache.find(tenant); it != cache.end()) return it->second;
 
     g_watch.resolve();
-    uint64_t generation = g_watch.generation();
+    const bool has_moves = pg_call([] {
+        Oid schema = get_namespace_oid("kaireon", true);
+        return schema != InvalidOid && get_relname_relid("tenant_moves", schema) != InvalidOid;
+    });
+    if (has_moves) g_moves_watch.resolve();
+    const uint64_t generation = g_watch.generation() + g_moves_watch.generation();
     TenantGrants loaded;
     {
         // As the extension's owner (the calling role, e.g. in an RLS policy,
@@ -52,16 +65,21 @@ TenantGrants load_grants(const std::string& tenant) {
         AsExtensionOwner owner;
         LatestSnapshot latest;
         SpiSession spi;
-        spi.execute(
-            "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), g.role::oid "
-            "FROM (SELECT 1) AS one LEFT JOIN kaireon.tenant_grants g ON g.tenant_id = $1",
-            {text_arg(tenant)}, /*read_only=*/true);
+        spi.execute(has_moves ? "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), g.role::oid, "
+                                "(SELECT m.state FROM kaireon.tenant_moves m WHERE m.tenant_id = $1) "
+                                "FROM (SELECT 1) AS one LEFT JOIN kaireon.tenant_grants g ON g.tenant_id = $1"
+                              : "SELECT EXISTS (SELECT 1 FROM kaireon.tenants WHERE tenant_id = $1), g.role::oid, NULL::text "
+                                "FROM (SELECT 1) AS one LEFT JOIN kaireon.tenant_grants g ON g.tenant_id = $1",
+                    {text_arg(tenant)}, /*read_only=*/true);
         for (uint64 row = 0; row < spi.rows(); ++row) {
             loaded.exists = spi.boolean(row, 0).value_or(false);
             if (auto grantee = spi.oid(row, 1)) loaded.grantees.push_back(*grantee);
+            const std::string move_state = spi.text(row, 2).value_or("");
+            loaded.frozen = loaded.exists && move_state == "frozen";
+            loaded.moved = !loaded.exists && move_state == "moved";
         }
     }
-    if (g_watch.generation() == generation) {
+    if (g_watch.generation() + g_moves_watch.generation() == generation) {
         if (cache.size() >= kMaxCachedTenants) cache.clear();
         cache.emplace(tenant, loaded);
     }
@@ -89,6 +107,30 @@ TenantAccess tenant_access(Oid role, const std::string& tenant) {
     return TenantAccess::Denied;
 }
 
+void hold_move_gate(const std::string& tenant, bool exclusive) {
+    // A parallel worker acts for its leader, which holds the gate already.
+    if (IsParallelWorker()) return;
+    lock_name(NameSpace::TenantMove, tenant, "", /*wait=*/true, /*shared=*/!exclusive);
+}
+
+bool tenant_is_usable(const std::string& tenant) {
+    hold_move_gate(tenant, false);
+    pg_call([] { AcceptInvalidationMessages(); });
+    const TenantGrants& grants = load_grants(tenant);
+    return grants.exists && !grants.frozen;
+}
+
+[[noreturn]] void throw_tenant_moving(const std::string& tenant, bool moved) {
+    if (moved) {
+        throw Error(ErrorCode::TenantMoving, "tenant \"" + tenant + "\" has moved to another shard",
+                    Json{{"tenant", tenant}, {"moved", true}},
+                    "Retry the call: the scale-out router sends it to the tenant's new shard.");
+    }
+    throw Error(ErrorCode::TenantMoving, "tenant \"" + tenant + "\" is being moved to another shard",
+                Json{{"tenant", tenant}, {"moved", false}},
+                "Retry in a moment: calls resume on the new shard when the move ends (usually seconds).");
+}
+
 std::string current_tenant_setting() { return g_tenant_setting == nullptr ? std::string() : g_tenant_setting; }
 
 bool is_maintenance_load() {
@@ -101,6 +143,10 @@ std::string require_current_tenant() {
         throw Error(ErrorCode::BadRequest, "no tenant selected", Json::object(),
                     "SET kaireon.tenant = '<tenant id>' (or SET LOCAL inside a transaction).");
     }
+    // Every call holds the tenant's move gate (shared) until its transaction
+    // ends, so freeze_tenant waits for the calls in flight and the calls
+    // after it see the freeze (docs/scale-out.md, "Moving a tenant").
+    hold_move_gate(tenant, /*exclusive=*/false);
     // Every tenant API call starts from the latest committed grants, licences,
     // overrides and catalog: within an open transaction a backend processes
     // other sessions' invalidations only when it takes a new lock, so a
@@ -111,10 +157,13 @@ std::string require_current_tenant() {
     switch (tenant_access(role, tenant)) {
         case TenantAccess::Member:
         case TenantAccess::Admin:
+            if (load_grants(tenant).frozen) throw_tenant_moving(tenant, false);
             return tenant;
         case TenantAccess::UnknownTenant:
+            if (load_grants(tenant).moved) throw_tenant_moving(tenant, true);
             throw_bad_request("unknown tenant \"" + tenant + "\"", Json{{"tenant", tenant}});
         case TenantAccess::Denied:
+            if (load_grants(tenant).moved) throw_tenant_moving(tenant, true);
             break;
     }
     const char* name = pg_call([&] { return GetUserNameFromId(role, true); });

@@ -34,8 +34,23 @@ bool is_maintenance_load();
 // require_current_tenant returns the current tenant after checking that the
 // calling role (the one in effect after SET ROLE, not the owner of a
 // SECURITY DEFINER function) may act on it; it throws KR400 when no tenant
-// is set and KR403 TENANT_ACCESS_DENIED when the role is not a member.
+// is set, KR403 TENANT_ACCESS_DENIED when the role is not a member, and KR503
+// TENANT_MOVING while a move freezes the tenant or after it moved away.
 std::string require_current_tenant();
+
+// hold_move_gate takes the tenant's move gate until the transaction ends:
+// shared for a call acting on the tenant (require_current_tenant), exclusive
+// for freeze_tenant, which so waits for the calls in flight.
+void hold_move_gate(const std::string& tenant, bool exclusive);
+
+// tenant_is_usable holds the gate (shared) and tells whether the tenant
+// exists here and is not frozen: background jobs (advance_journeys) skip a
+// tenant that is not.
+bool tenant_is_usable(const std::string& tenant);
+
+// throw_tenant_moving raises KR503 TENANT_MOVING: the tenant is frozen for a
+// move, or (`moved`) has left this database for another shard.
+[[noreturn]] void throw_tenant_moving(const std::string& tenant, bool moved);
 
 // is_kaireon_admin returns whether `role` is a superuser or kaireon_admin.
 bool is_kaireon_admin(Oid role);

@@ -1,6 +1,7 @@
 // tenant_functions.cpp - SQL-callable functions of tenants and access.
 #include "core/tenant.h"
 
+#include "pg/cache_watch.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
 #include "pg/tenant_access.h"
@@ -61,4 +62,30 @@ KAIREON_FUNCTION(kaireon_invalidate_caches) {
     auto* trigger_data = reinterpret_cast<TriggerData*>(fcinfo->context);
     kaireon::pg::pg_call([&] { CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger_data->tg_relation)); });
     return PointerGetDatum(nullptr);
+}
+
+// Moving a tenant between shards (docs/scale-out.md): the SQL functions
+// freeze_tenant, advance_journeys and adopt_moved_tenant call these.
+
+// kaireon_lock_tenant_for_move takes the tenant's move gate exclusively until
+// the transaction ends: it waits for every call in flight on the tenant.
+KAIREON_FUNCTION(kaireon_lock_tenant_for_move) {
+    if (PG_ARGISNULL(0)) kaireon::throw_bad_request("tenant id is null");
+    kaireon::pg::hold_move_gate(kaireon::pg::text_from_datum(PG_GETARG_DATUM(0)), /*exclusive=*/true);
+    PG_RETURN_VOID();
+}
+
+// kaireon_enter_tenant holds the tenant's move gate (shared) and returns
+// whether the tenant is here and not frozen, for jobs that act on tenants
+// without a call naming them.
+KAIREON_FUNCTION(kaireon_enter_tenant) {
+    if (PG_ARGISNULL(0)) kaireon::throw_bad_request("tenant id is null");
+    PG_RETURN_BOOL(kaireon::pg::tenant_is_usable(kaireon::pg::text_from_datum(PG_GETARG_DATUM(0))));
+}
+
+// kaireon_invalidate_all_caches makes every backend drop every kaireon cache
+// when this transaction commits (rows loaded with triggers off).
+KAIREON_FUNCTION(kaireon_invalidate_all_caches) {
+    kaireon::pg::invalidate_all_watched();
+    PG_RETURN_VOID();
 }

@@ -292,6 +292,177 @@ got=$(q router -c "SELECT count(*), (SELECT version FROM kaireon_router.cluster_
 [ "$got" = "30|5" ] || fail "a refused call changed the directory or the map: $got"
 echo "scale_out: [$(($(date +%s) - started)) s] the router's refusals are KR errors and change nothing"
 
+# Moving a tenant: t01 goes from partition 0 (s1) to partition 1 (s2) with
+# scripts/move_tenant.sh while clients keep calling through the router.
+# Before the move it gets an event consumer part-way through the outbox, a
+# webhook endpoint with planned and unplanned deliveries, and a sealed audit
+# chain. Proves: every row comes across unchanged (fingerprints of every
+# tenant table, the renumbered outbox columns aside), calls during the move
+# get KR503 TENANT_MOVING and succeed on retry, counts stay exact, replays of
+# old idempotency keys are still replays, the consumer resumes where it was,
+# nothing is planned twice for the webhook, the audit chain verifies and goes
+# on, and the source keeps only the audit trail and the mark of the move.
+q s1 >/dev/null <<'SQL'
+SET kaireon.tenant = 't01';
+SELECT kaireon.create_event_consumer('mover-check', NULL, true);
+SELECT kaireon.ack_events('mover-check', (SELECT max(f.seq) FROM kaireon.fetch_events('mover-check', 2) f));
+SELECT kaireon.add_webhook_endpoint('https://hooks.t01.test/in');
+SQL
+# s2 numbers its outbox first, so t01's numbers from s1 are taken there.
+q s2 -c "SELECT kaireon.plan_webhook_deliveries()" >/dev/null
+[ "$(q s2 -c "SELECT kaireon._last_event_seq() > 10")" = t ] || fail "s2 has numbered too few events for the move to renumber t01's"
+endpoint_mark=$(q s1 -c "SELECT max(id) FROM kaireon.events WHERE tenant_id = 't01'")
+q s1 -v lic1="$(kr_mint_license "$work/demo-key.pem" scale-key t01 professional 30 t01-lic2)" \
+    -v lic2="$(kr_mint_license "$work/demo-key.pem" scale-key t01 professional 30 t01-lic3)" >/dev/null <<'SQL'
+SELECT kaireon.install_license(:'lic1');
+SELECT kaireon.plan_webhook_deliveries();
+SELECT kaireon.seal_audit();
+SELECT kaireon.install_license(:'lic2');
+SQL
+# fingerprints NODE: per table, t01's row count and a digest of its rows
+# (the move renumbers events.seq and what follows it; audit records past
+# the last one before the move are checked apart).
+fingerprints() {
+    q "$1" -v bound="$audit_bound" <<'SQL'
+SET kr.audit_bound = :'bound';
+DO $$
+DECLARE t regclass; cols text;
+BEGIN
+    CREATE TEMP TABLE kr_fp (table_name text, n bigint, fp text);
+    FOR t IN SELECT tt.table_name FROM kaireon.tenant_tables tt
+             WHERE tt.table_name NOT IN ('kaireon.audit_chain_state'::regclass, 'kaireon.tenant_moves'::regclass)
+             UNION ALL SELECT 'kaireon.tenants'::regclass LOOP
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+        FROM pg_attribute a WHERE a.attrelid = t AND a.attnum > 0 AND NOT a.attisdropped
+          AND NOT (t::text || '.' || a.attname = ANY (ARRAY['kaireon.events.seq', 'kaireon.webhook_deliveries.event_seq',
+                                                            'kaireon.webhook_endpoints.start_seq', 'kaireon.event_consumers.position']));
+        EXECUTE format('INSERT INTO kr_fp SELECT %L, count(*), md5(coalesce(string_agg(r::text, %L ORDER BY r::text), %L)) '
+                       'FROM (SELECT %s FROM %s WHERE tenant_id = %L %s) r', t, '|', '', cols, t, 't01',
+                       CASE WHEN t = 'kaireon.audit_log'::regclass
+                            THEN format('AND id <= %s', current_setting('kr.audit_bound')) ELSE '' END);
+    END LOOP;
+END
+$$;
+SELECT table_name, n, fp FROM kr_fp ORDER BY 1;
+SQL
+}
+audit_bound=$(q s1 -c "SELECT max(id) FROM kaireon.audit_log WHERE tenant_id = 't01'")
+fingerprints s1 >"$work/fp_before.txt"
+grep -q '^kaireon.webhook_deliveries|[1-9]' "$work/fp_before.txt" || fail "t01 has no planned webhook deliveries before the move"
+grep -q '^kaireon.audit_seals|[1-9]' "$work/fp_before.txt" || fail "t01 has no audit seals before the move"
+q s1 -c "SET kaireon.tenant = 't01'" -c "SELECT f.id FROM kaireon.fetch_events('mover-check', 1000) f ORDER BY f.seq" >"$work/unacked_before.txt"
+[ -s "$work/unacked_before.txt" ] || fail "t01's consumer has nothing left to read before the move"
+after_endpoint=$(q s1 -c "SELECT string_agg(e.id::text, ' ' ORDER BY e.id) FROM kaireon.events e
+    WHERE e.tenant_id = 't01' AND e.id > $endpoint_mark")
+[ "$(q s1 -c "SELECT count(*) FROM kaireon.webhook_deliveries WHERE tenant_id = 't01'")" -lt "$(echo "$after_endpoint" | wc -w)" ] ||
+    fail "every event of t01 after its endpoint is planned already on s1; the move would not show unplanned ones"
+
+# The clients during the move: 25 usage reports for t01 (retried on KR503),
+# and decisions for t02 (s2) and t03 (s3), which must never fail.
+moving_client() {
+    local i out tries retries=0
+    for i in $(seq 1 25); do
+        tries=0
+        until out=$(q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = 't01'" \
+                        -c "SELECT kaireon.report_usage('api_calls', 2, 'mv-$i')" 2>&1); do
+            echo "$out" | grep -q 'TENANT_MOVING\|is being moved\|has moved' || { echo "call $i: $out"; return 1; }
+            tries=$((tries + 1)) retries=$((retries + 1))
+            [ $tries -lt 400 ] || { echo "call $i: still refused after 400 tries"; return 1; }
+            sleep 0.05
+        done
+    done
+    echo "retries=$retries"
+}
+bystander_client() {
+    local i t
+    for i in $(seq 1 25); do
+        for t in t02 t03; do
+            q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = '$t'" \
+                -c "SELECT kaireon_recommend('{\"customerId\": \"c2\", \"flow\": \"home\"}')" >/dev/null || return 1
+        done
+    done
+}
+moving_client >"$work/moving.out" 2>&1 & mover_pid=$!
+bystander_client >"$work/bystander.out" 2>&1 & bystander_pid=$!
+sleep 0.3
+conn() { echo "host=127.0.0.1 port=$(cat "$work/$1/port") dbname=postgres user=$2"; }
+KR_PGBIN=${KR_PGBIN:-} "$here/scripts/move_tenant.sh" --router "$(conn router kr_scale_ops)" \
+    --source "$(conn s1 postgres)" --target "$(conn s2 postgres)" t01 1 >"$work/move.out" 2>&1 ||
+    { cat "$work/move.out" >&2; fail "moving t01 failed"; }
+wait "$mover_pid" || { cat "$work/moving.out" >&2; fail "a call for t01 failed during the move"; }
+wait "$bystander_pid" || { cat "$work/bystander.out" >&2; fail "a call for another tenant failed during the move"; }
+echo "scale_out: [$(($(date +%s) - started)) s] moved t01 from s1 to s2 ($(grep -o 'retries=[0-9]*' "$work/moving.out") during the freeze): $(tail -n 1 "$work/move.out" | sed 's/^move_tenant: //')"
+
+fingerprints s2 >"$work/fp_after.txt"
+diff "$work/fp_before.txt" "$work/fp_after.txt" >"$work/fp.diff" &&
+    fail "t01's rows on s2 equal the ones before the move, although 25 reports were added"
+# Only the usage of the 25 reports (and what counts it) may differ.
+changed=$(awk -F'|' '/^[<>]/ {print $1}' "$work/fp.diff" | tr -d '<> ' | sort -u | tr '\n' ' ')
+[ "$changed" = "kaireon.usage_events kaireon.usage_idempotency kaireon.usage_rollups " ] ||
+    { cat "$work/fp.diff" >&2; q s2 -c "SELECT action, count(*) FROM kaireon.audit_log WHERE tenant_id = 't01' GROUP BY 1 ORDER BY 1" >&2;
+      fail "t01's rows changed in the move beyond its usage reports: $changed"; }
+got=$(q s2 -c "SELECT string_agg(action || ' ' || n, ', ' ORDER BY action) FROM (SELECT action, count(*) AS n FROM kaireon.audit_log
+    WHERE tenant_id = 't01' AND id > $audit_bound GROUP BY 1) a")
+[ "$got" = "tenant.frozen 1, tenant.moved_in 1, usage.reported 25" ] || fail "t01's audit records since the move start: $got"
+# Old idempotency keys are still replays on the new shard; the outbox, the
+# consumer and the webhook pick up where they were; the chain verifies.
+got=$(q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = 't01'" \
+    -c "SELECT kaireon_respond('{\"customerId\": \"c1\", \"offerId\": \"gold\", \"outcome\": \"impression\", \"idempotencyKey\": \"w1-r1\"}') ->> 'duplicate'" \
+    -c "SELECT kaireon.report_usage('api_calls', 2, 'u-w1-r1') IS NOT NULL" \
+    -c "SELECT kaireon_recommend('{\"customerId\": \"c1\", \"flow\": \"home\"}') IS NOT NULL")
+[ "$got" = "$(printf 'true\nt\nt')" ] || fail "replays or a decision on t01 after the move answer: $got"
+got=$(q s2 -c "SELECT count(*) FROM kaireon.interactions WHERE tenant_id = 't01'" -c "SELECT count(*) FROM kaireon.decisions WHERE tenant_id = 't01'")
+[ "$got" = "$(printf '%s\n%s' "$calls" $((calls + 1)))" ] || fail "t01's responses and decisions on s2 are $got"
+got=$(q s2 -c "SELECT count(*), sum(value) FROM kaireon.usage_events WHERE tenant_id = 't01' AND feature = 'api_calls'")
+[ "$got" = "$((calls + 25))|$((usage_sum + 50))" ] || fail "t01's usage after the move is $got, not $((calls + 25))|$((usage_sum + 50))"
+q s2 -c "SET kaireon.tenant = 't01'" -c "SELECT f.id FROM kaireon.fetch_events('mover-check', 1000) f ORDER BY f.seq" >"$work/unacked_after.txt"
+[ "$(head -n "$(wc -l <"$work/unacked_before.txt")" "$work/unacked_after.txt")" = "$(cat "$work/unacked_before.txt")" ] ||
+    fail "t01's consumer does not resume where it was: before $(tr '\n' ' ' <"$work/unacked_before.txt"), after $(tr '\n' ' ' <"$work/unacked_after.txt")"
+q s2 -c "SELECT kaireon.plan_webhook_deliveries()" >/dev/null
+got=$(q s2 -c "SELECT string_agg(d.event_id::text, ' ' ORDER BY d.event_id) FROM kaireon.webhook_deliveries d
+    WHERE d.tenant_id = 't01' AND d.event_id <= $(echo "$after_endpoint" | awk '{print $NF}')")
+[ "$got" = "$after_endpoint" ] ||
+    fail "t01's webhook deliveries after the move are for events $got, not exactly once for each event after the endpoint: $after_endpoint"
+got=$(q s2 -c "SELECT count(*) FROM kaireon.webhook_deliveries d JOIN kaireon.events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+    WHERE d.tenant_id = 't01' AND d.event_seq <> e.seq")
+[ "$got" = 0 ] || fail "$got of t01's deliveries keep the source's outbox numbers"
+got=$(q s2 -c "SELECT (kaireon.seal_audit() ->> 'sealed')::int > 0" -c "SELECT kaireon.verify_audit('t01') ->> 'valid'")
+[ "$got" = "$(printf 't\ntrue')" ] || fail "t01's audit chain on s2: $got"
+got=$(q s2 -c "SELECT (SELECT max(id) FROM kaireon.usage_events WHERE tenant_id = 't01') < nextval('kaireon.usage_events_id_seq')")
+[ "$got" = t ] || fail "s2's usage_events sequence was not lifted past t01's ids"
+# The source: only the audit trail and the mark of the move; direct calls
+# there are told the tenant moved.
+q s1 >"$work/s1_left.txt" <<'SQL'
+DO $$
+DECLARE t regclass; n bigint;
+BEGIN
+    CREATE TEMP TABLE kr_left (table_name text);
+    FOR t IN SELECT tt.table_name FROM kaireon.tenant_tables tt LOOP
+        EXECUTE format('SELECT count(*) FROM %s WHERE tenant_id = %L', t, 't01') INTO n;
+        IF n > 0 THEN INSERT INTO kr_left VALUES (t::text); END IF;
+    END LOOP;
+END
+$$;
+SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM kr_left;
+SELECT state FROM kaireon.tenant_moves WHERE tenant_id = 't01';
+SELECT count(*) FROM kaireon.tenants WHERE tenant_id = 't01';
+SQL
+[ "$(cat "$work/s1_left.txt")" = "$(printf 'kaireon.audit_chain_state kaireon.audit_log kaireon.audit_refusal_marks kaireon.audit_seals kaireon.tenant_moves\nmoved\n0')" ] ||
+    fail "s1 after the move holds for t01: $(tr '\n' ' ' <"$work/s1_left.txt")"
+out=$("$psql_bin" -qXAt -h 127.0.0.1 -p "$(cat "$work/s1/port")" -U kr_scale_app -d postgres \
+    -c "SET kaireon.tenant = 't01'" -c "SELECT kaireon.quota_status()" 2>&1) && fail "a direct call for t01 on s1 succeeded after the move"
+echo "$out" | grep -q 'tenant "t01" has moved to another shard' || fail "a direct call for t01 on s1 after the move answers: $out"
+got=$(q router -c "SET ROLE kr_scale_ops" -c "SELECT count(*), count(DISTINCT tenant_id) FROM kaireon.tenants" \
+    -c "SELECT shard FROM kaireon_router.placements WHERE tenant_id = 't01'")
+[ "$got" = "$(printf '30|30\ns2')" ] || fail "after the move the router sees: $got"
+# A second move of t01 from s1 is refused (it is not there), and nothing changes.
+if out=$(KR_PGBIN=${KR_PGBIN:-} "$here/scripts/move_tenant.sh" --router "$(conn router kr_scale_ops)" \
+        --source "$(conn s1 postgres)" --target "$(conn s3 postgres)" t01 2 2>&1); then
+    fail "moving t01 from a shard that does not hold it succeeded"
+fi
+echo "$out" | grep -q 'the source holds no tenant "t01"' || fail "moving t01 from s1 again answers: $out"
+echo "scale_out: [$(($(date +%s) - started)) s] t01 kept every row, count, key, consumer position, delivery and its audit chain on s2; s1 keeps its audit trail"
+
 # A stopped shard: its tenants get KR503 naming it, the others go on.
 kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$work/s3/data" -m fast stop >/dev/null
 for t in "${tenants[@]}"; do

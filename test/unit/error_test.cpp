@@ -30,6 +30,7 @@ SpecRow spec_row(ErrorCode code) {
         case ErrorCode::EntitlementLimitReached: return {"KR422", "ENTITLEMENT_LIMIT_REACHED"};
         case ErrorCode::QuotaExceeded: return {"KR429", "QUOTA_EXCEEDED"};
         case ErrorCode::UsageLimitReached: return {"KR429", "USAGE_LIMIT_REACHED"};
+        case ErrorCode::TenantMoving: return {"KR503", "TENANT_MOVING"};
         case ErrorCode::Internal: return {"XX000", "INTERNAL_ERROR"};
     }
     return {"", ""};
@@ -38,7 +39,8 @@ SpecRow spec_row(ErrorCode code) {
 constexpr std::array kAllCodes{
     ErrorCode::BadRequest,         ErrorCode::LicenseInvalid,      ErrorCode::TenantAccessDenied,
     ErrorCode::FeatureNotEntitled, ErrorCode::IdempotencyConflict, ErrorCode::EntitlementLimitReached,
-    ErrorCode::QuotaExceeded,      ErrorCode::UsageLimitReached,   ErrorCode::Internal,
+    ErrorCode::QuotaExceeded,      ErrorCode::UsageLimitReached,   ErrorCode::TenantMoving,
+    ErrorCode::Internal,
 };
 
 class ErrorCatalogTest : public ::testing::TestWithParam<ErrorCode> {};
