@@ -5,6 +5,8 @@
 #   kr_cluster_start      creates and starts it; exports PGHOST PGPORT PGUSER
 #   kr_cluster_stop       stops it and removes its directory
 #   kr_cluster_restart    restarts it (shared memory is rebuilt)
+#   kr_node_start         one of several clusters side by side (a router and
+#                         its shards): its own directory and port
 # KR_PRELOAD overrides shared_preload_libraries (default "kaireon, pg_cron").
 # KR_ASAN=1 runs the server with the AddressSanitizer runtime preloaded, for a
 # library built with `make KAIREON_SANITIZE=1`; reports go to server.log.
@@ -106,4 +108,52 @@ kr_cluster_stop() {
         rm -rf "$KR_CLUSTER_DIR"
     fi
     KR_CLUSTER_DIR=""
+}
+
+# kr_node_start WORKDIR NAME PRELOAD [CONF_LINE...]: one cluster of several
+# side by side (the scale-out test and benchmark: a router and its shards),
+# in WORKDIR/NAME (data, logs), listening on 127.0.0.1 and a free port, which
+# it writes to WORKDIR/NAME/port. PRELOAD is shared_preload_libraries ("" for
+# none). The defaults are a test cluster's (no fsync); each CONF_LINE is
+# appended after them to postgresql.conf, where the last setting wins
+# (e.g. "fsync = on"). WORKDIR must be readable by postgres (chmod 755, and
+# owned by postgres when run as root). Several may start in parallel.
+kr_node_start() {
+    if [ $# -lt 3 ]; then
+        echo "usage: kr_node_start WORKDIR NAME PRELOAD [CONF_LINE...]" >&2
+        return 2
+    fi
+    local dir="$1/$2" preload=$3 port attempt
+    shift 3
+    mkdir -p "$dir" && chmod 755 "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+    kr_as_postgres "$KR_PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+shared_preload_libraries = '$preload'
+max_connections = 60
+fsync = off
+full_page_writes = off
+synchronous_commit = off
+log_min_messages = warning
+lc_messages = 'C'
+include_if_exists = 'port.conf'
+CONF
+    if [ $# -gt 0 ]; then printf '%s\n' "$@" >>"$dir/data/postgresql.conf"; fi
+    # A port free when checked can be taken before the postmaster binds it:
+    # on "could not bind", pick another one and try again.
+    for attempt in 1 2 3 4 5; do
+        port=$(kr_free_port) || return 1
+        echo "port = $port" >"$dir/data/port.conf"
+        chown --reference="$dir/data" "$dir/data/port.conf" 2>/dev/null || true
+        if kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
+            echo "$port" >"$dir/port"
+            return 0
+        fi
+        grep -q 'could not bind' "$dir/server.log" || break
+    done
+    cat "$dir/server.log" >&2
+    return 1
 }

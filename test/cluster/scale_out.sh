@@ -45,39 +45,6 @@ fail() {
     exit 1
 }
 
-# node_start NAME PRELOAD: a cluster in $work/NAME, its port in $work/NAME/port.
-node_start() {
-    local name=$1 preload=$2 dir="$work/$1" port attempt
-    mkdir -p "$dir" && chmod 755 "$dir"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
-    kr_as_postgres "$KR_PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
-        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-    cat >>"$dir/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$dir'
-shared_preload_libraries = '$preload'
-max_connections = 60
-fsync = off
-full_page_writes = off
-synchronous_commit = off
-log_min_messages = warning
-lc_messages = 'C'
-include_if_exists = 'port.conf'
-CONF
-    for attempt in 1 2 3 4 5; do
-        port=$(kr_free_port) || return 1
-        echo "port = $port" >"$dir/data/port.conf"
-        chown --reference="$dir/data" "$dir/data/port.conf" 2>/dev/null || true
-        if kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
-            echo "$port" >"$dir/port"
-            return 0
-        fi
-        grep -q 'could not bind' "$dir/server.log" || break
-    done
-    cat "$dir/server.log" >&2
-    return 1
-}
-
 # q NODE [psql args...]: psql as postgres on NODE's database postgres.
 q() {
     local node=$1
@@ -86,8 +53,9 @@ q() {
 }
 
 # The router does not need kaireon loaded (it holds no tenant data); shards do.
-node_start router "" & pids+=($!)
-for s in s1 s2 s3; do node_start "$s" kaireon & pids+=($!); done
+# Each node in $work/NODE, its port in $work/NODE/port (kr_node_start).
+kr_node_start "$work" router "" & pids+=($!)
+for s in s1 s2 s3; do kr_node_start "$work" "$s" kaireon & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid" || fail "a cluster did not start"; done
 pids=()
 echo "scale_out: [$(($(date +%s) - started)) s] router on $(cat "$work/router/port"), shards on $(cat "$work/s1/port") $(cat "$work/s2/port") $(cat "$work/s3/port")"
