@@ -114,13 +114,6 @@ const Node* Journey::node(std::string_view node_id) const {
     return nullptr;
 }
 
-std::set<std::string, std::less<>> Journey::outcomes() const {
-    std::set<std::string, std::less<>> out;
-    for (const Node& node : nodes)
-        if (!node.outcome.empty()) out.insert(node.outcome);
-    return out;
-}
-
 Journey compile(const Json& row) {
     Journey journey;
     journey.id = text_of(row, "id");
@@ -170,6 +163,8 @@ Journey compile(const Json& row) {
                                   (when.empty() ? std::string("without when") : "when " + in_quotes(when))};
     }
     check_cycles(journey);
+    for (const Node& node : journey.nodes)
+        if (!node.outcome.empty()) journey.outcome_types.insert(node.outcome);
     return journey;
 }
 

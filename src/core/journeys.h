@@ -51,10 +51,13 @@ struct Journey {
     std::optional<int> max_duration_days;
     std::vector<Node> nodes;  // nodes[0] is where customers enter
 
+    // outcome_types are the outcome types the journey waits for or branches
+    // on: a response or an ingested event of one of them is news for it.
+    // compile fills it (read on every response, so worked out once).
+    std::set<std::string, std::less<>> outcome_types;
+
     const Node* node(std::string_view node_id) const;
-    // outcomes are the outcome types the journey waits for or branches on:
-    // a response or an ingested event of one of them is news for it.
-    std::set<std::string, std::less<>> outcomes() const;
+    const std::set<std::string, std::less<>>& outcomes() const { return outcome_types; }
 };
 
 // Invalid is what compile throws for a journey the engine cannot run:

@@ -54,7 +54,7 @@ void audit(const std::string& tenant, std::string_view action, const std::option
     SpiSession spi;
     spi.execute("INSERT INTO kaireon.audit_log (tenant_id, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)",
                 {text_arg(tenant), text_arg(actor_name), text_arg(std::string(action)),
-                 target ? text_arg(*target) : SpiArg{TEXTOID, 0, true}, SpiArg{JSONBOID, jsonb_datum(details)}});
+                 target ? text_arg(*target) : null_text_arg(), SpiArg{JSONBOID, jsonb_datum(details)}});
 }
 
 namespace {

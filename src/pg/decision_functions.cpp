@@ -305,7 +305,7 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
             "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7, $8) "
             "RETURNING id::text, trace_id::text",
             {pg::text_arg(tenant), pg::text_arg(request.customer_id), pg::text_arg(request.flow),
-             decided.channel.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(decided.channel),
+             decided.channel.empty() ? pg::null_text_arg() : pg::text_arg(decided.channel),
              pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}, pg::SpiArg{BOOLOID, BoolGetDatum(trace_id.has_value())},
              pg::SpiArg{TIMESTAMPTZOID,
                         TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted},

@@ -46,14 +46,10 @@ struct StoredInstance {
 std::string seconds_text(double seconds) { return std::to_string(seconds); }
 
 pg::SpiArg optional_seconds_arg(const std::optional<double>& seconds) {
-    if (!seconds) return pg::SpiArg{TEXTOID, static_cast<Datum>(0), true};
+    if (!seconds) return pg::null_text_arg();
     return pg::text_arg(seconds_text(*seconds));
 }
 
-pg::SpiArg text_or_null(const std::string& value) {
-    if (value.empty()) return pg::SpiArg{TEXTOID, static_cast<Datum>(0), true};
-    return pg::text_arg(value);
-}
 
 // kInstanceColumns are what read_instances reads, in this order.
 constexpr const char* kSelectInstances =
@@ -141,8 +137,8 @@ Json record(pg::SpiSession& spi, const std::string& tenant, StoredInstance& inst
                     "VALUES ($1, $2::bigint, $3::integer, $4, $5, $6, $7, $8, $9::uuid, to_timestamp($10::float8))",
                     {pg::text_arg(tenant), pg::text_arg(std::to_string(instance.id)),
                      pg::text_arg(std::to_string(instance.steps)), pg::text_arg(instance.journey_id),
-                     pg::text_arg(instance.customer_id), text_or_null(move.from), text_or_null(move.to),
-                     pg::text_arg(move.reason), text_or_null(move.decision_id), pg::text_arg(seconds_text(now))});
+                     pg::text_arg(instance.customer_id), pg::text_or_null(move.from), pg::text_or_null(move.to),
+                     pg::text_arg(move.reason), pg::text_or_null(move.decision_id), pg::text_arg(seconds_text(now))});
         if (!move.decision_id.empty()) last_decision = move.decision_id;
         Json payload = base;
         payload["from"] = move.from.empty() ? Json() : Json(move.from);
@@ -166,11 +162,11 @@ Json record(pg::SpiSession& spi, const std::string& tenant, StoredInstance& inst
                 "  ended_at = CASE WHEN $3 = 'active' THEN NULL ELSE to_timestamp($10::float8) END, end_reason = $11 "
                 "WHERE tenant_id = $1 AND id = $2::bigint",
                 {pg::text_arg(tenant), pg::text_arg(std::to_string(instance.id)),
-                 pg::text_arg(std::string(journeys::status_name(status))), text_or_null(instance.state.node),
+                 pg::text_arg(std::string(journeys::status_name(status))), pg::text_or_null(instance.state.node),
                  pg::text_arg(seconds_text(instance.state.node_entered_at)),
                  optional_seconds_arg(ended ? std::nullopt : wake_at), pg::SpiArg{JSONBOID, pg::jsonb_datum(outcomes)},
-                 pg::text_arg(std::to_string(instance.steps)), text_or_null(last_decision),
-                 pg::text_arg(seconds_text(now)), text_or_null(end_reason)});
+                 pg::text_arg(std::to_string(instance.steps)), pg::text_or_null(last_decision),
+                 pg::text_arg(seconds_text(now)), pg::text_or_null(end_reason)});
     if (status == Status::Completed) pg::emit_event(tenant, "journey.completed", base);
     if (status == Status::Exited) {
         Json payload = base;
@@ -234,7 +230,7 @@ std::vector<StoredInstance> lock_active(pg::SpiSession& spi, const std::string& 
                       "WHERE i.tenant_id = $1 AND i.customer_id = $2 AND i.status = 'active' "
                       "  AND ($3::text IS NULL OR i.journey_id = $3) ORDER BY i.id FOR UPDATE";
     spi.execute(sql.c_str(), {pg::text_arg(tenant), pg::text_arg(customer_id),
-                              journey_id ? pg::text_arg(*journey_id) : pg::SpiArg{TEXTOID, static_cast<Datum>(0), true}});
+                              journey_id ? pg::text_arg(*journey_id) : pg::null_text_arg()});
     return read_instances(spi);
 }
 

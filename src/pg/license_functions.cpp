@@ -123,8 +123,8 @@ std::string install(const std::string& token) {
             "    failure_reason = NULL, quota_reset_at = CASE WHEN $10 THEN kaireon.clock() ELSE l.quota_reset_at END",
             {pg::text_arg(tenant), pg::text_arg(token), pg::text_arg(claims.jti),
              pg::text_arg(std::string(license::tier_name(claims.tier))), pg::text_arg(claims.iss),
-             claims.iat ? pg::text_arg(std::to_string(*claims.iat)) : pg::SpiArg{TEXTOID, 0, true},
-             claims.nbf ? pg::text_arg(std::to_string(*claims.nbf)) : pg::SpiArg{TEXTOID, 0, true},
+             claims.iat ? pg::text_arg(std::to_string(*claims.iat)) : pg::null_text_arg(),
+             claims.nbf ? pg::text_arg(std::to_string(*claims.nbf)) : pg::null_text_arg(),
              pg::text_arg(std::to_string(claims.exp)), pg::text_arg(payload), pg::SpiArg{BOOLOID, BoolGetDatum(upgrade)}});
     }
     pg::forget_license(tenant);

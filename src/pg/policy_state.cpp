@@ -115,7 +115,7 @@ policies::History customer_history(const std::string& tenant, const std::string&
         "  AND (kind = 'impression' OR outcome = ANY ($5::text[])) "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
         {text_arg(tenant), text_arg(customer_id), text_arg(array_text(needs.boundaries)),
-         needs.since ? text_arg(std::to_string(*needs.since)) : SpiArg{TEXTOID, 0, true},
+         needs.since ? text_arg(std::to_string(*needs.since)) : null_text_arg(),
          text_arg(array_text(needs.outcomes))},
         true);
     std::vector<policies::Bucket> buckets;

@@ -34,10 +34,6 @@ namespace {
 
 using respond::Request;
 
-pg::SpiArg text_or_null(const std::string& value) {
-    return value.empty() ? pg::SpiArg{TEXTOID, 0, true} : pg::text_arg(value);
-}
-
 std::string value_text(double value) {
     char buffer[64];
     snprintf(buffer, sizeof(buffer), "%.17g", value);
@@ -148,14 +144,14 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
         "        $15, $16) "
         "RETURNING id::text",
         {pg::text_arg(tenant), pg::text_arg(request.idempotency_key),
-         request.decision_id ? pg::text_arg(*request.decision_id) : pg::SpiArg{TEXTOID, 0, true},
-         pg::text_arg(request.customer_id), pg::text_arg(request.offer_id), text_or_null(category),
-         text_or_null(request.creative_id), text_or_null(request.channel), text_or_null(request.placement),
+         request.decision_id ? pg::text_arg(*request.decision_id) : pg::null_text_arg(),
+         pg::text_arg(request.customer_id), pg::text_arg(request.offer_id), pg::text_or_null(category),
+         pg::text_or_null(request.creative_id), pg::text_or_null(request.channel), pg::text_or_null(request.placement),
          pg::text_arg(request.outcome), pg::text_arg(kind),
-         request.value ? pg::text_arg(value_text(*request.value)) : pg::SpiArg{TEXTOID, 0, true},
+         request.value ? pg::text_arg(value_text(*request.value)) : pg::null_text_arg(),
          pg::text_arg(value_text(occurred)),
          pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))},
-         text_or_null(variant.experiment_id), text_or_null(variant.variant)});
+         pg::text_or_null(variant.experiment_id), pg::text_or_null(variant.variant)});
     return spi.text(0, 0).value_or("");
 }
 

@@ -18,6 +18,10 @@ SpiArg text_arg(const std::string& value) {
 
 SpiArg oid_arg(Oid value) { return SpiArg{OIDOID, ObjectIdGetDatum(value)}; }
 
+SpiArg null_text_arg() { return SpiArg{TEXTOID, static_cast<Datum>(0), true}; }
+
+SpiArg text_or_null(const std::string& value) { return value.empty() ? null_text_arg() : text_arg(value); }
+
 SpiSession::SpiSession() : caller_context_(CurrentMemoryContext) {
     int rc = pg_call([] { return SPI_connect(); });
     if (rc != SPI_OK_CONNECT) throw Error(ErrorCode::Internal, "SPI_connect failed");

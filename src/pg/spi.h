@@ -19,6 +19,10 @@ struct SpiArg {
 // SpiArg helpers for the common types.
 SpiArg text_arg(const std::string& value);
 SpiArg oid_arg(Oid value);
+// null_text_arg is a text NULL; text_or_null is NULL for "" (an absent
+// optional field), else the text.
+SpiArg null_text_arg();
+SpiArg text_or_null(const std::string& value);
 
 // SpiSession connects on construction and finishes on destruction. Results
 // live until the next query or the end of the session: copy what you keep.
