@@ -324,6 +324,8 @@ def main():
     ap.add_argument("--logs", required=True)
     ap.add_argument("--out", default=os.path.join(PERF, "results.json"))
     ap.add_argument("--svg", default=os.path.join(PERF, "results.svg"))
+    ap.add_argument("--extra-rows", help="a JSON file of rows measured apart (test/perf/router.sh --rows), "
+                                         "printed and written with these")
     args = ap.parse_args()
     args.seconds = 5 if args.quick else 20
     args.scale_seconds = 20 if args.quick else 40
@@ -429,6 +431,10 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
                  "baseline": None, "ratio": None, "target": "< 10 MB",
                  "holds": big < 10 * 1024 * 1024, "bytes": big, "bytes_100_offers": small})
 
+    if args.extra_rows:
+        with open(args.extra_rows) as f:
+            rows += json.load(f)
+
     print()
     print(f"{'path':36} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  {'target':32} holds")
     for r in rows:
@@ -440,7 +446,9 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
         if "warm_ms" in r:
             extra = f" (the second: {r['warm_ms']:.2f} ms)"
         holds = "-" if r["holds"] is None else ("yes" if r["holds"] else "NO")
-        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {ratio:>7}  {(r['target'] or '-'):32} {holds}{extra}")
+        # A row without a target says what its ratio is of.
+        target = r["target"] or (f"(of {r['baseline']})" if r["baseline"] else "-")
+        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {ratio:>7}  {target:32} {holds}{extra}")
     print()
     failed = False
     for name, ok, detail in checks:
