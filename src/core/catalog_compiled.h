@@ -23,6 +23,57 @@
 
 namespace kaireon::catalog {
 
+// PathRef is an expression path parsed once (SPEC 6.1; resolve() reads
+// it): where its value comes from, and the dotted keys to follow from
+// there. `keys` points into the path's text, which must outlive it.
+struct PathRef {
+    enum class Source : uint8_t {
+        Null,                // an unknown root or a bare name: always null
+        CustomerId,          // customer.id
+        CustomerSegments,    // customer.segments
+        CustomerAttributes,  // customer.<attribute>[...]
+        OfferRow,            // offer.<field>[...] (id, name, categoryId, ...)
+        OfferAttributes,     // offer.<attribute>[...]
+        Context,             // context.<name>[...]
+    };
+    static constexpr uint32_t kNotPrecomputed = UINT32_MAX;
+
+    Source source = Source::Null;
+    std::string_view keys;
+    // An offer path of a catalog expression: its index in the catalog's
+    // OfferPaths, whose values every offer of the catalog precomputes.
+    uint32_t offer_value = kNotPrecomputed;
+
+    bool reads_offer() const { return source == Source::OfferRow || source == Source::OfferAttributes; }
+};
+
+// parse_path parses a path's text; `path` must outlive the result.
+PathRef parse_path(std::string_view path);
+
+// OfferPaths is the table of the distinct offer.* paths that a catalog's
+// offer-reading expressions read (offer eligibility, scorecard rules,
+// arbitration relevance, policy conditions). Every offer of the catalog
+// resolves them once when it compiles (CompiledOffer::path_values), so a
+// decision never walks an offer's JSON for them. (An expression left
+// unbound still works: it reads the offer's row.)
+struct OfferPaths {
+    std::vector<std::string> paths;  // full text: "offer.value"
+};
+
+// Expression is a compiled expression evaluated against offers: the program
+// with its path slots parsed once, each offer path bound to its entry in
+// `offer_paths` (compile_catalog binds them).
+struct Expression {
+    explicit Expression(expr::Program compiled);
+
+    expr::Program program;
+    std::vector<PathRef> paths;                     // by slot of program.paths()
+    std::shared_ptr<const OfferPaths> offer_paths;  // what PathRef::offer_value indexes; null: unbound
+
+    const std::string& source() const { return program.source(); }
+    bool uses_metric() const { return program.uses_metric(); }
+};
+
 struct CompiledCreative {
     std::string id;
     std::string channel_id;
@@ -40,7 +91,7 @@ struct CompiledBudget {
 struct CompiledOffer {
     std::string id;
     Json row;  // the validated document object
-    std::optional<expr::Program> eligibility;
+    std::optional<Expression> eligibility;
     std::optional<double> start_at, end_at;  // Unix seconds
     std::string status = "active";           // draft, active, paused, retired
     std::string category_id;                 // "" when none
@@ -48,6 +99,11 @@ struct CompiledOffer {
     bool mandatory = false;
     std::vector<CompiledCreative> creatives;  // sorted by id
     std::optional<CompiledBudget> budget;
+    // The values of the catalog's offer paths for this offer, by index in
+    // `path_table` (compile_catalog fills both; an offer built otherwise has
+    // none, and its paths are read from `row`).
+    std::shared_ptr<const OfferPaths> path_table;
+    std::vector<expr::Value> path_values;
 };
 
 // CompiledModel is a scoring model (scoring.h scores it).
@@ -58,7 +114,7 @@ struct CompiledModel {
     // scorecard
     double base = 0, factor = 1;
     bool logistic = false;
-    std::vector<std::pair<expr::Program, double>> rules;  // when, points
+    std::vector<std::pair<Expression, double>> rules;  // when, points
     // gradient_boosted: the loaded trees, and the path of each feature
     std::shared_ptr<const xgboost::Forest> forest;
     std::vector<std::string> features;
@@ -82,7 +138,7 @@ struct CompiledFlow {
     bool arbitration = false;                                       // ranking.method
     std::optional<int> n;                                           // ranking.n
     double weight_propensity = 0.4, weight_relevance = 0.2, weight_impact = 0.3, weight_emphasis = 0.1;
-    std::optional<expr::Program> relevance;              // ranking.relevance
+    std::optional<Expression> relevance;                 // ranking.relevance
     std::map<std::string, double, std::less<>> context_weights;  // by category id
     std::vector<CompiledGroup> groups;
 };
@@ -107,7 +163,7 @@ struct CompiledPolicy {
     int64_t priority = 100;
     bool bypassable = true;
     Json config = Json::object();
-    std::optional<expr::Program> condition;  // category_suppression's
+    std::optional<Expression> condition;  // category_suppression's
 };
 
 // CompiledTrigger is a trigger (SPEC 6.7): when an ingested event of its
@@ -199,12 +255,20 @@ bool in_category(const CompiledCatalog& catalog, std::string_view category_id, s
 // missing is null. `offer` may be null (flow conditions): offer paths are
 // then null.
 expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context);
+expr::Value resolve(const PathRef& path, const Customer& customer, const Json* offer, const Json& context);
 
 // holds tells whether a condition is true for the customer, the offer (may
 // be null) and the context at `now`; value_of returns a numeric
 // expression's value (null: nullopt). metric() reads Customer::metrics.
 bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now);
 std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
+                               const Json& context, double now);
+// The same for an expression about an offer (may be null): its offer paths
+// read the offer's precomputed values when the expression and the offer come
+// from the same compiled catalog, else the offer's row, with the same result.
+bool holds(const Expression& expression, const Customer& customer, const CompiledOffer* offer, const Json& context,
+           double now);
+std::optional<double> value_of(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
                                const Json& context, double now);
 
 // The reasons an offer is out, each in one place for check_offer and the

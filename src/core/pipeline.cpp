@@ -282,7 +282,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
             Factors f;
             f.propensity = c.propensity.value_or(0);
             if (flow.relevance)
-                f.relevance = catalog::value_of(*flow.relevance, customer, &c.offer->row, request.context, now).value_or(1);
+                f.relevance = catalog::value_of(*flow.relevance, customer, c.offer, request.context, now).value_or(1);
             f.impact = max_value > 0 ? c.offer->value / max_value : 1;
             f.emphasis = c.offer->lever;
             auto weight = flow.context_weights.find(c.offer->category_id);

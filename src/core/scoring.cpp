@@ -30,7 +30,7 @@ public:
     Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double now) const override {
         double raw = model_.base;
         for (const auto& [when, points] : model_.rules)
-            if (catalog::holds(when, view.customer, &offer.row, context, now)) raw += points;
+            if (catalog::holds(when, view.customer, &offer, context, now)) raw += points;
         if (model_.logistic) {
             double p = 1 / (1 + std::exp(-model_.factor * raw));
             return {p, p};
