@@ -38,9 +38,10 @@ expr::Value walk(const Json* value, std::string_view keys) {
 constexpr std::string_view kOfferFields[] = {"id",    "name",    "categoryId", "priority", "value",
                                              "lever", "startAt", "endAt",      "status",   "mandatory"};
 
-// Bindings of one evaluation: every path of the program resolved up front,
-// an offer path of a bound expression read from the offer's precomputed
-// values. Programs rarely read more than a few paths: those values live in
+// Bindings of one evaluation: every path of the program resolved up front;
+// for a bound expression, an offer path is read from the offer's
+// precomputed values and a customer or context path from the decision's
+// SubjectValues. Programs rarely read more than a few paths: those values live in
 // the object, so an evaluation allocates nothing for them (it runs for every
 // offer and rule of every decision).
 class ResolvedBindings final : public expr::Bindings {
@@ -56,17 +57,22 @@ public:
     }
     // An expression's paths over a compiled offer (may be null).
     ResolvedBindings(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
-                     const Json& context, double now)
+                     const Json& context, double now, SubjectValues* subject)
         : customer_(customer), now_(static_cast<int64_t>(std::floor(now))) {
         const Json* row = offer == nullptr ? nullptr : &offer->row;
-        // The offer's values are by the index of its own catalog's table.
-        const bool precomputed = offer != nullptr && expression.offer_paths != nullptr &&
-                                 offer->path_table == expression.offer_paths;
+        // Values are by index in their own catalog's table, and the
+        // subject's only for its own customer and context.
+        const PathTable* table = expression.table.get();
+        const bool precomputed = offer != nullptr && table != nullptr && offer->path_table.get() == table;
+        const bool shared = subject != nullptr && table != nullptr && subject->table() == table &&
+                            &subject->customer() == &customer && &subject->context() == &context;
         reserve(expression.paths.size());
         for (size_t slot = 0; slot < expression.paths.size(); ++slot) {
             const PathRef& path = expression.paths[slot];
-            if (precomputed && path.offer_value < offer->path_values.size())
-                slots_[slot] = &offer->path_values[path.offer_value];
+            if (path.reads_offer() && precomputed && path.index < offer->path_values.size())
+                slots_[slot] = &offer->path_values[path.index];
+            else if (!path.reads_offer() && shared && path.index < table->subject_paths.size())
+                slots_[slot] = &subject->value(path);
             else
                 own(slot, resolve(path, customer, row, context));
         }
@@ -124,21 +130,23 @@ std::optional<Expression> compile_expression(const Json& row, const char* field,
     return Expression(std::move(*program));
 }
 
-// bind_offer_paths gives the offer paths of every expression evaluated
-// against offers their index in one table of the catalog, then has every
-// offer resolve that table from its row: once per compile, not per decision.
-void bind_offer_paths(CompiledCatalog& catalog) {
-    auto table = std::make_shared<OfferPaths>();
-    std::map<std::string_view, uint32_t, std::less<>> index;  // into table->paths
+// bind_paths gives the paths of every expression evaluated against offers
+// their index in one table of the catalog, then has every offer resolve the
+// table's offer paths from its row: once per compile, not per decision.
+void bind_paths(CompiledCatalog& catalog) {
+    auto table = std::make_shared<PathTable>();
+    std::map<std::string_view, uint32_t, std::less<>> offer_index, subject_index;  // into the table's lists
     auto bind = [&](Expression& expression) {
-        expression.offer_paths = table;
+        expression.table = table;
         for (size_t slot = 0; slot < expression.paths.size(); ++slot) {
             PathRef& path = expression.paths[slot];
-            if (!path.reads_offer()) continue;
+            if (path.source == PathRef::Source::Null) continue;  // null whatever the decision
             const std::string& text = expression.program.paths()[slot];
-            auto [at, added] = index.emplace(text, static_cast<uint32_t>(table->paths.size()));
-            if (added) table->paths.push_back(text);
-            path.offer_value = at->second;
+            auto& index = path.reads_offer() ? offer_index : subject_index;
+            auto& list = path.reads_offer() ? table->offer_paths : table->subject_paths;
+            auto [at, added] = index.emplace(text, static_cast<uint32_t>(list.size()));
+            if (added) list.push_back(text);
+            path.index = at->second;
         }
     };
     for (auto& offer : catalog.offers)
@@ -153,10 +161,11 @@ void bind_offer_paths(CompiledCatalog& catalog) {
     static const Json kNoContext = Json::object();
     for (auto& offer : catalog.offers) {
         offer.path_table = table;
-        offer.path_values.reserve(table->paths.size());
-        for (const std::string& text : table->paths)
+        offer.path_values.reserve(table->offer_paths.size());
+        for (const std::string& text : table->offer_paths)
             offer.path_values.push_back(resolve(text, kNobody, &offer.row, kNoContext));
     }
+    catalog.path_table = std::move(table);
 }
 
 }  // namespace
@@ -344,7 +353,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
     }
     std::sort(out.metrics.begin(), out.metrics.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     for (const Json& row : rows_of("categories")) out.category_parents[text(row, "id")] = text(row, "parentId");
-    bind_offer_paths(out);
+    bind_paths(out);
     return out;
 }
 
@@ -432,14 +441,29 @@ std::optional<double> value_of(const expr::Program& program, const Customer& cus
     return program.number(ResolvedBindings(program, customer, offer, context, now));
 }
 
+SubjectValues::SubjectValues(std::shared_ptr<const PathTable> table, const Customer& customer, const Json& context)
+    : table_(std::move(table)), customer_(customer), context_(context) {
+    const size_t count = table_ == nullptr ? 0 : table_->subject_paths.size();
+    values_.resize(count);  // never resized again: bindings point into it
+    resolved_.resize(count, false);
+}
+
+const expr::Value& SubjectValues::value(const PathRef& path) {
+    if (!resolved_[path.index]) {
+        values_[path.index] = resolve(path, customer_, nullptr, context_);
+        resolved_[path.index] = true;
+    }
+    return values_[path.index];
+}
+
 bool holds(const Expression& expression, const Customer& customer, const CompiledOffer* offer, const Json& context,
-           double now) {
-    return expression.program.test(ResolvedBindings(expression, customer, offer, context, now));
+           double now, SubjectValues* subject) {
+    return expression.program.test(ResolvedBindings(expression, customer, offer, context, now, subject));
 }
 
 std::optional<double> value_of(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
-                               const Json& context, double now) {
-    return expression.program.number(ResolvedBindings(expression, customer, offer, context, now));
+                               const Json& context, double now, SubjectValues* subject) {
+    return expression.program.number(ResolvedBindings(expression, customer, offer, context, now, subject));
 }
 
 std::optional<std::string> unavailable(const CompiledOffer& offer, double now) {
@@ -456,8 +480,8 @@ std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer
 }
 
 std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
-                                               const Json& context, double now) {
-    if (!offer.eligibility || holds(*offer.eligibility, customer, &offer, context, now)) return std::nullopt;
+                                               const Json& context, double now, SubjectValues* subject) {
+    if (!offer.eligibility || holds(*offer.eligibility, customer, &offer, context, now, subject)) return std::nullopt;
     return "eligibility is false: " + offer.eligibility->source();
 }
 

@@ -1726,7 +1726,8 @@ std::vector<const Expression*> offer_expressions(const CompiledCatalog& c) {
 TEST(CatalogOfferPaths, OneTableOfTheDistinctOfferPaths) {
     const CompiledCatalog c = probe_catalog();
     ASSERT_NE(c.offers[0].path_table, nullptr);
-    const std::vector<std::string>& table = c.offers[0].path_table->paths;
+    const std::vector<std::string>& table = c.offers[0].path_table->offer_paths;
+    const std::vector<std::string>& subjects = c.offers[0].path_table->subject_paths;
     // Every probe and offer.lever (the relevance and the policy), once each;
     // no customer or context path.
     EXPECT_EQ(table.size(), std::size(kOfferProbes) + 1);
@@ -1734,25 +1735,29 @@ TEST(CatalogOfferPaths, OneTableOfTheDistinctOfferPaths) {
     EXPECT_EQ(std::count(table.begin(), table.end(), "offer.lever"), 1);
     for (const auto& offer : c.offers) EXPECT_EQ(offer.path_table, c.offers[0].path_table) << offer.id;
     for (const Expression* e : offer_expressions(c)) {
-        EXPECT_EQ(e->offer_paths, c.offers[0].path_table) << e->source();
+        EXPECT_EQ(e->table, c.offers[0].path_table) << e->source();
         ASSERT_EQ(e->paths.size(), e->program.paths().size()) << e->source();
         for (size_t slot = 0; slot < e->paths.size(); ++slot) {
             const std::string& text = e->program.paths()[slot];
             if (text.starts_with("offer.")) {
-                ASSERT_LT(e->paths[slot].offer_value, table.size()) << text;
-                EXPECT_EQ(table[e->paths[slot].offer_value], text);
+                ASSERT_LT(e->paths[slot].index, table.size()) << text;
+                EXPECT_EQ(table[e->paths[slot].index], text);
             } else {
-                EXPECT_EQ(e->paths[slot].offer_value, PathRef::kNotPrecomputed) << text;
+                ASSERT_LT(e->paths[slot].index, subjects.size()) << text;
+                EXPECT_EQ(subjects[e->paths[slot].index], text);
             }
         }
     }
+    // The customer and context paths, once each.
+    EXPECT_THAT(subjects, ::testing::UnorderedElementsAre("customer.age", "context.x"));
+    EXPECT_EQ(c.path_table, c.offers[0].path_table);
 }
 
 TEST(CatalogOfferPaths, PrecomputedValuesAreTheWalkOfTheRow) {
     const CompiledCatalog c = probe_catalog();
     const Customer nobody;
     for (const auto& offer : c.offers) {
-        const std::vector<std::string>& table = offer.path_table->paths;
+        const std::vector<std::string>& table = offer.path_table->offer_paths;
         ASSERT_EQ(offer.path_values.size(), table.size()) << offer.id;
         for (size_t i = 0; i < table.size(); ++i)
             EXPECT_EQ(offer.path_values[i], resolve(table[i], nobody, &offer.row, Json::object()))
@@ -1760,7 +1765,7 @@ TEST(CatalogOfferPaths, PrecomputedValuesAreTheWalkOfTheRow) {
     }
     // And what the walk gives, written out for a few.
     auto value = [&](size_t offer, std::string_view path) {
-        const auto& table = c.offers[offer].path_table->paths;
+        const auto& table = c.offers[offer].path_table->offer_paths;
         auto at = std::find(table.begin(), table.end(), path);
         return c.offers[offer].path_values.at(static_cast<size_t>(at - table.begin()));
     };
@@ -1790,23 +1795,29 @@ TEST(CatalogOfferPaths, ExpressionsAnswerAsOverTheRow) {
         bare.back().path_values.clear();
     }
     int held = 0;
-    for (const Expression* e : offer_expressions(c))
-        for (size_t i = 0; i < c.offers.size(); ++i)
-            for (const Customer* customer : {&adult, &young})
-                for (const Json& context : {json(R"({"x": 1})"), Json::object()}) {
+    const std::vector<Json> contexts = {json(R"({"x": 1})"), Json::object()};
+    for (const Customer* customer : {&adult, &young})
+        for (const Json& context : contexts) {
+            // One decision's customer and context values, shared by all.
+            SubjectValues subject(c.path_table, *customer, context);
+            for (const Expression* e : offer_expressions(c))
+                for (size_t i = 0; i < c.offers.size(); ++i) {
                     const CompiledOffer& offer = c.offers[i];
                     const std::string what = e->source() + " for " + offer.id;
                     if (e->program.expected() == expr::ResultType::Number) {
                         const auto walked = value_of(e->program, *customer, &offer.row, context, kStart);
                         EXPECT_EQ(value_of(*e, *customer, &offer, context, kStart), walked) << what;
-                        EXPECT_EQ(value_of(*e, *customer, &bare[i], context, kStart), walked) << what;
+                        EXPECT_EQ(value_of(*e, *customer, &offer, context, kStart, &subject), walked) << what;
+                        EXPECT_EQ(value_of(*e, *customer, &bare[i], context, kStart, &subject), walked) << what;
                         continue;
                     }
                     const bool walked = holds(e->program, *customer, &offer.row, context, kStart);
                     EXPECT_EQ(holds(*e, *customer, &offer, context, kStart), walked) << what;
-                    EXPECT_EQ(holds(*e, *customer, &bare[i], context, kStart), walked) << what;
+                    EXPECT_EQ(holds(*e, *customer, &offer, context, kStart, &subject), walked) << what;
+                    EXPECT_EQ(holds(*e, *customer, &bare[i], context, kStart, &subject), walked) << what;
                     held += walked;
                 }
+        }
     EXPECT_GT(held, 0);
     // Some answers written out: offer paths, with customer and context ones.
     const Expression& relevance = *c.flows.at("f").relevance;
@@ -1864,6 +1875,32 @@ TEST(CatalogOfferPaths, EvaluationsReadThePrecomputedValues) {
     const Customer nobody;
     EXPECT_TRUE(holds(*offer.eligibility, nobody, &offer, Json::object(), kStart));
     EXPECT_FALSE(holds(offer.eligibility->program, nobody, &offer.row, Json::object(), kStart));
+}
+
+// A decision's customer and context values are resolved on first use, then
+// shared by every offer and expression; only for that customer and context.
+TEST(CatalogOfferPaths, SubjectValuesResolvedOncePerDecision) {
+    const CompiledCatalog c = compile_offers({R"({"id": "a", "eligibility": "customer.age >= 18 and context.x = 1"})",
+                                              R"({"id": "b", "eligibility": "context.x = 1 or customer.age < 18"})"});
+    Customer customer = sample_customer();
+    const Json context = json(R"({"x": 1})");
+    SubjectValues subject(c.path_table, customer, context);
+    EXPECT_EQ(subject.table(), c.path_table.get());
+    EXPECT_TRUE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &subject));
+    customer.attributes["age"] = 10;  // not within one decision: what was resolved stays
+    EXPECT_TRUE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &subject));
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart));
+    // Another customer or context than the subject's: resolved for them.
+    Customer other = sample_customer();
+    other.attributes["age"] = 10;
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, other, &c.offers[0], context, kStart, &subject));
+    const Json other_context = json(R"({"x": 2})");
+    EXPECT_TRUE(holds(*c.offers[1].eligibility, other, &c.offers[1], context, kStart, &subject));
+    EXPECT_FALSE(holds(*c.offers[1].eligibility, sample_customer(), &c.offers[1], other_context, kStart, &subject));
+    // A subject of another catalog (its own table) is not used.
+    const CompiledCatalog d = compile_offers({R"({"id": "a", "eligibility": "context.x = 1"})"});
+    SubjectValues foreign(d.path_table, customer, context);
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &foreign));  // age 10
 }
 
 TEST(CatalogCheckOffer, Status) {
