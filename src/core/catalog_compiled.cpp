@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
+#include <utility>
 
 namespace kaireon::catalog {
 namespace {
@@ -124,11 +126,25 @@ std::vector<PathRef> parse_paths(const expr::Program& program) {
     return out;
 }
 
-std::optional<Expression> compile_expression(const Json& row, const char* field, expr::ResultType type) {
-    std::optional<expr::Program> program = compile_optional(row, field, type);
-    if (!program) return std::nullopt;
-    return Expression(std::move(*program));
-}
+// ExpressionCompiler compiles each distinct source once per catalog: offers
+// often share their eligibility text, and a decision over many offers then
+// runs a few programs that stay in the CPU's cache rather than one program
+// per offer. Programs are immutable: sharing one changes no answer.
+class ExpressionCompiler {
+public:
+    std::optional<Expression> compile(const Json& row, const char* field, expr::ResultType type) {
+        auto it = row.find(field);
+        if (it == row.end() || !it->is_string()) return std::nullopt;
+        const std::string& source = it->get_ref<const std::string&>();
+        auto known = programs_.find(std::pair(source, type));
+        if (known == programs_.end())
+            known = programs_.emplace(std::pair(source, type), expr::compile(source, type)).first;
+        return Expression(known->second);
+    }
+
+private:
+    std::map<std::pair<std::string, expr::ResultType>, expr::Program> programs_;
+};
 
 // bind_paths gives the paths of every expression evaluated against offers
 // their index in one table of the catalog, then has every offer resolve the
@@ -185,11 +201,12 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         auto it = row.find(field);
         return it != row.end() && it->is_number() ? it->get<double>() : fallback;
     };
+    ExpressionCompiler expressions;
     for (const Json& row : rows_of("offers")) {
         CompiledOffer offer;
         offer.id = row["id"].get<std::string>();
         offer.row = row;
-        offer.eligibility = compile_expression(row, "eligibility", expr::ResultType::Bool);
+        offer.eligibility = expressions.compile(row, "eligibility", expr::ResultType::Bool);
         offer.start_at = timestamp(row, "startAt");
         offer.end_at = timestamp(row, "endAt");
         if (row.contains("status") && row["status"].is_string()) offer.status = row["status"].get<std::string>();
@@ -277,7 +294,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
                 flow.weight_impact = number(*w, "impact", flow.weight_impact);
                 flow.weight_emphasis = number(*w, "emphasis", flow.weight_emphasis);
             }
-            flow.relevance = compile_expression(*ranking, "relevance", expr::ResultType::Number);
+            flow.relevance = expressions.compile(*ranking, "relevance", expr::ResultType::Number);
             if (auto cw = ranking->find("contextWeights"); cw != ranking->end())
                 for (const auto& [category, weight] : cw->items())
                     if (weight.is_number()) flow.context_weights[category] = weight.get<double>();
@@ -308,7 +325,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         policy.priority = static_cast<int64_t>(number(row, "priority", 100));
         policy.bypassable = row.value("bypassable", true);
         if (auto config = row.find("config"); config != row.end() && config->is_object()) policy.config = *config;
-        policy.condition = compile_expression(policy.config, "condition", expr::ResultType::Bool);
+        policy.condition = expressions.compile(policy.config, "condition", expr::ResultType::Bool);
         if ((policy.condition && policy.condition->uses_metric()) || policy.type == "metric_condition")
             out.uses_metrics = true;
         out.policies.push_back(std::move(policy));

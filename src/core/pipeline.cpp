@@ -292,9 +292,20 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
             c.score = arbitration_score(f, weights);
         }
     }
-    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    auto ranks = [](const Candidate& a, const Candidate& b) {
         return ranks_before({a.offer->id, a.score, a.offer->priority}, {b.offer->id, b.score, b.offer->priority});
-    });
+    };
+    // Untraced, without mutual exclusions or groups, nothing reads past the
+    // limit: only the first `limit` are ordered (the order is total, ids
+    // being unique, so they are the same ones).
+    const size_t top = static_cast<size_t>(std::max(outcome.limit, 0));
+    if (!traced && gate == nullptr && flow.groups.empty() && candidates.size() > top) {
+        std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(top), candidates.end(),
+                          ranks);
+        candidates.resize(top);
+    } else {
+        std::stable_sort(candidates.begin(), candidates.end(), ranks);
+    }
     // Mutual exclusions in this decision: the best ranked member of each
     // group stays.
     if (gate != nullptr) {

@@ -1833,6 +1833,22 @@ TEST(CatalogOfferPaths, ExpressionsAnswerAsOverTheRow) {
     EXPECT_EQ(value_of(relevance, adult, nullptr, Json::object(), kStart), 42.0);
 }
 
+// Offers with the same eligibility text share one compiled program (it
+// stays in the CPU's cache over a decision), each with its own bindings.
+TEST(CatalogOfferPaths, OffersShareTheProgramOfTheSameSource) {
+    const CompiledCatalog c = compile_offers({R"({"id": "a", "eligibility": "offer.rank > 1"})",
+                                              R"({"id": "b", "eligibility": "offer.rank > 1", "attributes": {"rank": 2}})",
+                                              R"({"id": "c", "eligibility": "offer.rank > 2"})"});
+    const expr::Program& a = c.offers[0].eligibility->program;
+    const expr::Program& b = c.offers[1].eligibility->program;
+    const expr::Program& other = c.offers[2].eligibility->program;
+    EXPECT_EQ(&a.source(), &b.source());  // one program
+    EXPECT_NE(&a.source(), &other.source());
+    const Customer nobody;
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, nobody, &c.offers[0], Json::object(), kStart));
+    EXPECT_TRUE(holds(*c.offers[1].eligibility, nobody, &c.offers[1], Json::object(), kStart));
+}
+
 // A catalog version changes an offer's JSON and the catalog's table (v2
 // reads offer.tier before offer.rank, so their indexes differ): each
 // version's offers answer with their own JSON, and an expression of one
