@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
+#include <utility>
 
 namespace kaireon::catalog {
 namespace {
@@ -38,25 +40,49 @@ expr::Value walk(const Json* value, std::string_view keys) {
 constexpr std::string_view kOfferFields[] = {"id",    "name",    "categoryId", "priority", "value",
                                              "lever", "startAt", "endAt",      "status",   "mandatory"};
 
-// Bindings of one evaluation: every path of the program resolved up front.
-// Programs rarely read more than a few paths: those values live in the
-// object, so an evaluation allocates nothing for them (it runs for every
+// Bindings of one evaluation: every path of the program resolved up front;
+// for a bound expression, an offer path is read from the offer's
+// precomputed values and a customer or context path from the decision's
+// SubjectValues. Programs rarely read more than a few paths: those values live in
+// the object, so an evaluation allocates nothing for them (it runs for every
 // offer and rule of every decision).
 class ResolvedBindings final : public expr::Bindings {
 public:
+    // A program's paths, parsed here, over an offer's row (may be null).
     ResolvedBindings(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context,
                      double now)
         : customer_(customer), now_(static_cast<int64_t>(std::floor(now))) {
-        const auto& paths = program.paths();
-        if (paths.size() > kInline) spilled_.reserve(paths.size());
-        for (size_t i = 0; i < paths.size(); ++i) {
-            if (paths.size() <= kInline)
-                inline_[i] = resolve(paths[i], customer, offer, context);
+        const auto& texts = program.paths();
+        reserve(texts.size());
+        for (size_t slot = 0; slot < texts.size(); ++slot)
+            own(slot, resolve(texts[slot], customer, offer, context));
+    }
+    // An expression's paths over a compiled offer (may be null).
+    ResolvedBindings(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
+                     const Json& context, double now, SubjectValues* subject)
+        : customer_(customer), now_(static_cast<int64_t>(std::floor(now))) {
+        const Json* row = offer == nullptr ? nullptr : &offer->row;
+        // Values are by index in their own catalog's table, and the
+        // subject's only for its own customer and context.
+        const PathTable* table = expression.table.get();
+        const bool precomputed = offer != nullptr && table != nullptr && offer->path_table.get() == table;
+        const bool shared = subject != nullptr && table != nullptr && subject->table() == table &&
+                            &subject->customer() == &customer && &subject->context() == &context;
+        reserve(expression.paths.size());
+        for (size_t slot = 0; slot < expression.paths.size(); ++slot) {
+            const PathRef& path = expression.paths[slot];
+            if (path.reads_offer() && precomputed && path.index < offer->path_values.size())
+                slots_[slot] = &offer->path_values[path.index];
+            else if (!path.reads_offer() && shared && path.index < table->subject_paths.size())
+                slots_[slot] = &subject->value(path);
             else
-                spilled_.push_back(resolve(paths[i], customer, offer, context));
+                own(slot, resolve(path, customer, row, context));
         }
     }
-    const expr::Value& path(size_t slot) const override { return spilled_.empty() ? inline_[slot] : spilled_[slot]; }
+    ResolvedBindings(const ResolvedBindings&) = delete;
+    ResolvedBindings& operator=(const ResolvedBindings&) = delete;
+
+    const expr::Value& path(size_t slot) const override { return *slots_[slot]; }
     std::optional<double> metric(std::string_view name) const override {
         auto it = customer_.metrics.find(name);
         if (it == customer_.metrics.end()) return std::nullopt;
@@ -69,11 +95,94 @@ public:
 
 private:
     static constexpr size_t kInline = 6;
+
+    void reserve(size_t count) {
+        if (count <= kInline) return;
+        spilled_values_.resize(count);
+        spilled_slots_.resize(count);
+        values_ = spilled_values_.data();
+        slots_ = spilled_slots_.data();
+    }
+    void own(size_t slot, expr::Value value) {
+        values_[slot] = std::move(value);
+        slots_[slot] = &values_[slot];
+    }
+
     const Customer& customer_;
     int64_t now_;
-    std::array<expr::Value, kInline> inline_;
-    std::vector<expr::Value> spilled_;  // when the program reads more than kInline paths
+    // Each slot's value: one the bindings resolved (values_) or an offer's.
+    std::array<expr::Value, kInline> inline_values_;
+    std::array<const expr::Value*, kInline> inline_slots_{};
+    std::vector<expr::Value> spilled_values_;  // when the program reads more than kInline paths
+    std::vector<const expr::Value*> spilled_slots_;
+    expr::Value* values_ = inline_values_.data();
+    const expr::Value** slots_ = inline_slots_.data();
 };
+
+std::vector<PathRef> parse_paths(const expr::Program& program) {
+    std::vector<PathRef> out;
+    out.reserve(program.paths().size());
+    for (const std::string& text : program.paths()) out.push_back(parse_path(text));
+    return out;
+}
+
+// ExpressionCompiler compiles each distinct source once per catalog: offers
+// often share their eligibility text, and a decision over many offers then
+// runs a few programs that stay in the CPU's cache rather than one program
+// per offer. Programs are immutable: sharing one changes no answer.
+class ExpressionCompiler {
+public:
+    std::optional<Expression> compile(const Json& row, const char* field, expr::ResultType type) {
+        auto it = row.find(field);
+        if (it == row.end() || !it->is_string()) return std::nullopt;
+        const std::string& source = it->get_ref<const std::string&>();
+        auto known = programs_.find(std::pair(source, type));
+        if (known == programs_.end())
+            known = programs_.emplace(std::pair(source, type), expr::compile(source, type)).first;
+        return Expression(known->second);
+    }
+
+private:
+    std::map<std::pair<std::string, expr::ResultType>, expr::Program> programs_;
+};
+
+// bind_paths gives the paths of every expression evaluated against offers
+// their index in one table of the catalog, then has every offer resolve the
+// table's offer paths from its row: once per compile, not per decision.
+void bind_paths(CompiledCatalog& catalog) {
+    auto table = std::make_shared<PathTable>();
+    std::map<std::string_view, uint32_t, std::less<>> offer_index, subject_index;  // into the table's lists
+    auto bind = [&](Expression& expression) {
+        expression.table = table;
+        for (size_t slot = 0; slot < expression.paths.size(); ++slot) {
+            PathRef& path = expression.paths[slot];
+            if (path.source == PathRef::Source::Null) continue;  // null whatever the decision
+            const std::string& text = expression.program.paths()[slot];
+            auto& index = path.reads_offer() ? offer_index : subject_index;
+            auto& list = path.reads_offer() ? table->offer_paths : table->subject_paths;
+            auto [at, added] = index.emplace(text, static_cast<uint32_t>(list.size()));
+            if (added) list.push_back(text);
+            path.index = at->second;
+        }
+    };
+    for (auto& offer : catalog.offers)
+        if (offer.eligibility) bind(*offer.eligibility);
+    for (auto& [id, model] : catalog.models)
+        for (auto& [when, points] : model.rules) bind(when);
+    for (auto& [id, flow] : catalog.flows)
+        if (flow.relevance) bind(*flow.relevance);
+    for (auto& policy : catalog.policies)
+        if (policy.condition) bind(*policy.condition);
+    static const Customer kNobody;
+    static const Json kNoContext = Json::object();
+    for (auto& offer : catalog.offers) {
+        offer.path_table = table;
+        offer.path_values.reserve(table->offer_paths.size());
+        for (const std::string& text : table->offer_paths)
+            offer.path_values.push_back(resolve(text, kNobody, &offer.row, kNoContext));
+    }
+    catalog.path_table = std::move(table);
+}
 
 }  // namespace
 
@@ -92,11 +201,12 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         auto it = row.find(field);
         return it != row.end() && it->is_number() ? it->get<double>() : fallback;
     };
+    ExpressionCompiler expressions;
     for (const Json& row : rows_of("offers")) {
         CompiledOffer offer;
         offer.id = row["id"].get<std::string>();
         offer.row = row;
-        offer.eligibility = compile_optional(row, "eligibility", expr::ResultType::Bool);
+        offer.eligibility = expressions.compile(row, "eligibility", expr::ResultType::Bool);
         offer.start_at = timestamp(row, "startAt");
         offer.end_at = timestamp(row, "endAt");
         if (row.contains("status") && row["status"].is_string()) offer.status = row["status"].get<std::string>();
@@ -184,7 +294,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
                 flow.weight_impact = number(*w, "impact", flow.weight_impact);
                 flow.weight_emphasis = number(*w, "emphasis", flow.weight_emphasis);
             }
-            flow.relevance = compile_optional(*ranking, "relevance", expr::ResultType::Number);
+            flow.relevance = expressions.compile(*ranking, "relevance", expr::ResultType::Number);
             if (auto cw = ranking->find("contextWeights"); cw != ranking->end())
                 for (const auto& [category, weight] : cw->items())
                     if (weight.is_number()) flow.context_weights[category] = weight.get<double>();
@@ -215,7 +325,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         policy.priority = static_cast<int64_t>(number(row, "priority", 100));
         policy.bypassable = row.value("bypassable", true);
         if (auto config = row.find("config"); config != row.end() && config->is_object()) policy.config = *config;
-        policy.condition = compile_optional(policy.config, "condition", expr::ResultType::Bool);
+        policy.condition = expressions.compile(policy.config, "condition", expr::ResultType::Bool);
         if ((policy.condition && policy.condition->uses_metric()) || policy.type == "metric_condition")
             out.uses_metrics = true;
         out.policies.push_back(std::move(policy));
@@ -260,6 +370,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
     }
     std::sort(out.metrics.begin(), out.metrics.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     for (const Json& row : rows_of("categories")) out.category_parents[text(row, "id")] = text(row, "parentId");
+    bind_paths(out);
     return out;
 }
 
@@ -291,29 +402,51 @@ std::vector<const CompiledTrigger*> CompiledCatalog::triggers_for(std::string_vi
     return out;
 }
 
-expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context) {
+Expression::Expression(expr::Program compiled) : program(std::move(compiled)), paths(parse_paths(program)) {}
+
+PathRef parse_path(std::string_view path) {
+    using Source = PathRef::Source;
     size_t dot = path.find('.');
-    if (dot == std::string_view::npos) return nullptr;
+    if (dot == std::string_view::npos) return {};
     std::string_view root = path.substr(0, dot);
     std::string_view rest = path.substr(dot + 1);
     if (root == "customer") {
-        if (rest == "id") return expr::Value(customer.id);
-        if (rest == "segments") {
+        if (rest == "id") return {Source::CustomerId, {}};
+        if (rest == "segments") return {Source::CustomerSegments, {}};
+        return {Source::CustomerAttributes, rest};
+    }
+    if (root == "offer") {
+        std::string_view first = rest.substr(0, rest.find('.'));
+        const bool field = std::find(std::begin(kOfferFields), std::end(kOfferFields), first) != std::end(kOfferFields);
+        return {field ? Source::OfferRow : Source::OfferAttributes, rest};
+    }
+    if (root == "context") return {Source::Context, rest};
+    return {};
+}
+
+expr::Value resolve(const PathRef& path, const Customer& customer, const Json* offer, const Json& context) {
+    using Source = PathRef::Source;
+    switch (path.source) {
+        case Source::Null: return nullptr;
+        case Source::CustomerId: return expr::Value(customer.id);
+        case Source::CustomerSegments: {
             std::vector<expr::Value> items(customer.segments.begin(), customer.segments.end());
             return expr::Value::list(std::move(items));
         }
-        return walk(&customer.attributes, rest);
+        case Source::CustomerAttributes: return walk(&customer.attributes, path.keys);
+        case Source::OfferRow: return offer == nullptr ? expr::Value() : walk(offer, path.keys);
+        case Source::OfferAttributes: {
+            if (offer == nullptr) return nullptr;
+            auto attributes = offer->find("attributes");
+            return attributes == offer->end() ? expr::Value() : walk(&*attributes, path.keys);
+        }
+        case Source::Context: return walk(&context, path.keys);
     }
-    if (root == "offer") {
-        if (offer == nullptr) return nullptr;
-        std::string_view first = rest.substr(0, rest.find('.'));
-        if (std::find(std::begin(kOfferFields), std::end(kOfferFields), first) != std::end(kOfferFields))
-            return walk(offer, rest);
-        auto attributes = offer->find("attributes");
-        return attributes == offer->end() ? expr::Value() : walk(&*attributes, rest);
-    }
-    if (root == "context") return walk(&context, rest);
     return nullptr;
+}
+
+expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context) {
+    return resolve(parse_path(path), customer, offer, context);
 }
 
 bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now) {
@@ -323,6 +456,31 @@ bool holds(const expr::Program& program, const Customer& customer, const Json* o
 std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
                                const Json& context, double now) {
     return program.number(ResolvedBindings(program, customer, offer, context, now));
+}
+
+SubjectValues::SubjectValues(std::shared_ptr<const PathTable> table, const Customer& customer, const Json& context)
+    : table_(std::move(table)), customer_(customer), context_(context) {
+    const size_t count = table_ == nullptr ? 0 : table_->subject_paths.size();
+    values_.resize(count);  // never resized again: bindings point into it
+    resolved_.resize(count, false);
+}
+
+const expr::Value& SubjectValues::value(const PathRef& path) {
+    if (!resolved_[path.index]) {
+        values_[path.index] = resolve(path, customer_, nullptr, context_);
+        resolved_[path.index] = true;
+    }
+    return values_[path.index];
+}
+
+bool holds(const Expression& expression, const Customer& customer, const CompiledOffer* offer, const Json& context,
+           double now, SubjectValues* subject) {
+    return expression.program.test(ResolvedBindings(expression, customer, offer, context, now, subject));
+}
+
+std::optional<double> value_of(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
+                               const Json& context, double now, SubjectValues* subject) {
+    return expression.program.number(ResolvedBindings(expression, customer, offer, context, now, subject));
 }
 
 std::optional<std::string> unavailable(const CompiledOffer& offer, double now) {
@@ -339,8 +497,8 @@ std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer
 }
 
 std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
-                                               const Json& context, double now) {
-    if (!offer.eligibility || holds(*offer.eligibility, customer, &offer.row, context, now)) return std::nullopt;
+                                               const Json& context, double now, SubjectValues* subject) {
+    if (!offer.eligibility || holds(*offer.eligibility, customer, &offer, context, now, subject)) return std::nullopt;
     return "eligibility is false: " + offer.eligibility->source();
 }
 

@@ -23,6 +23,60 @@
 
 namespace kaireon::catalog {
 
+// PathRef is an expression path parsed once (SPEC 6.1; resolve() reads
+// it): where its value comes from, and the dotted keys to follow from
+// there. `keys` points into the path's text, which must outlive it.
+struct PathRef {
+    enum class Source : uint8_t {
+        Null,                // an unknown root or a bare name: always null
+        CustomerId,          // customer.id
+        CustomerSegments,    // customer.segments
+        CustomerAttributes,  // customer.<attribute>[...]
+        OfferRow,            // offer.<field>[...] (id, name, categoryId, ...)
+        OfferAttributes,     // offer.<attribute>[...]
+        Context,             // context.<name>[...]
+    };
+    static constexpr uint32_t kUnbound = UINT32_MAX;
+
+    Source source = Source::Null;
+    std::string_view keys;
+    // A path of a bound expression: its index in the catalog's PathTable,
+    // in offer_paths for an offer path, else in subject_paths.
+    uint32_t index = kUnbound;
+
+    bool reads_offer() const { return source == Source::OfferRow || source == Source::OfferAttributes; }
+};
+
+// parse_path parses a path's text; `path` must outlive the result.
+PathRef parse_path(std::string_view path);
+
+// PathTable is the table of the distinct paths that a catalog's
+// offer-reading expressions read (offer eligibility, scorecard rules,
+// arbitration relevance, policy conditions). Every offer of the catalog
+// resolves the offer paths once when it compiles (CompiledOffer::path_values),
+// and a decision resolves each customer and context path at most once for
+// all its offers (SubjectValues), so evaluating an expression for an offer
+// walks no JSON. (An expression left unbound still works: it resolves its
+// paths at each evaluation.)
+struct PathTable {
+    std::vector<std::string> offer_paths;    // full text: "offer.value"
+    std::vector<std::string> subject_paths;  // customer and context paths: "customer.age"
+};
+
+// Expression is a compiled expression evaluated against offers: the program
+// with its path slots parsed once, each bound to its entry in `table`
+// (compile_catalog binds them).
+struct Expression {
+    explicit Expression(expr::Program compiled);
+
+    expr::Program program;
+    std::vector<PathRef> paths;              // by slot of program.paths()
+    std::shared_ptr<const PathTable> table;  // what PathRef::index indexes; null: unbound
+
+    const std::string& source() const { return program.source(); }
+    bool uses_metric() const { return program.uses_metric(); }
+};
+
 struct CompiledCreative {
     std::string id;
     std::string channel_id;
@@ -40,7 +94,7 @@ struct CompiledBudget {
 struct CompiledOffer {
     std::string id;
     Json row;  // the validated document object
-    std::optional<expr::Program> eligibility;
+    std::optional<Expression> eligibility;
     std::optional<double> start_at, end_at;  // Unix seconds
     std::string status = "active";           // draft, active, paused, retired
     std::string category_id;                 // "" when none
@@ -48,6 +102,11 @@ struct CompiledOffer {
     bool mandatory = false;
     std::vector<CompiledCreative> creatives;  // sorted by id
     std::optional<CompiledBudget> budget;
+    // The values of the catalog's offer paths for this offer, by index in
+    // `path_table`'s offer_paths (compile_catalog fills both; an offer built
+    // otherwise has none, and its paths are read from `row`).
+    std::shared_ptr<const PathTable> path_table;
+    std::vector<expr::Value> path_values;
 };
 
 // CompiledModel is a scoring model (scoring.h scores it).
@@ -58,7 +117,7 @@ struct CompiledModel {
     // scorecard
     double base = 0, factor = 1;
     bool logistic = false;
-    std::vector<std::pair<expr::Program, double>> rules;  // when, points
+    std::vector<std::pair<Expression, double>> rules;  // when, points
     // gradient_boosted: the loaded trees, and the path of each feature
     std::shared_ptr<const xgboost::Forest> forest;
     std::vector<std::string> features;
@@ -82,7 +141,7 @@ struct CompiledFlow {
     bool arbitration = false;                                       // ranking.method
     std::optional<int> n;                                           // ranking.n
     double weight_propensity = 0.4, weight_relevance = 0.2, weight_impact = 0.3, weight_emphasis = 0.1;
-    std::optional<expr::Program> relevance;              // ranking.relevance
+    std::optional<Expression> relevance;                 // ranking.relevance
     std::map<std::string, double, std::less<>> context_weights;  // by category id
     std::vector<CompiledGroup> groups;
 };
@@ -107,7 +166,7 @@ struct CompiledPolicy {
     int64_t priority = 100;
     bool bypassable = true;
     Json config = Json::object();
-    std::optional<expr::Program> condition;  // category_suppression's
+    std::optional<Expression> condition;  // category_suppression's
 };
 
 // CompiledTrigger is a trigger (SPEC 6.7): when an ingested event of its
@@ -162,6 +221,8 @@ struct CompiledCatalog {
     // A bandit with variants learns from its arms' counts: respond counts
     // the answers to its decisions.
     bool counts_bandit_arms = false;
+    // The paths its offer-reading expressions read (never null once compiled).
+    std::shared_ptr<const PathTable> path_table;
 
     // offer returns the offer `id`, or nullptr.
     const CompiledOffer* offer(std::string_view id) const;
@@ -199,6 +260,29 @@ bool in_category(const CompiledCatalog& catalog, std::string_view category_id, s
 // missing is null. `offer` may be null (flow conditions): offer paths are
 // then null.
 expr::Value resolve(std::string_view path, const Customer& customer, const Json* offer, const Json& context);
+expr::Value resolve(const PathRef& path, const Customer& customer, const Json* offer, const Json& context);
+
+// SubjectValues holds, for one decision, the values of a catalog's customer
+// and context paths (PathTable::subject_paths): each resolved on first use,
+// then shared by every offer and expression of the decision. The customer,
+// the context and the table must outlive it; not for several threads.
+class SubjectValues {
+public:
+    SubjectValues(std::shared_ptr<const PathTable> table, const Customer& customer, const Json& context);
+
+    const PathTable* table() const { return table_.get(); }
+    const Customer& customer() const { return customer_; }
+    const Json& context() const { return context_; }
+    // value returns the value of `path`, bound to subject_paths[path.index].
+    const expr::Value& value(const PathRef& path);
+
+private:
+    std::shared_ptr<const PathTable> table_;
+    const Customer& customer_;
+    const Json& context_;
+    std::vector<expr::Value> values_;
+    std::vector<bool> resolved_;
+};
 
 // holds tells whether a condition is true for the customer, the offer (may
 // be null) and the context at `now`; value_of returns a numeric
@@ -206,6 +290,15 @@ expr::Value resolve(std::string_view path, const Customer& customer, const Json*
 bool holds(const expr::Program& program, const Customer& customer, const Json* offer, const Json& context, double now);
 std::optional<double> value_of(const expr::Program& program, const Customer& customer, const Json* offer,
                                const Json& context, double now);
+// The same for an expression about an offer (may be null): its offer paths
+// read the offer's precomputed values when the expression and the offer come
+// from the same compiled catalog (else the offer's row), its customer and
+// context paths the decision's `subject` values when given for that catalog
+// (else they are resolved here); the result is the same either way.
+bool holds(const Expression& expression, const Customer& customer, const CompiledOffer* offer, const Json& context,
+           double now, SubjectValues* subject = nullptr);
+std::optional<double> value_of(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
+                               const Json& context, double now, SubjectValues* subject = nullptr);
 
 // The reasons an offer is out, each in one place for check_offer and the
 // decision pipeline: unavailable (status not active, before startAt, at or
@@ -217,7 +310,7 @@ std::optional<std::string> unavailable(const CompiledOffer& offer, double now);
 std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer& customer, const Json& context,
                                         double now);
 std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
-                                               const Json& context, double now);
+                                               const Json& context, double now, SubjectValues* subject = nullptr);
 
 // Eligibility is the verdict for one offer, with the reason when it is out.
 struct Eligibility {

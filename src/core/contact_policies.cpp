@@ -408,7 +408,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         for (const auto& category : state_of(policy).category_ids) {
             if (!catalog::in_category(catalog_, offer.category_id, category)) continue;
             if (!policy.condition ||
-                !catalog::holds(*policy.condition, customer.customer, &offer.row, context_, static_cast<double>(now_)))
+                !catalog::holds(*policy.condition, customer.customer, &offer, context_, static_cast<double>(now_)))
                 return std::nullopt;
             return "category_suppression: " + category + " while " + config.value("condition", std::string());
         }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kaireon::decision {
@@ -64,9 +65,10 @@ double arbitration_score(const Factors& factors, const Weights& weights);
 
 // Ranked is what the ranking orders: the score, then priority (higher
 // first), then offer id (bytewise), so the order never depends on anything
-// else (SPEC's tie-break).
+// else (SPEC's tie-break). The id is borrowed: ranking compares candidates
+// many times and never copies their ids.
 struct Ranked {
-    std::string offer_id;
+    std::string_view offer_id;
     double score = 0;
     double priority = 0;
 };

@@ -168,8 +168,10 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         for (const auto& c : candidates) stages.remove(*c.offer, *reason);
         candidates.clear();
     }
+    // The customer's and the context's path values, shared by every offer.
+    catalog::SubjectValues subject(catalog.path_table, customer, request.context);
     std::erase_if(candidates, [&](const Candidate& c) {
-        auto reason = catalog::eligibility_refusal(*c.offer, customer, request.context, now);
+        auto reason = catalog::eligibility_refusal(*c.offer, customer, request.context, now, &subject);
         if (reason) stages.remove(*c.offer, *reason);
         return reason.has_value();
     });
@@ -282,7 +284,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
             Factors f;
             f.propensity = c.propensity.value_or(0);
             if (flow.relevance)
-                f.relevance = catalog::value_of(*flow.relevance, customer, &c.offer->row, request.context, now).value_or(1);
+                f.relevance = catalog::value_of(*flow.relevance, customer, c.offer, request.context, now, &subject).value_or(1);
             f.impact = max_value > 0 ? c.offer->value / max_value : 1;
             f.emphasis = c.offer->lever;
             auto weight = flow.context_weights.find(c.offer->category_id);
@@ -290,9 +292,20 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
             c.score = arbitration_score(f, weights);
         }
     }
-    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    auto ranks = [](const Candidate& a, const Candidate& b) {
         return ranks_before({a.offer->id, a.score, a.offer->priority}, {b.offer->id, b.score, b.offer->priority});
-    });
+    };
+    // Untraced, without mutual exclusions or groups, nothing reads past the
+    // limit: only the first `limit` are ordered (the order is total, ids
+    // being unique, so they are the same ones).
+    const size_t top = static_cast<size_t>(std::max(outcome.limit, 0));
+    if (!traced && gate == nullptr && flow.groups.empty() && candidates.size() > top) {
+        std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(top), candidates.end(),
+                          ranks);
+        candidates.resize(top);
+    } else {
+        std::stable_sort(candidates.begin(), candidates.end(), ranks);
+    }
     // Mutual exclusions in this decision: the best ranked member of each
     // group stays.
     if (gate != nullptr) {

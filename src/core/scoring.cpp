@@ -23,14 +23,16 @@ public:
 
 // ScorecardScorer: raw = base + the points of every rule whose `when` holds;
 // linear: score = factor x raw, propensity = score clamped to [0, 1];
-// logistic: score = propensity = 1 / (1 + e^(-factor x raw)).
+// logistic: score = propensity = 1 / (1 + e^(-factor x raw)). The rules'
+// customer and context paths are resolved once per decision.
 class ScorecardScorer final : public Scorer {
 public:
     explicit ScorecardScorer(const catalog::CompiledModel& model) : model_(model) {}
     Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double now) const override {
+        if (!subject_ && !model_.rules.empty()) subject_.emplace(model_.rules.front().first.table, view.customer, context);
         double raw = model_.base;
         for (const auto& [when, points] : model_.rules)
-            if (catalog::holds(when, view.customer, &offer.row, context, now)) raw += points;
+            if (catalog::holds(when, view.customer, &offer, context, now, subject_ ? &*subject_ : nullptr)) raw += points;
         if (model_.logistic) {
             double p = 1 / (1 + std::exp(-model_.factor * raw));
             return {p, p};
@@ -42,6 +44,7 @@ public:
 
 private:
     const catalog::CompiledModel& model_;
+    mutable std::optional<catalog::SubjectValues> subject_;  // this decision's (holds ignores it for another customer)
 };
 
 // BayesianScorer: score = propensity = the posterior mean (bayes.h).

@@ -20,6 +20,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -1635,7 +1636,7 @@ TEST(CatalogCompile, OffersSortedByIdWithTheirPrograms) {
     EXPECT_EQ(c.offers[2].row["eligibility"], "customer.age >= 18");
     ASSERT_TRUE(c.offers[2].eligibility.has_value());
     EXPECT_EQ(c.offers[2].eligibility->source(), "customer.age >= 18");
-    EXPECT_EQ(c.offers[2].eligibility->expected(), expr::ResultType::Bool);
+    EXPECT_EQ(c.offers[2].eligibility->program.expected(), expr::ResultType::Bool);
     EXPECT_FALSE(c.offers[3].eligibility.has_value());
     ASSERT_TRUE(c.offers[1].start_at.has_value());
     ASSERT_TRUE(c.offers[1].end_at.has_value());
@@ -1661,6 +1662,261 @@ TEST(CatalogCompile, EmptyAndOtherKeys) {
     CompiledCatalog c = compile_catalog(rows);
     EXPECT_TRUE(c.offers.empty());
     EXPECT_TRUE(c.flows.empty());
+}
+
+// --- precomputed offer paths ---------------------------------------------------------------
+
+// kOfferProbes are offer paths of every kind: fields, attributes, an
+// attribute shadowed by a field, nested keys, keys below a string, arrays,
+// numbers and strings, missing ones.
+constexpr const char* kOfferProbes[] = {
+    "offer.id",        "offer.name",        "offer.categoryId", "offer.priority",  "offer.value",
+    "offer.status",    "offer.startAt",     "offer.endAt",      "offer.mandatory", "offer.color",
+    "offer.specs",     "offer.specs.size",  "offer.tags",       "offer.rank",      "offer.missing",
+    "offer.name.first", "offer.specs.missing", "offer.attributes"};
+
+// probe_catalog compiles offers whose JSON differs in every way the probes
+// look at, with the probes spread over each kind of expression evaluated
+// against offers: a scorecard rule per probe, an offer eligibility, an
+// arbitration relevance and a policy condition.
+CompiledCatalog probe_catalog() {
+    RowsByKey rows;
+    for (const char* text : {
+             R"({"id": "a", "name": "A", "categoryId": "cards", "priority": 80, "value": 12.5,
+                 "startAt": "2026-01-01T00:00:00Z", "eligibility": "offer.rank >= 3 or offer.color = 'gold'",
+                 "attributes": {"color": "gold", "specs": {"size": "L"}, "tags": ["x", 2], "rank": 3,
+                                "priority": 1, "attributes": {"nested": true}}})",
+             R"({"id": "b", "priority": 20, "attributes": {"color": 7, "specs": "flat", "tags": [], "rank": null}})",
+             R"({"id": "c", "status": "paused", "mandatory": true, "priority": 30,
+                 "eligibility": "customer.age >= offer.priority"})",
+             R"({"id": "d", "attributes": {"rank": "3", "specs": {"size": 4, "depth": [1, [2]]}}})"})
+        rows["offers"].push_back(check("offers", json(text)).row);
+    Json rules = Json::array();
+    for (const char* probe : kOfferProbes) rules.push_back({{"when", std::string(probe) + " is not null"}, {"points", 1}});
+    // More paths than the bindings hold inline, customer and context ones among them.
+    rules.push_back({{"when", "coalesce(offer.missing, offer.rank, offer.value, customer.age, offer.color, "
+                              "context.x, offer.tags, offer.specs.size) is not null"},
+                     {"points", 1}});
+    rows["models"].push_back(
+        check("models", Json{{"id", "m"}, {"type", "scorecard"}, {"definition", {{"rules", rules}}}}).row);
+    rows["flows"].push_back(check("flows", json(R"({"id": "f", "modelId": "m", "ranking": {"method": "arbitration",
+        "relevance": "coalesce(offer.rank, offer.value, offer.lever, 0) + customer.age"}})"))
+                                .row);
+    rows["categories"].push_back(check("categories", json(R"({"id": "cards", "name": "Cards"})")).row);
+    rows["policies"].push_back(check("policies", json(R"({"id": "p", "type": "category_suppression",
+        "config": {"categoryIds": ["cards"], "condition": "offer.lever > 0 and context.x = 1"}})"))
+                                   .row);
+    return compile_catalog(rows);
+}
+
+// The expressions of a catalog that are evaluated against offers.
+std::vector<const Expression*> offer_expressions(const CompiledCatalog& c) {
+    std::vector<const Expression*> out;
+    for (const auto& offer : c.offers)
+        if (offer.eligibility) out.push_back(&*offer.eligibility);
+    for (const auto& [id, model] : c.models)
+        for (const auto& [when, points] : model.rules) out.push_back(&when);
+    for (const auto& [id, flow] : c.flows)
+        if (flow.relevance) out.push_back(&*flow.relevance);
+    for (const auto& policy : c.policies)
+        if (policy.condition) out.push_back(&*policy.condition);
+    return out;
+}
+
+TEST(CatalogOfferPaths, OneTableOfTheDistinctOfferPaths) {
+    const CompiledCatalog c = probe_catalog();
+    ASSERT_NE(c.offers[0].path_table, nullptr);
+    const std::vector<std::string>& table = c.offers[0].path_table->offer_paths;
+    const std::vector<std::string>& subjects = c.offers[0].path_table->subject_paths;
+    // Every probe and offer.lever (the relevance and the policy), once each;
+    // no customer or context path.
+    EXPECT_EQ(table.size(), std::size(kOfferProbes) + 1);
+    for (const char* probe : kOfferProbes) EXPECT_EQ(std::count(table.begin(), table.end(), probe), 1) << probe;
+    EXPECT_EQ(std::count(table.begin(), table.end(), "offer.lever"), 1);
+    for (const auto& offer : c.offers) EXPECT_EQ(offer.path_table, c.offers[0].path_table) << offer.id;
+    for (const Expression* e : offer_expressions(c)) {
+        EXPECT_EQ(e->table, c.offers[0].path_table) << e->source();
+        ASSERT_EQ(e->paths.size(), e->program.paths().size()) << e->source();
+        for (size_t slot = 0; slot < e->paths.size(); ++slot) {
+            const std::string& text = e->program.paths()[slot];
+            if (text.starts_with("offer.")) {
+                ASSERT_LT(e->paths[slot].index, table.size()) << text;
+                EXPECT_EQ(table[e->paths[slot].index], text);
+            } else {
+                ASSERT_LT(e->paths[slot].index, subjects.size()) << text;
+                EXPECT_EQ(subjects[e->paths[slot].index], text);
+            }
+        }
+    }
+    // The customer and context paths, once each.
+    EXPECT_THAT(subjects, ::testing::UnorderedElementsAre("customer.age", "context.x"));
+    EXPECT_EQ(c.path_table, c.offers[0].path_table);
+}
+
+TEST(CatalogOfferPaths, PrecomputedValuesAreTheWalkOfTheRow) {
+    const CompiledCatalog c = probe_catalog();
+    const Customer nobody;
+    for (const auto& offer : c.offers) {
+        const std::vector<std::string>& table = offer.path_table->offer_paths;
+        ASSERT_EQ(offer.path_values.size(), table.size()) << offer.id;
+        for (size_t i = 0; i < table.size(); ++i)
+            EXPECT_EQ(offer.path_values[i], resolve(table[i], nobody, &offer.row, Json::object()))
+                << offer.id << " " << table[i];
+    }
+    // And what the walk gives, written out for a few.
+    auto value = [&](size_t offer, std::string_view path) {
+        const auto& table = c.offers[offer].path_table->offer_paths;
+        auto at = std::find(table.begin(), table.end(), path);
+        return c.offers[offer].path_values.at(static_cast<size_t>(at - table.begin()));
+    };
+    EXPECT_EQ(value(0, "offer.priority"), expr::Value(80));  // the field, not the attribute
+    EXPECT_EQ(value(0, "offer.tags"), expr::Value::list({"x", 2}));
+    EXPECT_EQ(value(0, "offer.specs.size"), expr::Value("L"));
+    EXPECT_EQ(value(0, "offer.specs"), expr::Value());  // an object is null
+    EXPECT_EQ(value(1, "offer.color"), expr::Value(7));
+    EXPECT_EQ(value(1, "offer.specs.size"), expr::Value());  // below a string
+    EXPECT_EQ(value(1, "offer.tags"), expr::Value::list(std::vector<expr::Value>{}));
+    EXPECT_EQ(value(1, "offer.rank"), expr::Value());
+    EXPECT_EQ(value(2, "offer.mandatory"), expr::Value(true));
+    EXPECT_EQ(value(2, "offer.color"), expr::Value());  // no attributes at all
+    EXPECT_EQ(value(3, "offer.rank"), expr::Value("3"));  // a string stays a string
+    EXPECT_EQ(value(3, "offer.specs.size"), expr::Value(4));
+}
+
+TEST(CatalogOfferPaths, ExpressionsAnswerAsOverTheRow) {
+    const CompiledCatalog c = probe_catalog();
+    Customer adult = sample_customer();
+    Customer young = sample_customer();
+    young.attributes["age"] = 10;
+    std::vector<CompiledOffer> bare;  // the same offers built by hand: no precomputed values
+    for (const auto& offer : c.offers) {
+        bare.push_back(offer);
+        bare.back().path_table = nullptr;
+        bare.back().path_values.clear();
+    }
+    int held = 0;
+    const std::vector<Json> contexts = {json(R"({"x": 1})"), Json::object()};
+    for (const Customer* customer : {&adult, &young})
+        for (const Json& context : contexts) {
+            // One decision's customer and context values, shared by all.
+            SubjectValues subject(c.path_table, *customer, context);
+            for (const Expression* e : offer_expressions(c))
+                for (size_t i = 0; i < c.offers.size(); ++i) {
+                    const CompiledOffer& offer = c.offers[i];
+                    const std::string what = e->source() + " for " + offer.id;
+                    if (e->program.expected() == expr::ResultType::Number) {
+                        const auto walked = value_of(e->program, *customer, &offer.row, context, kStart);
+                        EXPECT_EQ(value_of(*e, *customer, &offer, context, kStart), walked) << what;
+                        EXPECT_EQ(value_of(*e, *customer, &offer, context, kStart, &subject), walked) << what;
+                        EXPECT_EQ(value_of(*e, *customer, &bare[i], context, kStart, &subject), walked) << what;
+                        continue;
+                    }
+                    const bool walked = holds(e->program, *customer, &offer.row, context, kStart);
+                    EXPECT_EQ(holds(*e, *customer, &offer, context, kStart), walked) << what;
+                    EXPECT_EQ(holds(*e, *customer, &offer, context, kStart, &subject), walked) << what;
+                    EXPECT_EQ(holds(*e, *customer, &bare[i], context, kStart, &subject), walked) << what;
+                    held += walked;
+                }
+        }
+    EXPECT_GT(held, 0);
+    // Some answers written out: offer paths, with customer and context ones.
+    const Expression& relevance = *c.flows.at("f").relevance;
+    EXPECT_EQ(value_of(relevance, adult, &c.offers[0], Json::object(), kStart), 45.0);  // rank 3 + age 42
+    EXPECT_EQ(value_of(relevance, adult, &c.offers[1], Json::object(), kStart), 42.0);  // rank null, value 0
+    const Expression& condition = *c.policies[0].condition;  // offer.lever > 0 and context.x = 1
+    EXPECT_FALSE(holds(condition, adult, &c.offers[0], Json::object(), kStart));
+    EXPECT_TRUE(holds(condition, adult, &c.offers[0], json(R"({"x": 1})"), kStart));  // lever 1 by default
+    EXPECT_TRUE(holds(*c.offers[0].eligibility, adult, &c.offers[0], Json::object(), kStart));
+    EXPECT_TRUE(holds(*c.offers[2].eligibility, adult, &c.offers[2], Json::object(), kStart));  // 42 >= 30
+    EXPECT_FALSE(holds(*c.offers[2].eligibility, young, &c.offers[2], Json::object(), kStart));
+    // Without an offer, offer paths are null.
+    EXPECT_EQ(value_of(relevance, adult, nullptr, Json::object(), kStart), 42.0);
+}
+
+// Offers with the same eligibility text share one compiled program (it
+// stays in the CPU's cache over a decision), each with its own bindings.
+TEST(CatalogOfferPaths, OffersShareTheProgramOfTheSameSource) {
+    const CompiledCatalog c = compile_offers({R"({"id": "a", "eligibility": "offer.rank > 1"})",
+                                              R"({"id": "b", "eligibility": "offer.rank > 1", "attributes": {"rank": 2}})",
+                                              R"({"id": "c", "eligibility": "offer.rank > 2"})"});
+    const expr::Program& a = c.offers[0].eligibility->program;
+    const expr::Program& b = c.offers[1].eligibility->program;
+    const expr::Program& other = c.offers[2].eligibility->program;
+    EXPECT_EQ(&a.source(), &b.source());  // one program
+    EXPECT_NE(&a.source(), &other.source());
+    const Customer nobody;
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, nobody, &c.offers[0], Json::object(), kStart));
+    EXPECT_TRUE(holds(*c.offers[1].eligibility, nobody, &c.offers[1], Json::object(), kStart));
+}
+
+// A catalog version changes an offer's JSON and the catalog's table (v2
+// reads offer.tier before offer.rank, so their indexes differ): each
+// version's offers answer with their own JSON, and an expression of one
+// version evaluated against the other's offer reads that offer's row.
+TEST(CatalogOfferPaths, OfferJsonChangesBetweenCatalogVersions) {
+    auto version = [](const char* offer, std::vector<const char*> rules) {
+        RowsByKey rows;
+        rows["offers"].push_back(check("offers", json(offer)).row);
+        Json list = Json::array();
+        for (const char* when : rules) list.push_back({{"when", when}, {"points", 1}});
+        rows["models"].push_back(
+            check("models", Json{{"id", "m"}, {"type", "scorecard"}, {"definition", {{"rules", list}}}}).row);
+        return compile_catalog(rows);
+    };
+    const CompiledCatalog v1 = version(R"({"id": "o", "attributes": {"rank": 1}})", {"offer.rank >= 2"});
+    const CompiledCatalog v2 = version(R"({"id": "o", "attributes": {"rank": 5, "tier": "x"}})",
+                                       {"offer.tier = 'x'", "offer.rank >= 2"});
+    const Customer nobody;
+    const Json context = Json::object();
+    const Expression& v1_rank = v1.models.at("m").rules[0].first;
+    const Expression& v2_tier = v2.models.at("m").rules[0].first;
+    const Expression& v2_rank = v2.models.at("m").rules[1].first;
+    ASSERT_EQ(v1.offers[0].path_values, std::vector<expr::Value>{expr::Value(1)});
+    ASSERT_EQ(v2.offers[0].path_values, (std::vector<expr::Value>{expr::Value("x"), expr::Value(5)}));
+    EXPECT_FALSE(holds(v1_rank, nobody, &v1.offers[0], context, kStart));
+    EXPECT_TRUE(holds(v2_rank, nobody, &v2.offers[0], context, kStart));
+    EXPECT_TRUE(holds(v2_tier, nobody, &v2.offers[0], context, kStart));
+    // Across versions: the other offer's row, never a value by the wrong index.
+    EXPECT_TRUE(holds(v1_rank, nobody, &v2.offers[0], context, kStart));
+    EXPECT_FALSE(holds(v2_rank, nobody, &v1.offers[0], context, kStart));
+    EXPECT_FALSE(holds(v2_tier, nobody, &v1.offers[0], context, kStart));
+}
+
+// The values are read once, when the catalog compiles: evaluations read them,
+// not the row (which nothing changes after that).
+TEST(CatalogOfferPaths, EvaluationsReadThePrecomputedValues) {
+    CompiledCatalog c = compile_offers({R"({"id": "o", "eligibility": "offer.rank = 1", "attributes": {"rank": 1}})"});
+    CompiledOffer& offer = c.offers[0];
+    offer.row["attributes"]["rank"] = 2;
+    const Customer nobody;
+    EXPECT_TRUE(holds(*offer.eligibility, nobody, &offer, Json::object(), kStart));
+    EXPECT_FALSE(holds(offer.eligibility->program, nobody, &offer.row, Json::object(), kStart));
+}
+
+// A decision's customer and context values are resolved on first use, then
+// shared by every offer and expression; only for that customer and context.
+TEST(CatalogOfferPaths, SubjectValuesResolvedOncePerDecision) {
+    const CompiledCatalog c = compile_offers({R"({"id": "a", "eligibility": "customer.age >= 18 and context.x = 1"})",
+                                              R"({"id": "b", "eligibility": "context.x = 1 or customer.age < 18"})"});
+    Customer customer = sample_customer();
+    const Json context = json(R"({"x": 1})");
+    SubjectValues subject(c.path_table, customer, context);
+    EXPECT_EQ(subject.table(), c.path_table.get());
+    EXPECT_TRUE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &subject));
+    customer.attributes["age"] = 10;  // not within one decision: what was resolved stays
+    EXPECT_TRUE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &subject));
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart));
+    // Another customer or context than the subject's: resolved for them.
+    Customer other = sample_customer();
+    other.attributes["age"] = 10;
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, other, &c.offers[0], context, kStart, &subject));
+    const Json other_context = json(R"({"x": 2})");
+    EXPECT_TRUE(holds(*c.offers[1].eligibility, other, &c.offers[1], context, kStart, &subject));
+    EXPECT_FALSE(holds(*c.offers[1].eligibility, sample_customer(), &c.offers[1], other_context, kStart, &subject));
+    // A subject of another catalog (its own table) is not used.
+    const CompiledCatalog d = compile_offers({R"({"id": "a", "eligibility": "context.x = 1"})"});
+    SubjectValues foreign(d.path_table, customer, context);
+    EXPECT_FALSE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &foreign));  // age 10
 }
 
 TEST(CatalogCheckOffer, Status) {

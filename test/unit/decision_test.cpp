@@ -309,7 +309,7 @@ TEST(DecisionRanksBefore, SortsAFullOrder) {
     std::vector<Ranked> v = {{"c", 0.2, 10}, {"b", 0.9, 10}, {"a", 0.2, 10}, {"d", 0.2, 90}, {"e", 0.9, 20}};
     std::sort(v.begin(), v.end(), ranks_before);
     std::vector<std::string> ids;
-    for (const auto& r : v) ids.push_back(r.offer_id);
+    for (const auto& r : v) ids.emplace_back(r.offer_id);
     EXPECT_THAT(ids, ElementsAre("e", "b", "d", "a", "c"));
 }
 

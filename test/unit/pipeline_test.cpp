@@ -681,6 +681,31 @@ TEST(PipelineRanking, TopNTakesTheBestN) {
     EXPECT_EQ(o.offers.at(2).rank, 3);
 }
 
+// Untraced and without a gate, ranking orders only the first `limit`
+// candidates: the answer is the one a traced decision (which orders them all)
+// gives, at every limit, with ties on score and on priority.
+TEST(PipelineRanking, UntracedTopNIsTheFullOrdersHead) {
+    Catalog c;
+    c.model(R"J({"id": "m", "type": "scorecard", "definition": {"base": 0.1, "rules": [
+        {"when": "offer.tier = 1", "points": 0.2}, {"when": "offer.tier = 2", "points": 0.4}]}})J");
+    for (int i = 0; i < 40; ++i)
+        c.web_offer("o" + std::to_string((i * 17) % 40),
+                    {{"priority", 10 * (i % 3)}, {"attributes", {{"tier", i % 4}}}});
+    c.flow(R"J({"id": "f", "modelId": "m"})J");
+    auto cat = c.build();
+    auto offers_only = [](Outcome o) {
+        o.stages.clear();
+        return dump(o);
+    };
+    for (int limit : {1, 2, 3, 5, 9, 13, 40, 50}) {
+        const Json extra = {{"limit", limit}};
+        const Outcome untraced = Decide{cat, "f", extra, customer(), nullptr, kNow, false}();
+        const Outcome traced = Decide{cat, "f", extra, customer(), nullptr, kNow, true}();
+        EXPECT_EQ(untraced.offers.size(), static_cast<size_t>(std::min(limit, 40))) << limit;
+        EXPECT_EQ(offers_only(untraced), offers_only(traced)) << limit;
+    }
+}
+
 // ---- arbitration ---------------------------------------------------------------------------
 
 // An arbitration catalog: model m gives every offer propensity 0.5 (plus
