@@ -46,9 +46,9 @@ void on_relcache_invalidation(Datum, Oid relid) {
 }
 
 void invalidate_all_watched() {
+    const Oid schema = pg_call([] { return get_namespace_oid("kaireon", true); });
     for (size_t w = 0; w < g_watch_count; ++w) {
         CacheWatch* watch = g_watches[w];
-        Oid schema = pg_call([] { return get_namespace_oid("kaireon", true); });
         for (size_t i = 0; i < watch->count_; ++i) {
             // Looked up afresh (not resolve()): a watch of a table this
             // schema does not have yet is skipped, not an error.

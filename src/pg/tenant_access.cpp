@@ -96,15 +96,24 @@ bool is_kaireon_admin(Oid role) {
     });
 }
 
-TenantAccess tenant_access(Oid role, const std::string& tenant) {
-    if (!tenant_id_problem(tenant).empty()) return TenantAccess::Denied;
-    TenantGrants grants = load_grants(tenant);
+namespace {
+
+// access_from judges `role` on a (well-formed) tenant from what the cache
+// holds of it.
+TenantAccess access_from(Oid role, const TenantGrants& grants) {
     if (is_kaireon_admin(role)) return grants.exists ? TenantAccess::Admin : TenantAccess::UnknownTenant;
     if (!grants.exists) return TenantAccess::Denied;
     for (Oid grantee : grants.grantees) {
         if (pg_call([&] { return is_member_of_role(role, grantee); })) return TenantAccess::Member;
     }
     return TenantAccess::Denied;
+}
+
+}  // namespace
+
+TenantAccess tenant_access(Oid role, const std::string& tenant) {
+    if (!tenant_id_problem(tenant).empty()) return TenantAccess::Denied;
+    return access_from(role, load_grants(tenant));
 }
 
 void hold_move_gate(const std::string& tenant, bool exclusive) {
@@ -154,16 +163,19 @@ std::string require_current_tenant() {
     // of the first. (Cheap: a flag check when nothing changed.)
     pg_call([] { AcceptInvalidationMessages(); });
     Oid role = GetOuterUserId();
-    switch (tenant_access(role, tenant)) {
+    // The setting's check hook admits only well-formed ids. One cache read
+    // serves the access check and the move state.
+    const TenantGrants grants = load_grants(tenant);
+    switch (access_from(role, grants)) {
         case TenantAccess::Member:
         case TenantAccess::Admin:
-            if (load_grants(tenant).frozen) throw_tenant_moving(tenant, false);
+            if (grants.frozen) throw_tenant_moving(tenant, false);
             return tenant;
         case TenantAccess::UnknownTenant:
-            if (load_grants(tenant).moved) throw_tenant_moving(tenant, true);
+            if (grants.moved) throw_tenant_moving(tenant, true);
             throw_bad_request("unknown tenant \"" + tenant + "\"", Json{{"tenant", tenant}});
         case TenantAccess::Denied:
-            if (load_grants(tenant).moved) throw_tenant_moving(tenant, true);
+            if (grants.moved) throw_tenant_moving(tenant, true);
             break;
     }
     const char* name = pg_call([&] { return GetUserNameFromId(role, true); });
