@@ -6,6 +6,7 @@ KAIREON_PACKAGES=(
     g++ make cmake pkg-config ca-certificates openssl
     # PostgreSQL 15 and its companions
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plproxy
+    postgresql-15-partman
     libtap-parser-sourcehandler-pgtap-perl
     # libraries
     libssl-dev nlohmann-json3-dev

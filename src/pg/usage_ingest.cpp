@@ -29,6 +29,7 @@
 #include <vector>
 
 extern "C" {
+#include "catalog/partition.h"
 #include "executor/tuptable.h"
 #include "utils/datetime.h"
 #include "utils/datum.h"
@@ -554,7 +555,14 @@ KAIREON_FUNCTION(kaireon_usage_events_inserted) {
 KAIREON_FUNCTION(kaireon_refuse_change) {
     auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(ErrorCode::Internal, "kaireon._refuse_change must be a trigger");
-    const char* table = pg::pg_call([&] { return RelationGetRelationName(trigger->tg_relation); });
+    // A partition's trigger names its partitioned table, the one users know
+    // (the partition goes in the detail).
+    Relation relation = trigger->tg_relation;
+    const std::string table = pg::pg_call([&] {
+        Oid shown = RelationGetRelid(relation);
+        if (relation->rd_rel->relispartition) shown = llast_oid(get_partition_ancestors(shown));
+        return std::string(get_rel_name(shown));
+    });
     const std::string& purging = pg::purge_state().tenant;
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event) && TRIGGER_FIRED_FOR_ROW(trigger->tg_event) && !purging.empty()) {
         int number = pg::pg_call([&] { return SPI_fnumber(trigger->tg_relation->rd_att, "tenant_id"); });
@@ -567,8 +575,10 @@ KAIREON_FUNCTION(kaireon_refuse_change) {
     const char* what = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)   ? "UPDATE"
                        : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"
                                                                     : "TRUNCATE";
-    throw_bad_request(std::string("kaireon.") + table + " is append-only: " + what + " is not allowed",
-                      Json{{"table", std::string("kaireon.") + table}, {"operation", what}});
+    Json detail{{"table", "kaireon." + table}, {"operation", what}};
+    if (relation->rd_rel->relispartition)
+        detail["partition"] = "kaireon." + std::string(pg::pg_call([&] { return RelationGetRelationName(relation); }));
+    throw_bad_request("kaireon." + table + " is append-only: " + what + " is not allowed", std::move(detail));
 }
 
 // kaireon_allow_tenant_purge(tenant) lets the calling transaction delete the

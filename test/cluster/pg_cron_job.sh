@@ -9,9 +9,9 @@
 #      database, so pg_cron's sessions have it too) is 2026-02-01T00:10:00Z,
 #      with a tenant that made 2 decisions in January. schedule_jobs() there
 #      schedules nothing and returns the statements (with a NOTICE saying
-#      where to run them); they are run in "postgres", twice: still three
+#      where to run them); they are run in "postgres", twice: still four
 #      jobs. kaireon also lives in "postgres", where schedule_jobs()
-#      schedules its jobs itself, twice: three more jobs, not six;
+#      schedules its jobs itself, twice: four more jobs, not eight;
 #   3. within 130 seconds (pg_cron 1.4 starts jobs at the minute),
 #      cron.job_run_details shows a succeeded run of both databases' tick
 #      jobs, and the job's effect is visible in kr_cron: January recorded in
@@ -69,7 +69,7 @@ grep -q 'NOTICE:  pg_cron runs in database "postgres": run these statements ther
     fail "schedule_jobs() in $db did not say where to run its statements: $notice"
 statements=$(psql -qX -v ON_ERROR_STOP=1 -d "$db" -At -c 'SET client_min_messages = warning' \
     -c 'SELECT statement FROM kaireon.schedule_jobs()')
-[ "$(wc -l <<<"$statements")" -eq 3 ] || fail "expected 3 statements, got: $statements"
+[ "$(wc -l <<<"$statements")" -eq 4 ] || fail "expected 4 statements, got: $statements"
 for _ in 1 2; do
     psql -qX -v ON_ERROR_STOP=1 -d postgres -At >/dev/null <<<"$statements"
 done
@@ -83,17 +83,19 @@ SQL
 scheduled=$(psql -qX -v ON_ERROR_STOP=1 -d postgres -At -c "
     SELECT string_agg(format('%s %s %s %s', jobname, schedule, database, command), E'\n' ORDER BY jobname)
     FROM cron.job WHERE jobname LIKE 'kaireon-%'")
-expected="kaireon-kr_cron-purge-idempotency-keys 17 3 * * * kr_cron SELECT kaireon.purge_idempotency_keys()
+expected="kaireon-kr_cron-partition-maintenance 41 * * * * kr_cron SELECT kaireon.partition_maintenance()
+kaireon-kr_cron-purge-idempotency-keys 17 3 * * * kr_cron SELECT kaireon.purge_idempotency_keys()
 kaireon-kr_cron-seal-audit * * * * * kr_cron SELECT kaireon.seal_audit()
 kaireon-kr_cron-tick * * * * * kr_cron SELECT kaireon.tick()
+kaireon-postgres-partition-maintenance 41 * * * * postgres SELECT kaireon.partition_maintenance()
 kaireon-postgres-purge-idempotency-keys 17 3 * * * postgres SELECT kaireon.purge_idempotency_keys()
 kaireon-postgres-seal-audit * * * * * postgres SELECT kaireon.seal_audit()
 kaireon-postgres-tick * * * * * postgres SELECT kaireon.tick()"
 if [ "$scheduled" != "$expected" ]; then
     printf 'scheduled:\n%s\nexpected:\n%s\n' "$scheduled" "$expected" >&2
-    fail "cron.job does not hold exactly the six jobs (scheduling twice must not duplicate them)"
+    fail "cron.job does not hold exactly the eight jobs (scheduling twice must not duplicate them)"
 fi
-echo "pg_cron_job: six jobs scheduled (kr_cron through its statements, postgres directly), each once"
+echo "pg_cron_job: eight jobs scheduled (kr_cron through its statements, postgres directly), each once"
 
 # 3. Wait for pg_cron to run the tick jobs, and for their effect.
 succeeded() {

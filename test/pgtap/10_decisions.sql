@@ -96,9 +96,11 @@ SELECT columns_are('kaireon', 'decisions',
 SELECT columns_are('kaireon', 'decision_traces',
                    ARRAY['tenant_id', 'id', 'decision_id', 'customer_id', 'flow', 'stages', 'traced_at'],
                    'kaireon.decision_traces has the documented columns');
-SELECT col_is_pk('kaireon', 'decisions', ARRAY['tenant_id', 'id'], 'kaireon.decisions is keyed by (tenant_id, id)');
-SELECT col_is_pk('kaireon', 'decision_traces', ARRAY['tenant_id', 'id'],
-                 'kaireon.decision_traces is keyed by (tenant_id, id)');
+-- A partitioned table's key holds its partition key.
+SELECT col_is_pk('kaireon', 'decisions', ARRAY['tenant_id', 'id', 'decided_at'],
+                 'kaireon.decisions is keyed by (tenant_id, id, decided_at)');
+SELECT col_is_pk('kaireon', 'decision_traces', ARRAY['tenant_id', 'id', 'traced_at'],
+                 'kaireon.decision_traces is keyed by (tenant_id, id, traced_at)');
 SELECT is(ARRAY(SELECT t.rel::text FROM kr10.tables t
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = t.rel AND a.attname = 'tenant_id'
                 WHERE a.atttypid = 'text'::regtype AND a.attnotnull AND a.attnum = 1 ORDER BY 1),
@@ -133,9 +135,11 @@ SELECT is(ARRAY(SELECT format('%s %s', tt.table_name, tt.on_drop) FROM kaireon.t
           'both tables are registered in kaireon.tenant_tables, their rows deleted by drop_tenant');
 SELECT is(ARRAY(SELECT format('%s %s', c::regclass, e.extcondition[array_position(e.extconfig, c)])
                 FROM pg_catalog.pg_extension e, unnest(e.extconfig) c
-                WHERE e.extname = 'kaireon' AND c IN (SELECT rel FROM kr10.tables) ORDER BY 1),
-          ARRAY['kaireon.decision_traces ', 'kaireon.decisions '],
-          'both tables are registered with pg_extension_config_dump, every row dumped (no filter)');
+                WHERE e.extname = 'kaireon'
+                  AND c IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN kr10.tables t ON t.rel = i.inhparent)
+                ORDER BY 1),
+          ARRAY['kaireon.decision_traces_default ', 'kaireon.decisions_default '],
+          'both tables'' default partitions are registered with pg_extension_config_dump, every row dumped (no filter)');
 
 -- Privileges ------------------------------------------------------------------------
 

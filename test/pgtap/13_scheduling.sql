@@ -191,8 +191,8 @@ SELECT lives_ok($$SELECT kaireon.tick()$$, 'an administrator may run tick');
 -- NOTICE, not shown), nothing is scheduled.
 SET LOCAL client_min_messages = warning;
 SELECT is((SELECT count(*) FILTER (WHERE job_id IS NULL AND statement LIKE 'SELECT cron.schedule_in_database(%')
-           FROM kaireon.schedule_jobs()), 3::bigint,
-          'an administrator may run schedule_jobs: three jobs, the statements to run in pg_cron''s database');
+           FROM kaireon.schedule_jobs()), 4::bigint,
+          'an administrator may run schedule_jobs: four jobs, the statements to run in pg_cron''s database');
 RESET client_min_messages;
 RESET ROLE;
 
