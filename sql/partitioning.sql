@@ -105,11 +105,20 @@ SET ROLE regress_kr_pt_app;
 SELECT count(*) FROM kaireon.decisions_p2026_01;
 RESET ROLE;
 TRUNCATE kaireon.usage_events_p2026_01;
+TRUNCATE kaireon.usage_events_default;
 DELETE FROM kaireon.usage_events_p2026_02;
 UPDATE kaireon.usage_events SET value = 0 WHERE recorded_at < '2026-02-01';
 -- drop_tenant still removes a tenant's rows from every partition.
 SELECT kaireon.drop_tenant('pt-b') -> 'deleted' -> 'kaireon.usage_events' AS usage_rows_deleted;
 SELECT count(*) AS left_of_pt_b FROM kaireon.usage_events WHERE tenant_id = 'pt-b';
+
+-- Each partition has its own primary key and lookups; the partitioned
+-- tables have none (a restored partition keeps just its dumped indexes).
+SELECT x.indexrelid::regclass AS index, x.indisprimary AS primary_key FROM pg_index x
+WHERE x.indrelid IN ('kaireon.decisions'::regclass, 'kaireon.decisions_p2026_03'::regclass) ORDER BY x.indexrelid::regclass::text;
+SELECT count(*) AS partitions_without_key FROM pg_inherits i
+WHERE i.inhparent IN ('kaireon.usage_events'::regclass, 'kaireon.decisions'::regclass, 'kaireon.decision_traces'::regclass)
+  AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = i.inhrelid AND x.indisprimary);
 
 -- Called again: the retention only.
 SELECT kaireon.enable_time_partitioning(interval '1 week', 9, interval '30 days') ->> 'kaireon.decisions' AS again;

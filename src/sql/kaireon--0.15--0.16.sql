@@ -12,8 +12,35 @@
 -- The conversion. A table cannot become partitioned in place: each one is
 -- made again under its name with the same columns, defaults, grants,
 -- policies and triggers, its rows copied, the old one dropped. A partitioned
--- table's unique keys must hold the partition key, so the primary keys gain
--- the time column; the ids stay unique on their own (identity, uuid).
+-- The indexes live on the partitions, not on the partitioned table
+-- (_index_partition): a partitioned table that is a member of the extension
+-- would give its indexes to a restored partition at ATTACH, before
+-- pg_restore creates the partition's own dumped ones ("multiple primary
+-- keys"). Each partition's primary key is (tenant_id, id); the ids are
+-- unique on their own (identity, uuid).
+
+-- _index_partition gives a partition of an append table the indexes its
+-- table's queries use: the primary key (tenant_id, id) and the lookups.
+CREATE FUNCTION kaireon._index_partition(parent regclass, part regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := (SELECT c.relname FROM pg_class c WHERE c.oid = part);
+BEGIN
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (tenant_id, id)', part, name || '_pkey');
+    CASE parent
+        WHEN 'kaireon.usage_events'::regclass THEN
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, feature, occurred_at)', name || '_feature', part);
+        WHEN 'kaireon.decisions'::regclass THEN
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, customer_id, decided_at)', name || '_customer', part);
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, (experiment ->> ''id'')) WHERE experiment IS NOT NULL',
+                           name || '_experiment', part);
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, quota_period) WHERE quota_period IS NOT NULL',
+                           name || '_quota_period', part);
+        WHEN 'kaireon.decision_traces'::regclass THEN
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, traced_at)', name || '_traced', part);
+    END CASE;
+END
+$$;
 
 -- usage_events, by recorded_at (the database's time of the report: a late
 -- event, whose occurred_at is old, still lands in the current partition).
@@ -29,13 +56,12 @@ CREATE TABLE kaireon.usage_events (
     occurred_at     timestamptz NOT NULL DEFAULT kaireon.clock(),
     recorded_at     timestamptz NOT NULL DEFAULT kaireon.clock(),
     idempotency_key text,
-    properties      jsonb NOT NULL DEFAULT '{}',
-    PRIMARY KEY (tenant_id, id, recorded_at)
+    properties      jsonb NOT NULL DEFAULT '{}'
 ) PARTITION BY RANGE (recorded_at);
-CREATE INDEX usage_events_feature ON kaireon.usage_events (tenant_id, feature, occurred_at);
 COMMENT ON TABLE kaireon.usage_events IS
     'Usage reports (report_usage and bulk loads); append-only; partitioned by recorded_at.';
 CREATE TABLE kaireon.usage_events_default PARTITION OF kaireon.usage_events DEFAULT;
+SELECT kaireon._index_partition('kaireon.usage_events', 'kaireon.usage_events_default');
 INSERT INTO kaireon.usage_events OVERRIDING SYSTEM VALUE SELECT * FROM kaireon.usage_events_unpartitioned;
 SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('kaireon.usage_events', 'id'),
                          coalesce((SELECT max(id) FROM kaireon.usage_events), 0) + 1, false);
@@ -56,15 +82,12 @@ CREATE TABLE kaireon.decisions (
     experiment   jsonb,
     trace_id     uuid,
     decided_at   timestamptz NOT NULL DEFAULT kaireon.clock(),
-    quota_period timestamptz,
-    PRIMARY KEY (tenant_id, id, decided_at)
+    quota_period timestamptz
 ) PARTITION BY RANGE (decided_at);
-CREATE INDEX decisions_customer ON kaireon.decisions (tenant_id, customer_id, decided_at);
-CREATE INDEX decisions_experiment ON kaireon.decisions (tenant_id, (experiment ->> 'id')) WHERE experiment IS NOT NULL;
-CREATE INDEX decisions_quota_period ON kaireon.decisions (tenant_id, quota_period) WHERE quota_period IS NOT NULL;
 COMMENT ON TABLE kaireon.decisions IS
     'Decision records: every kaireon_recommend answer that was not a dry run; partitioned by decided_at.';
 CREATE TABLE kaireon.decisions_default PARTITION OF kaireon.decisions DEFAULT;
+SELECT kaireon._index_partition('kaireon.decisions', 'kaireon.decisions_default');
 INSERT INTO kaireon.decisions SELECT * FROM kaireon.decisions_unpartitioned;
 
 -- decision_traces, by traced_at.
@@ -78,13 +101,12 @@ CREATE TABLE kaireon.decision_traces (
     customer_id text NOT NULL,
     flow        text NOT NULL,
     stages      jsonb NOT NULL,
-    traced_at   timestamptz NOT NULL DEFAULT kaireon.clock(),
-    PRIMARY KEY (tenant_id, id, traced_at)
+    traced_at   timestamptz NOT NULL DEFAULT kaireon.clock()
 ) PARTITION BY RANGE (traced_at);
-CREATE INDEX decision_traces_traced ON kaireon.decision_traces (tenant_id, traced_at);
 COMMENT ON TABLE kaireon.decision_traces IS
     'Per-stage traces of decisions made with "trace": true; partitioned by traced_at.';
 CREATE TABLE kaireon.decision_traces_default PARTITION OF kaireon.decision_traces DEFAULT;
+SELECT kaireon._index_partition('kaireon.decision_traces', 'kaireon.decision_traces_default');
 INSERT INTO kaireon.decision_traces SELECT * FROM kaireon.decision_traces_unpartitioned;
 
 -- What the old tables carried, on the new ones. The default partitions are
@@ -202,12 +224,13 @@ RETURNS SETOF record LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp A
     ORDER BY 2
 $$;
 
--- _secure_partitions gives every partition of a table what its parent's
--- rows need beside the cloned row triggers: row-level security with the
--- tenant policy (the parent's policy does not guard a partition named
--- directly) and, on append-only tables, the TRUNCATE trigger. pg_partman
--- cuts partitions without them; this runs after it. Returns how many
--- partitions it secured.
+-- _secure_partitions gives every time partition of a table what its
+-- parent's rows need beside the cloned row triggers: its indexes, row-level
+-- security with the tenant policy (the parent's policy does not guard a
+-- partition named directly) and, on append-only tables, the TRUNCATE
+-- trigger. pg_partman cuts partitions without them; this runs after it. The
+-- default partition is kaireon's own, made whole by the extension's script.
+-- Returns how many partitions it secured.
 CREATE FUNCTION kaireon._secure_partitions(parent regclass, append_only boolean) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -216,11 +239,15 @@ DECLARE
 BEGIN
     FOR part IN
         SELECT i.inhrelid::regclass FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = parent
+        WHERE i.inhparent = parent AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
           AND (NOT c.relrowsecurity
+               OR NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary)
                OR (append_only AND NOT EXISTS (SELECT 1 FROM pg_trigger t
                                                WHERE t.tgrelid = c.oid AND t.tgname = 'append_only_truncate')))
     LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = part AND x.indisprimary) THEN
+            PERFORM kaireon._index_partition(parent, part);
+        END IF;
         EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', part);
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part);
         IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = part AND p.polname = 'tenant_isolation') THEN
@@ -298,8 +325,12 @@ BEGIN
                        'p_interval := $3, p_premake := $4, p_start_partition := $5, p_jobmon := false)', partman)
             USING parent, t.control, partition_interval::text, premake,
                   least(coalesce(oldest, kaireon.clock()), kaireon.clock())::text;
-        EXECUTE format('UPDATE %I.part_config SET infinite_time_partitions = true, retention = NULL '
-                       'WHERE parent_table = $1', partman) USING parent;
+        -- kaireon runs the maintenance (partition_maintenance), which secures
+        -- the partitions pg_partman cuts; pg_partman's own run of every set
+        -- leaves these alone.
+        EXECUTE format('UPDATE %I.part_config SET infinite_time_partitions = true, retention = NULL, '
+                       'automatic_maintenance = ''off'' WHERE parent_table = $1', partman) USING parent;
+        PERFORM kaireon._secure_partitions(t.table_name, t.append_only);
         -- The move is a maintenance load: the rows were checked and counted
         -- when they came (no rollup trigger, no foreign-key check again).
         SET LOCAL session_replication_role = replica;
@@ -318,6 +349,11 @@ BEGIN
         EXECUTE format('DROP TABLE kaireon.%I', default_name);
         EXECUTE format('ALTER TABLE kaireon.%I RENAME TO %I', default_name || '_moving', default_name);
         EXECUTE format('ALTER TABLE %s ATTACH PARTITION kaireon.%I DEFAULT', parent, default_name);
+        IF t.append_only THEN
+            EXECUTE format('CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON kaireon.%I '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()', default_name);
+            EXECUTE format('ALTER TABLE kaireon.%I ENABLE ALWAYS TRIGGER append_only_truncate', default_name);
+        END IF;
         RESET session_replication_role;
         PERFORM kaireon._secure_partitions(t.table_name, t.append_only);
         INSERT INTO kaireon.time_partitioning (table_name, partition_interval, retention)
@@ -422,8 +458,30 @@ $$;
 COMMENT ON FUNCTION kaireon.partition_maintenance() IS
     'The time partitions'' job: pg_partman maintenance, partition security, retention that keeps what current quotas and usage periods count.';
 
+-- rebuild_usage_rollups recomputes every numeric feature's rollups from the
+-- usage events kept. After a pg_restore of time partitions dumped without
+-- --load-via-partition-root (their rows were loaded before their rollup
+-- triggers existed), or whenever the rollups are in doubt. Returns
+-- {"<feature>": rollup rows}.
+CREATE FUNCTION kaireon.rebuild_usage_rollups() RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f record;
+    result jsonb := '{}';
+BEGIN
+    FOR f IN SELECT key, coalesce(options ->> 'period', 'never') AS period FROM kaireon.features
+             WHERE type = 'numeric' ORDER BY key LOOP
+        result := result || jsonb_build_object(f.key, kaireon._rebuild_usage_rollups(f.key, f.period));
+    END LOOP;
+    PERFORM kaireon._audit('', 'usage.rollups_rebuilt', NULL, result);
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION kaireon.rebuild_usage_rollups() IS
+    'Recomputes every numeric feature''s usage rollups from the usage events kept (after a restore of time partitions).';
+
 GRANT EXECUTE ON FUNCTION kaireon.enable_time_partitioning(interval, integer, interval),
-    kaireon.partition_maintenance() TO kaireon_admin;
+    kaireon.partition_maintenance(), kaireon.rebuild_usage_rollups() TO kaireon_admin;
 
 -- The jobs gain partition_maintenance, hourly (it does nothing until
 -- enable_time_partitioning has run).

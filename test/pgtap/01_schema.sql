@@ -95,15 +95,22 @@ SELECT is(ARRAY(SELECT tt.table_name::text FROM kaireon.tenant_tables tt WHERE t
 SELECT is((SELECT tt.on_drop FROM kaireon.tenant_tables tt WHERE tt.table_name = 'kaireon.tenant_grants'::regclass),
           'delete', 'tenant_grants is registered and its rows are deleted by drop_tenant');
 
+-- A partitioned table's key is on each partition: its default one stands
+-- for it here.
 SELECT is(ARRAY(SELECT s.rel::text FROM kr01_scoped s
                 WHERE s.relkind IN ('r', 'p')
                   AND NOT EXISTS (
                       SELECT 1 FROM pg_catalog.pg_index i
                       JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                      WHERE i.indrelid = s.rel AND i.indisprimary AND a.attname = 'tenant_id')
+                      WHERE i.indisprimary AND a.attname = 'tenant_id'
+                        AND (i.indrelid = s.rel
+                             OR i.indrelid IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h
+                                               JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid
+                                               WHERE h.inhparent = s.rel
+                                                 AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT')))
                 ORDER BY 1),
           ARRAY[]::text[],
-          'tenant_id is the first primary key column of every tenant-scoped table');
+          'tenant_id is the first primary key column of every tenant-scoped table (of its partitions)');
 
 SELECT is(ARRAY(SELECT s.rel::text FROM kr01_scoped s
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = s.rel AND a.attname = 'tenant_id'

@@ -82,8 +82,8 @@ SELECT is(kr07.columns_of('kaireon.usage_totals'),
                 'count bigint', 'max numeric', 'min numeric', 'average numeric', 'latest numeric'],
           'usage_totals has its columns and types');
 
-SELECT col_is_pk('kaireon', 'usage_events', ARRAY['tenant_id', 'id', 'recorded_at'],
-                 'usage_events is keyed by (tenant_id, id, recorded_at): a partitioned table''s key holds its partition key');
+SELECT col_is_pk('kaireon', 'usage_events_default', ARRAY['tenant_id', 'id'],
+                 'usage_events is keyed by (tenant_id, id) in each partition (20_partitioning.sql)');
 SELECT col_is_pk('kaireon', 'usage_rollups', ARRAY['tenant_id', 'feature', 'period_start', 'slot'],
                  'usage_rollups is keyed by (tenant_id, feature, period_start, slot)');
 SELECT col_is_pk('kaireon', 'usage_idempotency', ARRAY['tenant_id', 'idempotency_key'],

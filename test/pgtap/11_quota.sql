@@ -75,12 +75,13 @@ SELECT col_type_is('kaireon', 'decisions', 'quota_period', 'timestamp with time 
                    'kaireon.decisions.quota_period is timestamptz');
 SELECT col_is_null('kaireon', 'decisions', 'quota_period',
                    'kaireon.decisions.quota_period is nullable (NULL: the decision was not counted)');
-SELECT has_index('kaireon', 'decisions', 'decisions_quota_period', ARRAY['tenant_id', 'quota_period'],
-                 'kaireon.decisions has the index decisions_quota_period on (tenant_id, quota_period)');
+-- The indexes are on each partition of kaireon.decisions (20_partitioning.sql).
+SELECT has_index('kaireon', 'decisions_default', 'decisions_default_quota_period', ARRAY['tenant_id', 'quota_period'],
+                 'kaireon.decisions has the index on (tenant_id, quota_period)');
 SELECT is((SELECT format('%s %s', i.indisunique, pg_catalog.pg_get_expr(i.indpred, i.indrelid))
-           FROM pg_catalog.pg_index i WHERE i.indexrelid = 'kaireon.decisions_quota_period'::regclass),
+           FROM pg_catalog.pg_index i WHERE i.indexrelid = 'kaireon.decisions_default_quota_period'::regclass),
           'f (quota_period IS NOT NULL)',
-          'decisions_quota_period is a partial, non-unique index WHERE quota_period IS NOT NULL');
+          'the quota_period index is partial and non-unique, WHERE quota_period IS NOT NULL');
 
 -- Functions.
 SELECT has_function('kaireon', 'quota_status', ARRAY[]::text[], 'kaireon.quota_status() exists');

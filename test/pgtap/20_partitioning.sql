@@ -11,7 +11,7 @@
 -- What enabling and retention do is for sql/partitioning.sql (with
 -- pg_partman) and test/cluster/dump_restore.sh (a dump of time partitions).
 BEGIN;
-SELECT plan(26);
+SELECT plan(29);
 
 CREATE ROLE kr20_app NOLOGIN IN ROLE kaireon_app;
 CREATE ROLE kr20_admin NOLOGIN IN ROLE kaireon_admin;
@@ -51,11 +51,18 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = 'kaireon.usage_ev
 SELECT ok(EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = 'kaireon.usage_events_default'::regclass
                   AND t.tgname = 'append_only' AND t.tgenabled = 'A'),
           'usage_events_default refuses UPDATE and DELETE (the row trigger cloned from its table, always)');
-SELECT is((SELECT array_agg(a.attname ORDER BY a.attnum)::text[] FROM pg_index x
-           JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey)
-           WHERE x.indrelid = 'kaireon.usage_events'::regclass AND x.indisprimary),
-          ARRAY['tenant_id', 'id', 'recorded_at'], 'the primary key holds the partition key');
+SELECT is(ARRAY(SELECT format('%s %s', x.indexrelid::regclass, x.indisprimary) FROM pg_index x
+                WHERE x.indrelid IN (SELECT rel FROM kr20_tables) ORDER BY 1), ARRAY[]::text[],
+          'the partitioned tables have no index of their own: a restored partition keeps just its dumped ones');
 
+SELECT col_is_pk('kaireon', 'usage_events_default', ARRAY['tenant_id', 'id'], 'a partition is keyed by (tenant_id, id)');
+SELECT is(ARRAY(SELECT x.indexrelid::regclass::text FROM pg_index x
+                WHERE x.indrelid = 'kaireon.decisions_default'::regclass ORDER BY 1),
+          ARRAY['kaireon.decisions_default_customer', 'kaireon.decisions_default_experiment',
+                'kaireon.decisions_default_pkey', 'kaireon.decisions_default_quota_period'],
+          'a partition of decisions has the key and the lookups');
+SELECT function_privs_are('kaireon', 'rebuild_usage_rollups', ARRAY[]::text[], 'kaireon_admin', ARRAY['EXECUTE'],
+                          'administrators rebuild the usage rollups');
 SELECT has_table('kaireon', 'time_partitioning', 'kaireon.time_partitioning exists');
 SELECT hasnt_column('kaireon', 'time_partitioning', 'tenant_id', 'time_partitioning is global (no tenant_id)');
 SELECT ok(EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'kaireon'
@@ -72,15 +79,16 @@ SELECT function_privs_are('kaireon', 'enable_time_partitioning', ARRAY['interval
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'kaireon'::regnamespace
                   AND p.proname IN ('_partitionable_tables', '_partman_schema', '_partition_bounds', '_secure_partitions',
-                                    '_retention_floor')
+                                    '_retention_floor', '_index_partition')
                   AND (has_function_privilege('kaireon_admin', p.oid, 'EXECUTE')
                        OR has_function_privilege('kaireon_app', p.oid, 'EXECUTE')
                        OR has_function_privilege('kaireon_reader', p.oid, 'EXECUTE'))
                 ORDER BY 1), ARRAY[]::text[], 'no kaireon role may run the helpers');
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p, aclexplode(p.proacl) a
                 WHERE p.pronamespace = 'kaireon'::regnamespace AND a.grantee = 0
-                  AND p.proname IN ('enable_time_partitioning', 'partition_maintenance', '_partitionable_tables',
-                                    '_partman_schema', '_partition_bounds', '_secure_partitions', '_retention_floor')
+                  AND p.proname IN ('enable_time_partitioning', 'partition_maintenance', 'rebuild_usage_rollups',
+                                    '_partitionable_tables', '_partman_schema', '_partition_bounds', '_secure_partitions',
+                                    '_retention_floor', '_index_partition')
                 ORDER BY 1), ARRAY[]::text[], 'nothing of time partitioning is granted to PUBLIC');
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc p
                       WHERE p.pronamespace = 'kaireon'::regnamespace AND p.proacl IS NULL
