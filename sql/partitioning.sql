@@ -20,7 +20,7 @@ SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid) AS key,
        (SELECT string_agg(p.relname || ' ' || pg_get_expr(p.relpartbound, p.oid), ', ')
         FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid) AS partitions
 FROM pg_class c WHERE c.oid IN ('kaireon.usage_events'::regclass, 'kaireon.decisions'::regclass,
-                                'kaireon.decision_traces'::regclass)
+                                'kaireon.decision_traces'::regclass, 'kaireon.interactions'::regclass)
 ORDER BY 1;
 
 -- Rows of three months, before any time partition exists.
@@ -36,6 +36,25 @@ FROM generate_series(1, 4) m;
 INSERT INTO kaireon.usage_events (tenant_id, feature, value, occurred_at, recorded_at)
 SELECT t, 'pt_calls', m, make_timestamptz(2026, m, 10, 12, 0, 0, 'UTC'), make_timestamptz(2026, m, 10, 12, 0, 0, 'UTC')
 FROM unnest(ARRAY['pt-a', 'pt-b']) t, generate_series(1, 4) m;
+SET kaireon.tenant = 'pt-a';
+SELECT jsonb_object_agg(key, value -> 'inserted') AS inserted FROM jsonb_each(kaireon.apply_catalog('{
+  "channels": [{"id": "web", "name": "Web", "type": "web"}],
+  "offers": [{"id": "gold", "name": "Gold card", "priority": 90}],
+  "creatives": [{"id": "gold-web", "offerId": "gold", "channelId": "web"}],
+  "customers": [{"id": "ana"}],
+  "outcomeTypes": [{"id": "impression", "kind": "impression"}],
+  "flows": [{"id": "home", "name": "Home", "channelId": "web"}]
+}') -> 'applied');
+RESET kaireon.tenant;
+-- Interactions and their keys as kaireon_respond records them.
+WITH recorded AS (
+    INSERT INTO kaireon.interactions (tenant_id, idempotency_key, customer_id, offer_id, outcome, kind, occurred_at,
+                                      recorded_at)
+    SELECT 'pt-a', 'k' || m, 'ana', 'gold', 'impression', 'impression', make_timestamptz(2026, m, 10, 12, 0, 0, 'UTC'),
+           make_timestamptz(2026, m, 10, 12, 0, 0, 'UTC')
+    FROM generate_series(1, 4) m
+    RETURNING tenant_id, idempotency_key, id, recorded_at)
+INSERT INTO kaireon.interaction_keys SELECT * FROM recorded;
 SELECT tableoid::regclass AS partition, count(*) FROM kaireon.decisions GROUP BY 1;
 
 -- Append-only on the partitions, named by their table (the partition in
@@ -83,9 +102,11 @@ SELECT partition, range_from, range_to FROM kaireon._partition_bounds('kaireon.d
 WHERE range_to <= '2026-05-01' ORDER BY range_from;
 SELECT tableoid::regclass AS partition, count(*) FROM kaireon.decisions GROUP BY 1 ORDER BY tableoid::regclass::text;
 SELECT tableoid::regclass AS partition, count(*) FROM kaireon.usage_events GROUP BY 1 ORDER BY tableoid::regclass::text;
+SELECT tableoid::regclass AS partition, count(*) FROM kaireon.interactions GROUP BY 1 ORDER BY tableoid::regclass::text;
 SELECT count(*) AS in_defaults FROM (SELECT 1 FROM kaireon.usage_events_default UNION ALL
                                      SELECT 1 FROM kaireon.decisions_default UNION ALL
-                                     SELECT 1 FROM kaireon.decision_traces_default) d;
+                                     SELECT 1 FROM kaireon.decision_traces_default UNION ALL
+                                     SELECT 1 FROM kaireon.interactions_default) d;
 -- New rows go to their month; ids go on from the moved ones.
 INSERT INTO kaireon.usage_events (tenant_id, feature, value, occurred_at, recorded_at)
 VALUES ('pt-a', 'pt_calls', 10, '2026-04-15T12:00:00Z', '2026-04-15T12:00:00Z') RETURNING tableoid::regclass, id;
@@ -99,7 +120,7 @@ SELECT count(*) >= 15 AS partitions,
        count(*) FILTER (WHERE c.relacl IS NOT NULL AND array_length(c.relacl, 1) > 1) AS granted_to_others
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent IN ('kaireon.usage_events'::regclass, 'kaireon.decisions'::regclass,
-                      'kaireon.decision_traces'::regclass);
+                      'kaireon.decision_traces'::regclass, 'kaireon.interactions'::regclass);
 SELECT has_table_privilege('kaireon_app', 'kaireon.decisions_p2026_01', 'SELECT') AS app_reads_partition;
 SET ROLE regress_kr_pt_app;
 SELECT count(*) FROM kaireon.decisions_p2026_01;
@@ -117,7 +138,8 @@ SELECT count(*) AS left_of_pt_b FROM kaireon.usage_events WHERE tenant_id = 'pt-
 SELECT x.indexrelid::regclass AS index, x.indisprimary AS primary_key FROM pg_index x
 WHERE x.indrelid IN ('kaireon.decisions'::regclass, 'kaireon.decisions_p2026_03'::regclass) ORDER BY x.indexrelid::regclass::text;
 SELECT count(*) AS partitions_without_key FROM pg_inherits i
-WHERE i.inhparent IN ('kaireon.usage_events'::regclass, 'kaireon.decisions'::regclass, 'kaireon.decision_traces'::regclass)
+WHERE i.inhparent IN ('kaireon.usage_events'::regclass, 'kaireon.decisions'::regclass, 'kaireon.decision_traces'::regclass,
+                      'kaireon.interactions'::regclass)
   AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = i.inhrelid AND x.indisprimary);
 
 -- Called again: the retention only.
@@ -129,6 +151,16 @@ SELECT table_name, partition_interval, retention FROM kaireon.time_partitioning 
 SELECT key, value -> 'dropped' AS dropped, value ->> 'keptFrom' AS kept_from
 FROM jsonb_each(kaireon.partition_maintenance()) ORDER BY key;
 SELECT partition FROM kaireon._partition_bounds('kaireon.decisions') WHERE range_to <= '2026-05-01';
+-- pg_partman sets search_path for the session; the caller's is given back.
+SELECT current_setting('search_path') AS search_path_kept;
+-- A replay of a key whose interaction retention dropped is still a replay:
+-- nothing is recorded again.
+SET kaireon.tenant = 'pt-a';
+SELECT kaireon_respond('{"customerId": "ana", "offerId": "gold", "outcome": "impression", "idempotencyKey": "k1"}')
+       ->> 'duplicate' AS replayed_after_retention;
+RESET kaireon.tenant;
+SELECT count(*) AS interactions, (SELECT count(*) FROM kaireon.interaction_keys) AS keys FROM kaireon.interactions;
+
 -- Retention 1 day: the floors hold. Decisions keep the current quota period
 -- (April), traces today, usage the current month of pt_calls (less an hour).
 SELECT kaireon.enable_time_partitioning(retention => interval '1 day') IS NOT NULL AS shortened;

@@ -1,5 +1,6 @@
 #include "core/contact_policies.h"
 
+#include "core/caps.h"
 #include "core/period.h"
 
 #include <algorithm>
@@ -482,6 +483,24 @@ std::string budget_counter(const std::string& offer_id, const catalog::CompiledB
     name += '\0';
     name += budget.period;
     return name;
+}
+
+std::optional<int64_t> oldest_counted(const catalog::CompiledCatalog& catalog, int64_t now) {
+    for (const auto& [id, experiment] : catalog.experiments)
+        if (experiment.status == "active") return std::nullopt;
+    int64_t oldest = now;
+    const Needs history = needs(catalog, "UTC", now, [](const std::string&, int64_t at) { return utc_time(at); });
+    if (history.history && !history.since) return std::nullopt;
+    if (history.since) oldest = std::min(oldest, *history.since - kDay);
+    for (const catalog::CompiledCap& cap : catalog.caps) oldest = std::min(oldest, caps::period_start(cap, now));
+    if (budgeted(catalog)) {
+        for (const catalog::CompiledOffer& offer : catalog.offers) {
+            if (!offer.budget) continue;
+            if (!cadence_period(offer.budget->period)) return std::nullopt;  // "total"
+            oldest = std::min(oldest, budget_period_start(*offer.budget, now));
+        }
+    }
+    return oldest;
 }
 
 bool budgeted(const catalog::CompiledCatalog& catalog) {

@@ -164,6 +164,16 @@ int64_t budget_period_start(const catalog::CompiledBudget& budget, int64_t now);
 int64_t budget_period_end(const catalog::CompiledBudget& budget, int64_t now);  // INT64_MAX for "total"
 std::string budget_counter(const std::string& offer_id, const catalog::CompiledBudget& budget);
 
+// oldest_counted is the oldest instant (Unix seconds) whose interactions
+// something current of the catalog still counts at `now`: its contact
+// policies' and metrics' windows (a day earlier than in UTC, for the
+// customers' time zones), its frequency caps' current periods and its
+// budgets' current periods. None when something counts every interaction
+// ever: a maxTotal, a "total" budget, an active experiment (its report and
+// its arms count from its start). Time-partition retention keeps what is
+// newer (the partition_maintenance job).
+std::optional<int64_t> oldest_counted(const catalog::CompiledCatalog& catalog, int64_t now);
+
 // budgeted tells whether the catalog has an enabled budget_exhausted policy
 // (budgets are only counted for decisions then).
 bool budgeted(const catalog::CompiledCatalog& catalog);

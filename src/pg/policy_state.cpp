@@ -3,7 +3,9 @@
 
 #include "pg/policy_state.h"
 
+#include "pg/catalog_state.h"
 #include "pg/clock.h"
+#include "pg/guard.h"
 #include "pg/limit_gate.h"
 #include "pg/spi.h"
 
@@ -173,3 +175,34 @@ void count_budget(const std::string& tenant, const catalog::CompiledOffer& offer
 }
 
 }  // namespace kaireon::pg
+
+using namespace kaireon;
+
+// kaireon._interactions_floor() is the oldest instant whose interactions some
+// tenant's catalog still counts now (policies::oldest_counted over every
+// tenant of the database; -infinity when one counts them all, or its
+// catalog does not compile): time-partition retention keeps what is newer.
+KAIREON_FUNCTION(kaireon_interactions_floor) {
+    std::vector<std::string> tenants;
+    {
+        pg::AsExtensionOwner owner;
+        pg::SpiSession spi;
+        spi.execute("SELECT t.tenant_id FROM kaireon.tenants t", {}, true);
+        for (uint64 row = 0; row < spi.rows(); ++row) tenants.push_back(spi.text(row, 0).value_or(""));
+    }
+    const int64_t now = pg::now_seconds();
+    int64_t oldest = now;
+    for (const std::string& tenant : tenants) {
+        std::optional<int64_t> counted;
+        try {
+            counted = policies::oldest_counted(*pg::compiled_catalog(tenant), now);
+        } catch (const pg::PgError&) {
+            throw;  // PostgreSQL's error state must reach the guard
+        } catch (const Error&) {
+            counted = std::nullopt;  // a catalog that does not compile: keep everything
+        }
+        if (!counted) PG_RETURN_TIMESTAMPTZ(DT_NOBEGIN);
+        oldest = std::min(oldest, *counted);
+    }
+    PG_RETURN_TIMESTAMPTZ(pg::timestamp_from_seconds(oldest));
+}

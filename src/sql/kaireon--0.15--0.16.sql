@@ -1,11 +1,11 @@
 -- kaireon 0.15 -> 0.16: time partitioning of the append tables (issue 16,
--- docs/operations.md "Time partitioning"). usage_events, decisions and
--- decision_traces become range-partitioned by their recording time, each
--- with a default partition that holds every row until pg_partman is asked to
--- cut time partitions (enable_time_partitioning): kaireon itself does not
--- need pg_partman. Retention (partition_maintenance, a pg_cron job) drops
--- only whole partitions that no current quota, usage period or trace
--- allowance still counts.
+-- docs/operations.md "Time partitioning"). usage_events, decisions,
+-- decision_traces and interactions become range-partitioned by their
+-- recording time, each with a default partition that holds every row until
+-- pg_partman is asked to cut time partitions (enable_time_partitioning):
+-- kaireon itself does not need pg_partman. Retention (partition_maintenance,
+-- a pg_cron job) drops only whole partitions that no current quota, cap,
+-- contact policy, usage period or trace allowance still counts.
 \echo Use "ALTER EXTENSION kaireon UPDATE TO '0.16'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
@@ -38,6 +38,14 @@ BEGIN
                            name || '_quota_period', part);
         WHEN 'kaireon.decision_traces'::regclass THEN
             EXECUTE format('CREATE INDEX %I ON %s (tenant_id, traced_at)', name || '_traced', part);
+        WHEN 'kaireon.interactions'::regclass THEN
+            -- customer_id leads: the planner took a (tenant_id, ...) index for
+            -- a customer's history and filtered the tenant's rows.
+            EXECUTE format('CREATE INDEX %I ON %s (customer_id, tenant_id, occurred_at)', name || '_customer', part);
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, experiment_id, variant) WHERE experiment_id IS NOT NULL',
+                           name || '_experiment', part);
+            EXECUTE format('CREATE INDEX %I ON %s (tenant_id, recorded_at) WHERE kind = ''impression''',
+                           name || '_impressions', part);
     END CASE;
 END
 $$;
@@ -109,25 +117,82 @@ CREATE TABLE kaireon.decision_traces_default PARTITION OF kaireon.decision_trace
 SELECT kaireon._index_partition('kaireon.decision_traces', 'kaireon.decision_traces_default');
 INSERT INTO kaireon.decision_traces SELECT * FROM kaireon.decision_traces_unpartitioned;
 
+-- interactions, by recorded_at (the database's time of the call, which
+-- also decides the cap period). Their idempotency keys must be unique across
+-- partitions: they live in kaireon.interaction_keys, unpartitioned, and
+-- stay when retention drops the interactions (a late replay is still one).
+ALTER TABLE kaireon.interactions RENAME TO interactions_unpartitioned;
+ALTER INDEX kaireon.interactions_pkey RENAME TO interactions_unpartitioned_pkey;
+ALTER INDEX kaireon.interactions_customer RENAME TO interactions_unpartitioned_customer;
+ALTER INDEX kaireon.interactions_experiment RENAME TO interactions_unpartitioned_experiment;
+ALTER INDEX kaireon.interactions_impressions RENAME TO interactions_unpartitioned_impressions;
+ALTER INDEX kaireon.interactions_tenant_id_idempotency_key_key RENAME TO interactions_unpartitioned_key;
+CREATE TABLE kaireon.interactions (
+    tenant_id       text NOT NULL,
+    id              uuid NOT NULL DEFAULT gen_random_uuid(),
+    idempotency_key text NOT NULL,
+    decision_id     uuid,
+    customer_id     text NOT NULL,
+    offer_id        text NOT NULL,
+    category_id     text,
+    creative_id     text,
+    channel         text,
+    placement       text,
+    outcome         text NOT NULL,
+    kind            text NOT NULL,
+    value           numeric,
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL,
+    experiment_id   text,
+    variant         text,
+    CONSTRAINT interactions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES kaireon.tenants ON DELETE CASCADE,
+    CONSTRAINT interactions_kind_check CHECK (kind IN ('impression', 'positive', 'negative', 'neutral'))
+) PARTITION BY RANGE (recorded_at);
+COMMENT ON TABLE kaireon.interactions IS
+    'Outcomes recorded by kaireon_respond (impressions, clicks, conversions, ...); partitioned by recorded_at.';
+CREATE TABLE kaireon.interactions_default PARTITION OF kaireon.interactions DEFAULT;
+SELECT kaireon._index_partition('kaireon.interactions', 'kaireon.interactions_default');
+INSERT INTO kaireon.interactions
+SELECT tenant_id, id, idempotency_key, decision_id, customer_id, offer_id, category_id, creative_id, channel, placement,
+       outcome, kind, value, occurred_at, recorded_at, experiment_id, variant
+FROM kaireon.interactions_unpartitioned;
+
+CREATE TABLE kaireon.interaction_keys (
+    tenant_id       text NOT NULL,
+    idempotency_key text NOT NULL,
+    interaction_id  uuid NOT NULL,
+    recorded_at     timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, idempotency_key)
+);
+COMMENT ON TABLE kaireon.interaction_keys IS
+    'The idempotency key of every interaction kaireon_respond recorded (unique across the time partitions).';
+INSERT INTO kaireon.interaction_keys SELECT tenant_id, idempotency_key, id, recorded_at FROM kaireon.interactions_unpartitioned;
+ALTER TABLE kaireon.interaction_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON kaireon.interaction_keys USING (tenant_id = kaireon.visible_tenant());
+SELECT pg_catalog.pg_extension_config_dump('kaireon.interaction_keys', '');
+
 -- What the old tables carried, on the new ones. The default partitions are
 -- dumped (a partitioned table has no rows of its own); partitions that
 -- pg_partman cuts later are not members of the extension, so pg_dump dumps
 -- them whole.
 DELETE FROM kaireon.tenant_tables
 WHERE table_name IN ('kaireon.usage_events_unpartitioned'::regclass, 'kaireon.decisions_unpartitioned'::regclass,
-                     'kaireon.decision_traces_unpartitioned'::regclass);
-DROP TABLE kaireon.usage_events_unpartitioned, kaireon.decisions_unpartitioned, kaireon.decision_traces_unpartitioned;
+                     'kaireon.decision_traces_unpartitioned'::regclass, 'kaireon.interactions_unpartitioned'::regclass);
+DROP TABLE kaireon.usage_events_unpartitioned, kaireon.decisions_unpartitioned, kaireon.decision_traces_unpartitioned,
+    kaireon.interactions_unpartitioned;
 ALTER TABLE kaireon.decisions RENAME CONSTRAINT decisions_tenant_id_fkey1 TO decisions_tenant_id_fkey;
 ALTER TABLE kaireon.decision_traces RENAME CONSTRAINT decision_traces_tenant_id_fkey1 TO decision_traces_tenant_id_fkey;
 INSERT INTO kaireon.tenant_tables VALUES
     ('kaireon.usage_events', 'delete', 60),
     ('kaireon.decisions', 'delete', 5),
-    ('kaireon.decision_traces', 'delete', 5);
+    ('kaireon.decision_traces', 'delete', 5),
+    ('kaireon.interactions', 'delete', 5),
+    ('kaireon.interaction_keys', 'delete', 5);
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['usage_events', 'decisions', 'decision_traces'] LOOP
+    FOREACH t IN ARRAY ARRAY['usage_events', 'decisions', 'decision_traces', 'interactions'] LOOP
         EXECUTE format('ALTER TABLE kaireon.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON kaireon.%I USING (tenant_id = kaireon.visible_tenant())', t);
         -- The partitions are read through their parent only (its policy):
@@ -171,11 +236,17 @@ CREATE TRIGGER aggregate AFTER INSERT ON kaireon.usage_events_default
 
 -- The tables kaireon can cut by time: the partition key, and whether the
 -- table is append-only (its partitions then refuse TRUNCATE too).
-CREATE FUNCTION kaireon._partitionable_tables(OUT table_name regclass, OUT control text, OUT append_only boolean)
+-- occurred names the client's time of a row, which current periods and
+-- windows may count by: a partition that ended before the floor by its
+-- recording time may still hold a row that happened later (a client's clock
+-- ahead), and is kept then.
+CREATE FUNCTION kaireon._partitionable_tables(OUT table_name regclass, OUT control text, OUT append_only boolean,
+                                              OUT occurred text)
 RETURNS SETOF record LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-    VALUES ('kaireon.usage_events'::regclass, 'recorded_at', true),
-           ('kaireon.decisions'::regclass, 'decided_at', false),
-           ('kaireon.decision_traces'::regclass, 'traced_at', false)
+    VALUES ('kaireon.usage_events'::regclass, 'recorded_at', true, 'occurred_at'),
+           ('kaireon.decisions'::regclass, 'decided_at', false, NULL),
+           ('kaireon.decision_traces'::regclass, 'traced_at', false, NULL),
+           ('kaireon.interactions'::regclass, 'recorded_at', false, 'occurred_at')
 $$;
 
 -- The tables enable_time_partitioning handed to pg_partman, and how long
@@ -280,8 +351,7 @@ $$;
 -- changes the retention only. Takes each table's ACCESS EXCLUSIVE lock: run
 -- it in a quiet moment. Partitions are cut at UTC boundaries (the
 -- functions run pg_partman with TimeZone UTC).
-CREATE FUNCTION kaireon.enable_time_partitioning(partition_interval interval DEFAULT interval '1 month',
-                                                 premake integer DEFAULT 4, retention interval DEFAULT NULL)
+CREATE FUNCTION kaireon._enable_time_partitioning(partition_interval interval, premake integer, retention interval)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
@@ -308,7 +378,7 @@ BEGIN
     FOR t IN SELECT * FROM kaireon._partitionable_tables() LOOP
         parent := t.table_name::text;
         IF EXISTS (SELECT 1 FROM kaireon.time_partitioning p WHERE p.table_name = t.table_name) THEN
-            UPDATE kaireon.time_partitioning p SET retention = enable_time_partitioning.retention
+            UPDATE kaireon.time_partitioning p SET retention = _enable_time_partitioning.retention
             WHERE p.table_name = t.table_name;
             result := result || jsonb_build_object(parent, jsonb_build_object('enabled', false, 'moved', 0));
             CONTINUE;
@@ -357,7 +427,7 @@ BEGIN
         RESET session_replication_role;
         PERFORM kaireon._secure_partitions(t.table_name, t.append_only);
         INSERT INTO kaireon.time_partitioning (table_name, partition_interval, retention)
-        VALUES (t.table_name, enable_time_partitioning.partition_interval, enable_time_partitioning.retention);
+        VALUES (t.table_name, _enable_time_partitioning.partition_interval, _enable_time_partitioning.retention);
         result := result || jsonb_build_object(parent, jsonb_build_object(
             'enabled', true, 'moved', moved,
             'partitions', (SELECT count(*) FROM kaireon._partition_bounds(t.table_name))));
@@ -368,8 +438,28 @@ BEGIN
     RETURN result;
 END
 $$;
+-- The functions administrators call keep the caller's search_path: pg_partman
+-- sets search_path for the session (set_config(..., false)), which outlives
+-- a function's SET clause, so the work runs in _enable_time_partitioning and
+-- _partition_maintenance (SECURITY DEFINER, pinned path) and these give the
+-- caller's path back.
+CREATE FUNCTION kaireon.enable_time_partitioning(partition_interval interval DEFAULT interval '1 month',
+                                                 premake integer DEFAULT 4, retention interval DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    caller_path text := pg_catalog.current_setting('search_path');
+    result jsonb;
+BEGIN
+    result := kaireon._enable_time_partitioning(partition_interval, premake, retention);
+    PERFORM pg_catalog.set_config('search_path', caller_path, false);
+    RETURN result;
+END
+$$;
 COMMENT ON FUNCTION kaireon.enable_time_partitioning(interval, integer, interval) IS
-    'Cuts usage_events, decisions and decision_traces into time partitions with pg_partman; again: sets the retention.';
+    'Cuts usage_events, decisions, decision_traces and interactions into time partitions with pg_partman; again: sets the retention.';
+
+CREATE FUNCTION kaireon._interactions_floor() RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'kaireon_interactions_floor' LANGUAGE C STABLE SET search_path = pg_catalog, pg_temp;
 
 -- _retention_floor is the oldest instant of a table that something current
 -- still counts: partition_maintenance never drops a partition that ends
@@ -377,6 +467,11 @@ COMMENT ON FUNCTION kaireon.enable_time_partitioning(interval, integer, interval
 --   decisions: the current decision-quota period (the UTC month; the
 --     closed periods are recorded by rollover_periods first);
 --   decision_traces: today (UTC), the trace allowance's day;
+--   interactions: the oldest instant any tenant's catalog counts (its
+--     contact policies' and metrics' windows, a day early for time zones;
+--     its caps' and budgets' current periods); -infinity when one counts
+--     every interaction (a maxTotal, a "total" budget, an active
+--     experiment): _interactions_floor, src/core/contact_policies.cpp;
 --   usage_events: the oldest current period start of the features with
 --     usage (rollups), less an hour for clock skew; -infinity when one of
 --     them is counted over its whole life (period "never").
@@ -391,6 +486,8 @@ BEGIN
             RETURN date_trunc('month', now_utc) AT TIME ZONE 'UTC';
         WHEN 'kaireon.decision_traces'::regclass THEN
             RETURN date_trunc('day', now_utc) AT TIME ZONE 'UTC';
+        WHEN 'kaireon.interactions'::regclass THEN
+            RETURN kaireon._interactions_floor();
         WHEN 'kaireon.usage_events'::regclass THEN
             SELECT min(CASE WHEN f.options ->> 'period' IN ('hour', 'day', 'week', 'month')
                             THEN (date_trunc(f.options ->> 'period', now_utc) AT TIME ZONE 'UTC') - interval '1 hour'
@@ -409,13 +506,14 @@ $$;
 -- partitions' security, then retention: the partitions that end before
 -- both now - retention and the table's floor are dropped. Returns
 -- {"<table>": {"partitions", "secured", "dropped": [...], "keptFrom"}}.
-CREATE FUNCTION kaireon.partition_maintenance() RETURNS jsonb
+CREATE FUNCTION kaireon._partition_maintenance() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     partman text;
     t record;
     part record;
     keep_from timestamptz;
+    latest timestamptz;
     dropped jsonb;
     secured integer;
     result jsonb := '{}';
@@ -424,8 +522,10 @@ BEGIN
         RETURN result;
     END IF;
     partman := kaireon._partman_schema();
-    PERFORM kaireon.rollover_periods();  -- closed quota periods are recorded before their decisions can go
-    FOR t IN SELECT p.table_name, p.retention, pt.append_only
+    -- Closed quota and cap periods are recorded before their rows can go.
+    PERFORM kaireon.rollover_periods();
+    PERFORM kaireon.reset_expired_caps();
+    FOR t IN SELECT p.table_name, p.retention, pt.append_only, pt.occurred
              FROM kaireon.time_partitioning p JOIN kaireon._partitionable_tables() pt USING (table_name)
              ORDER BY p.table_name::text
     LOOP
@@ -440,6 +540,10 @@ BEGIN
         END IF;
         dropped := '[]';
         FOR part IN SELECT * FROM kaireon._partition_bounds(t.table_name) b WHERE b.range_to <= keep_from LOOP
+            IF t.occurred IS NOT NULL THEN
+                EXECUTE format('SELECT max(%I) FROM %s', t.occurred, part.partition) INTO latest;
+                CONTINUE WHEN latest >= keep_from;
+            END IF;
             dropped := dropped || to_jsonb(part.partition::text);
             EXECUTE format('DROP TABLE %s', part.partition);
         END LOOP;
@@ -452,6 +556,16 @@ BEGIN
             'secured', secured, 'dropped', dropped,
             'keptFrom', CASE WHEN keep_from = '-infinity' THEN NULL ELSE kaireon._iso_utc(keep_from) END));
     END LOOP;
+    RETURN result;
+END
+$$;
+CREATE FUNCTION kaireon.partition_maintenance() RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    caller_path text := pg_catalog.current_setting('search_path');
+    result jsonb;
+BEGIN
+    result := kaireon._partition_maintenance();
+    PERFORM pg_catalog.set_config('search_path', caller_path, false);
     RETURN result;
 END
 $$;
@@ -481,7 +595,8 @@ COMMENT ON FUNCTION kaireon.rebuild_usage_rollups() IS
     'Recomputes every numeric feature''s usage rollups from the usage events kept (after a restore of time partitions).';
 
 GRANT EXECUTE ON FUNCTION kaireon.enable_time_partitioning(interval, integer, interval),
-    kaireon.partition_maintenance(), kaireon.rebuild_usage_rollups() TO kaireon_admin;
+    kaireon._enable_time_partitioning(interval, integer, interval), kaireon.partition_maintenance(),
+    kaireon._partition_maintenance(), kaireon.rebuild_usage_rollups() TO kaireon_admin;
 
 -- The jobs gain partition_maintenance, hourly (it does nothing until
 -- enable_time_partitioning has run).

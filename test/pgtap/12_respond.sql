@@ -78,9 +78,11 @@ SELECT is(ARRAY(SELECT format('%s %s%s', a.attname, pg_catalog.format_type(a.att
                 'occurred_at timestamp with time zone NOT NULL', 'recorded_at timestamp with time zone NOT NULL',
                 'experiment_id text', 'variant text'],
           'kaireon.interactions has the documented columns, types and NOT NULLs, in order');
-SELECT col_is_pk('kaireon', 'interactions', ARRAY['tenant_id', 'id'], 'kaireon.interactions is keyed by (tenant_id, id)');
-SELECT col_is_unique('kaireon', 'interactions', ARRAY['tenant_id', 'idempotency_key'],
-                     'kaireon.interactions is unique on (tenant_id, idempotency_key)');
+-- Partitioned by recorded_at: keyed in each partition (20_partitioning.sql),
+-- its idempotency keys unique in kaireon.interaction_keys.
+SELECT col_is_pk('kaireon', 'interactions_default', ARRAY['tenant_id', 'id'], 'kaireon.interactions is keyed by (tenant_id, id)');
+SELECT col_is_pk('kaireon', 'interaction_keys', ARRAY['tenant_id', 'idempotency_key'],
+                 'an interaction''s idempotency key is unique per tenant (kaireon.interaction_keys, unpartitioned)');
 SELECT is((SELECT pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k
            WHERE k.conrelid = 'kaireon.interactions'::regclass AND k.contype = 'c'),
           'CHECK ((kind = ANY (ARRAY[''impression''::text, ''positive''::text, ''negative''::text, ''neutral''::text])))',
@@ -89,17 +91,18 @@ SELECT is(ARRAY(SELECT pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg
                 WHERE k.conrelid = 'kaireon.interactions'::regclass AND k.contype = 'f'),
           ARRAY['FOREIGN KEY (tenant_id) REFERENCES kaireon.tenants(tenant_id) ON DELETE CASCADE'],
           'kaireon.interactions.tenant_id references kaireon.tenants ON DELETE CASCADE (its only foreign key)');
-SELECT has_index('kaireon', 'interactions', 'interactions_customer', ARRAY['customer_id', 'tenant_id', 'occurred_at'],
-                 'kaireon.interactions has the index interactions_customer on (customer_id, tenant_id, occurred_at)');
-SELECT has_index('kaireon', 'interactions', 'interactions_impressions', ARRAY['tenant_id', 'recorded_at'],
-                 'kaireon.interactions has the index interactions_impressions on (tenant_id, recorded_at)');
+SELECT has_index('kaireon', 'interactions_default', 'interactions_default_customer', ARRAY['customer_id', 'tenant_id', 'occurred_at'],
+                 'kaireon.interactions has an index on (customer_id, tenant_id, occurred_at)');
+SELECT has_index('kaireon', 'interactions_default', 'interactions_default_impressions', ARRAY['tenant_id', 'recorded_at'],
+                 'kaireon.interactions has an index on (tenant_id, recorded_at)');
 SELECT is(ARRAY(SELECT format('%s %s %s', i.indexrelid::regclass, i.indisunique,
                               coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '-'))
-                FROM pg_catalog.pg_index i WHERE i.indrelid = 'kaireon.interactions'::regclass ORDER BY 1),
-          ARRAY['kaireon.interactions_customer f -', 'kaireon.interactions_experiment f (experiment_id IS NOT NULL)',
-                'kaireon.interactions_impressions f (kind = ''impression''::text)',
-                'kaireon.interactions_pkey t -', 'kaireon.interactions_tenant_id_idempotency_key_key t -'],
-          'kaireon.interactions has exactly the key, the unique constraint and the three indexes (impressions, experiment: partial)');
+                FROM pg_catalog.pg_index i WHERE i.indrelid = 'kaireon.interactions_default'::regclass ORDER BY 1),
+          ARRAY['kaireon.interactions_default_customer f -',
+                'kaireon.interactions_default_experiment f (experiment_id IS NOT NULL)',
+                'kaireon.interactions_default_impressions f (kind = ''impression''::text)',
+                'kaireon.interactions_default_pkey t -'],
+          'a partition of kaireon.interactions has exactly the key and the three indexes (impressions, experiment: partial)');
 
 -- Row-level security, drop_tenant and pg_dump.
 SELECT is((SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = 'kaireon.interactions'::regclass), true,
@@ -118,9 +121,11 @@ SELECT is(ARRAY(SELECT format('%s %s', tt.table_name, tt.on_drop) FROM kaireon.t
           'kaireon.interactions is registered in kaireon.tenant_tables, its rows deleted by drop_tenant');
 SELECT is(ARRAY(SELECT format('%s %s', c::regclass, e.extcondition[array_position(e.extconfig, c)])
                 FROM pg_catalog.pg_extension e, unnest(e.extconfig) c
-                WHERE e.extname = 'kaireon' AND c = 'kaireon.interactions'::regclass),
-          ARRAY['kaireon.interactions '],
-          'kaireon.interactions is registered with pg_extension_config_dump, every row dumped (no filter)');
+                WHERE e.extname = 'kaireon'
+                  AND c IN ('kaireon.interactions_default'::regclass, 'kaireon.interaction_keys'::regclass)
+                ORDER BY 1),
+          ARRAY['kaireon.interaction_keys ', 'kaireon.interactions_default '],
+          'the default partition of kaireon.interactions and the keys are dumped, every row (no filter)');
 
 -- Privileges: every kaireon role reads it; none writes it (kaireon_respond
 -- writes as its owner).

@@ -310,6 +310,60 @@ TEST(ContactPolicyUtcTime, TheEpochAndNegativeTimes) {
 
 // ---- needs -----------------------------------------------------------------------------
 
+// ---- oldest_counted (time-partition retention) ------------------------------------------
+
+TEST(OldestCounted, NothingCountedKeepsNothingOld) {
+    EXPECT_EQ(oldest_counted(base().build(), kNow), kNow);
+}
+
+TEST(OldestCounted, PolicyWindowsADayEarlierCapsAndBudgetsAtTheirPeriods) {
+    Catalog c = base();
+    c.policy("fc", "frequency_cap", {{"maxPerWeek", 10}});
+    EXPECT_EQ(oldest_counted(c.build(), kNow), kWeekStart - kDay);  // any zone's week: a day before UTC's
+
+    Catalog cool = base();
+    cool.policy("cd", "cooldown", {{"cooldownHours", 48}});
+    // A cooldown's window starts a second after now - cooldown (needs()).
+    EXPECT_EQ(oldest_counted(cool.build(), kNow), kNow - 48 * kHour + 1 - kDay);
+
+    Catalog capped = base();
+    capped.add("caps", R"({"id": "cap", "scope": "offer", "scopeId": "gold", "maxVolume": 10, "period": "monthly"})");
+    capped.add("caps", R"({"id": "day", "scope": "offer", "scopeId": "plat", "maxVolume": 10, "period": "daily"})");
+    EXPECT_EQ(oldest_counted(capped.build(), kNow), kMonthStart);
+
+    Catalog budgets = base();
+    budgets.offer("worth", {{"budget", {{"metric", "value"}, {"limit", 250.5}, {"period", "weekly"}}}});
+    EXPECT_EQ(oldest_counted(budgets.build(), kNow), kNow);  // no budget_exhausted policy: budgets are not counted
+    budgets.policy("bud", "budget_exhausted", Json::object());
+    EXPECT_EQ(oldest_counted(budgets.build(), kNow), kWeekStart);
+}
+
+TEST(OldestCounted, EverythingWhenSomethingCountsForEver) {
+    Catalog total = base();
+    total.policy("fc", "frequency_cap", {{"maxPerDay", 3}, {"maxTotal", 5}});
+    EXPECT_EQ(oldest_counted(total.build(), kNow), std::nullopt);
+
+    Catalog budget = base();
+    budget.offer("a", {{"budget", {{"metric", "impressions"}, {"limit", 1}, {"period", "total"}}}});
+    budget.policy("bud", "budget_exhausted", Json::object());
+    EXPECT_EQ(oldest_counted(budget.build(), kNow), std::nullopt);
+
+    // An active experiment's report and arms count from its start, which the
+    // catalog does not keep; a draft counts nothing yet.
+    Catalog ab = base();
+    ab.add("flows", R"({"id": "f", "experimentId": "x"})").add("flows", R"({"id": "f-green"})");
+    ab.add("experiments", R"({"id": "x", "flowId": "f", "type": "ab", "status": "draft",
+                              "variants": [{"id": "blue", "weight": 1, "control": true},
+                                           {"id": "green", "weight": 1, "flowId": "f-green"}]})");
+    EXPECT_EQ(oldest_counted(ab.build(), kNow), kNow);
+    Catalog running = base();
+    running.add("flows", R"({"id": "f", "experimentId": "x"})").add("flows", R"({"id": "f-green"})");
+    running.add("experiments", R"({"id": "x", "flowId": "f", "type": "ab", "status": "active",
+                                   "variants": [{"id": "blue", "weight": 1, "control": true},
+                                                {"id": "green", "weight": 1, "flowId": "f-green"}]})");
+    EXPECT_EQ(oldest_counted(running.build(), kNow), std::nullopt);
+}
+
 TEST(ContactPolicyNeeds, NothingIsNeededWithoutCountingPolicies) {
     Zones zones;
     const LocalClock clock = zones.clock();
