@@ -161,6 +161,15 @@ SELECT kaireon_respond('{"customerId": "ana", "offerId": "gold", "outcome": "imp
 RESET kaireon.tenant;
 SELECT count(*) AS interactions, (SELECT count(*) FROM kaireon.interaction_keys) AS keys FROM kaireon.interactions;
 
+-- An interaction recorded in March that happened (by the client's clock)
+-- after the floor keeps March's partition of interactions below.
+WITH recorded AS (
+    INSERT INTO kaireon.interactions (tenant_id, idempotency_key, customer_id, offer_id, outcome, kind, occurred_at,
+                                      recorded_at)
+    VALUES ('pt-a', 'ahead', 'ana', 'gold', 'impression', 'impression', '2026-04-20T00:00:00Z', '2026-03-20T12:00:00Z')
+    RETURNING tenant_id, idempotency_key, id, recorded_at)
+INSERT INTO kaireon.interaction_keys SELECT * FROM recorded;
+
 -- Retention 1 day: the floors hold. Decisions keep the current quota period
 -- (April), traces today, usage the current month of pt_calls (less an hour).
 SELECT kaireon.enable_time_partitioning(retention => interval '1 day') IS NOT NULL AS shortened;
@@ -169,6 +178,19 @@ FROM jsonb_each(kaireon.partition_maintenance()) ORDER BY key;
 SELECT count(*) AS april_decisions FROM kaireon.decisions WHERE decided_at >= '2026-04-01';
 SELECT count(*) AS april_traces FROM kaireon.decision_traces;
 SELECT sum FROM kaireon.usage_totals WHERE tenant_id = 'pt-a' AND feature = 'pt_calls' AND period_start = '2026-04-01T00:00:00Z';
+-- What the catalogs count sets the interactions' floor: a 48-hour cooldown
+-- counts from 48 hours ago, a day earlier for the customers' time zones; a
+-- frequency cap with maxTotal counts every interaction, and keeps them all.
+SET kaireon.tenant = 'pt-a';
+SELECT kaireon.apply_catalog('{"policies": [{"id": "cool", "type": "cooldown", "config": {"cooldownHours": 48}}]}',
+                             'merge') -> 'applied' -> 'policies' AS policies;
+SELECT kaireon._interactions_floor() AS interactions_floor;
+SELECT kaireon.apply_catalog('{"policies": [{"id": "total", "type": "frequency_cap", "config": {"maxTotal": 5}}]}',
+                             'merge') -> 'applied' -> 'policies' AS policies;
+SELECT kaireon._interactions_floor() AS interactions_floor;
+RESET kaireon.tenant;
+SELECT (kaireon.partition_maintenance() -> 'kaireon.interactions') - 'partitions'::text AS interactions;
+
 -- Usage counted over a feature's whole life (period "never") keeps every
 -- usage event.
 SELECT kaireon.define_feature('pt_lifetime', 'numeric', '{"period": "never"}') ->> 'key' AS feature;
