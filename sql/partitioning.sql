@@ -53,7 +53,7 @@ WITH recorded AS (
     SELECT 'pt-a', 'k' || m, 'ana', 'gold', 'impression', 'impression', make_timestamptz(2026, m, 10, 12, 0, 0, 'UTC'),
            make_timestamptz(2026, m, 10, 12, 0, 0, 'UTC')
     FROM generate_series(1, 4) m
-    RETURNING tenant_id, idempotency_key, id, recorded_at)
+    RETURNING tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, decision_id)
 INSERT INTO kaireon.interaction_keys SELECT * FROM recorded;
 SELECT tableoid::regclass AS partition, count(*) FROM kaireon.decisions GROUP BY 1;
 
@@ -167,7 +167,7 @@ WITH recorded AS (
     INSERT INTO kaireon.interactions (tenant_id, idempotency_key, customer_id, offer_id, outcome, kind, occurred_at,
                                       recorded_at)
     VALUES ('pt-a', 'ahead', 'ana', 'gold', 'impression', 'impression', '2026-04-20T00:00:00Z', '2026-03-20T12:00:00Z')
-    RETURNING tenant_id, idempotency_key, id, recorded_at)
+    RETURNING tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, decision_id)
 INSERT INTO kaireon.interaction_keys SELECT * FROM recorded;
 
 -- Retention 1 day: the floors hold. Decisions keep the current quota period

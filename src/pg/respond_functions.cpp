@@ -102,21 +102,15 @@ std::optional<std::string> recorded_before(pg::SpiSession& spi, const std::strin
     pg::lock_name(pg::NameSpace::RespondIdempotency, tenant, request.idempotency_key, true);
     {
         pg::LatestSnapshot latest;
-        // The key's row names the interaction (interactions are partitioned
-        // by time: the unique keys live apart, in kaireon.interaction_keys,
-        // and outlive the partitions retention drops).
+        // Interactions are partitioned by time: their keys live apart, in
+        // kaireon.interaction_keys, with what a replay must match, and
+        // outlive the partitions retention drops.
         spi.execute(
-            "SELECT k.interaction_id::text, i.customer_id, i.offer_id, i.outcome, coalesce(i.value::text, ''), "
-            "       coalesce(i.decision_id::text, ''), i.id IS NULL "
-            "FROM kaireon.interaction_keys k "
-            "LEFT JOIN kaireon.interactions i ON i.tenant_id = k.tenant_id AND i.id = k.interaction_id "
-            "                                AND i.recorded_at = k.recorded_at "
-            "WHERE k.tenant_id = $1 AND k.idempotency_key = $2",
+            "SELECT interaction_id::text, customer_id, offer_id, outcome, coalesce(value::text, ''), "
+            "       coalesce(decision_id::text, '') "
+            "FROM kaireon.interaction_keys WHERE tenant_id = $1 AND idempotency_key = $2",
             {pg::text_arg(tenant), pg::text_arg(request.idempotency_key)}, true);
     }
-    // A key whose interaction retention dropped is still a replay: it was
-    // counted once, in its own period; what it said is gone.
-    if (spi.rows() == 1 && spi.boolean(0, 6).value_or(false)) return spi.text(0, 0).value_or("");
     if (spi.rows() == 1) {
         std::vector<std::string> differs;
         if (spi.text(0, 1) != request.customer_id) differs.push_back("customerId");
@@ -153,9 +147,11 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
         "      experiment_id, variant) "
         "  VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, to_timestamp($13::float8), $14, "
         "          $15, $16) "
-        "  RETURNING tenant_id, idempotency_key, id, recorded_at) "
-        "INSERT INTO kaireon.interaction_keys (tenant_id, idempotency_key, interaction_id, recorded_at) "
-        "SELECT tenant_id, idempotency_key, id, recorded_at FROM recorded "
+        "  RETURNING tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, "
+        "            decision_id) "
+        "INSERT INTO kaireon.interaction_keys (tenant_id, idempotency_key, interaction_id, recorded_at, customer_id, "
+        "    offer_id, outcome, value, decision_id) "
+        "SELECT * FROM recorded "
         "RETURNING interaction_id::text",
         {pg::text_arg(tenant), pg::text_arg(request.idempotency_key),
          request.decision_id ? pg::text_arg(*request.decision_id) : pg::null_text_arg(),

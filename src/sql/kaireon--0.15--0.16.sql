@@ -119,8 +119,10 @@ INSERT INTO kaireon.decision_traces SELECT * FROM kaireon.decision_traces_unpart
 
 -- interactions, by recorded_at (the database's time of the call, which
 -- also decides the cap period). Their idempotency keys must be unique across
--- partitions: they live in kaireon.interaction_keys, unpartitioned, and
--- stay when retention drops the interactions (a late replay is still one).
+-- partitions: they live in kaireon.interaction_keys, unpartitioned, with
+-- what a replay must match (so a replay is judged without the partitioned
+-- table), and stay when retention drops the interactions (a late replay is
+-- still one).
 ALTER TABLE kaireon.interactions RENAME TO interactions_unpartitioned;
 ALTER INDEX kaireon.interactions_pkey RENAME TO interactions_unpartitioned_pkey;
 ALTER INDEX kaireon.interactions_customer RENAME TO interactions_unpartitioned_customer;
@@ -162,11 +164,18 @@ CREATE TABLE kaireon.interaction_keys (
     idempotency_key text NOT NULL,
     interaction_id  uuid NOT NULL,
     recorded_at     timestamptz NOT NULL,
+    customer_id     text NOT NULL,
+    offer_id        text NOT NULL,
+    outcome         text NOT NULL,
+    value           numeric,
+    decision_id     uuid,
     PRIMARY KEY (tenant_id, idempotency_key)
 );
 COMMENT ON TABLE kaireon.interaction_keys IS
     'The idempotency key of every interaction kaireon_respond recorded (unique across the time partitions).';
-INSERT INTO kaireon.interaction_keys SELECT tenant_id, idempotency_key, id, recorded_at FROM kaireon.interactions_unpartitioned;
+INSERT INTO kaireon.interaction_keys
+SELECT tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, decision_id
+FROM kaireon.interactions_unpartitioned;
 ALTER TABLE kaireon.interaction_keys ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON kaireon.interaction_keys USING (tenant_id = kaireon.visible_tenant());
 SELECT pg_catalog.pg_extension_config_dump('kaireon.interaction_keys', '');
