@@ -50,6 +50,39 @@ BEGIN
 END
 $$;
 
+-- _secure_partition gives a partition of an append table what its table's
+-- rows need besides the row triggers cloned from the table: its indexes,
+-- row-level security with the tenant policy (the table's policy does not
+-- guard a partition named directly), no grants, and on an append-only table
+-- a TRUNCATE trigger (TRUNCATE names the partition, not the table). A
+-- usage_events partition also aggregates rows copied into it directly (a
+-- statement trigger fires on the table a statement names: never twice).
+-- Each step is skipped when done, so it can run again on the same partition.
+CREATE FUNCTION kaireon._secure_partition(parent regclass, part regclass, append_only boolean) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = part AND x.indisprimary) THEN
+        PERFORM kaireon._index_partition(parent, part);
+    END IF;
+    EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', part);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part);
+    IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = part AND p.polname = 'tenant_isolation') THEN
+        EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (tenant_id = kaireon.visible_tenant())', part);
+    END IF;
+    IF append_only AND NOT EXISTS (SELECT 1 FROM pg_trigger t
+                                   WHERE t.tgrelid = part AND t.tgname = 'append_only_truncate') THEN
+        EXECUTE format('CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()', part);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER append_only_truncate', part);
+    END IF;
+    IF parent = 'kaireon.usage_events'::regclass
+       AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = part AND t.tgname = 'aggregate') THEN
+        EXECUTE format('CREATE TRIGGER aggregate AFTER INSERT ON %s REFERENCING NEW TABLE AS new_events '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION kaireon._usage_events_inserted()', part);
+    END IF;
+END
+$$;
+
 -- usage_events, by recorded_at (the database's time of the report: a late
 -- event, whose occurred_at is old, still lands in the current partition).
 ALTER TABLE kaireon.usage_events RENAME TO usage_events_unpartitioned;
@@ -69,7 +102,7 @@ CREATE TABLE kaireon.usage_events (
 COMMENT ON TABLE kaireon.usage_events IS
     'Usage reports (report_usage and bulk loads); append-only; partitioned by recorded_at.';
 CREATE TABLE kaireon.usage_events_default PARTITION OF kaireon.usage_events DEFAULT;
-SELECT kaireon._index_partition('kaireon.usage_events', 'kaireon.usage_events_default');
+SELECT kaireon._secure_partition('kaireon.usage_events', 'kaireon.usage_events_default', true);
 INSERT INTO kaireon.usage_events OVERRIDING SYSTEM VALUE SELECT * FROM kaireon.usage_events_unpartitioned;
 SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('kaireon.usage_events', 'id'),
                          coalesce((SELECT max(id) FROM kaireon.usage_events), 0) + 1, false);
@@ -95,7 +128,7 @@ CREATE TABLE kaireon.decisions (
 COMMENT ON TABLE kaireon.decisions IS
     'Decision records: every kaireon_recommend answer that was not a dry run; partitioned by decided_at.';
 CREATE TABLE kaireon.decisions_default PARTITION OF kaireon.decisions DEFAULT;
-SELECT kaireon._index_partition('kaireon.decisions', 'kaireon.decisions_default');
+SELECT kaireon._secure_partition('kaireon.decisions', 'kaireon.decisions_default', false);
 INSERT INTO kaireon.decisions SELECT * FROM kaireon.decisions_unpartitioned;
 
 -- decision_traces, by traced_at.
@@ -114,7 +147,7 @@ CREATE TABLE kaireon.decision_traces (
 COMMENT ON TABLE kaireon.decision_traces IS
     'Per-stage traces of decisions made with "trace": true; partitioned by traced_at.';
 CREATE TABLE kaireon.decision_traces_default PARTITION OF kaireon.decision_traces DEFAULT;
-SELECT kaireon._index_partition('kaireon.decision_traces', 'kaireon.decision_traces_default');
+SELECT kaireon._secure_partition('kaireon.decision_traces', 'kaireon.decision_traces_default', false);
 INSERT INTO kaireon.decision_traces SELECT * FROM kaireon.decision_traces_unpartitioned;
 
 -- interactions, by recorded_at (the database's time of the call, which
@@ -153,7 +186,7 @@ CREATE TABLE kaireon.interactions (
 COMMENT ON TABLE kaireon.interactions IS
     'Outcomes recorded by kaireon_respond (impressions, clicks, conversions, ...); partitioned by recorded_at.';
 CREATE TABLE kaireon.interactions_default PARTITION OF kaireon.interactions DEFAULT;
-SELECT kaireon._index_partition('kaireon.interactions', 'kaireon.interactions_default');
+SELECT kaireon._secure_partition('kaireon.interactions', 'kaireon.interactions_default', false);
 INSERT INTO kaireon.interactions
 SELECT tenant_id, id, idempotency_key, decision_id, customer_id, offer_id, category_id, creative_id, channel, placement,
        outcome, kind, value, occurred_at, recorded_at, experiment_id, variant
@@ -204,11 +237,6 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['usage_events', 'decisions', 'decision_traces', 'interactions'] LOOP
         EXECUTE format('ALTER TABLE kaireon.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON kaireon.%I USING (tenant_id = kaireon.visible_tenant())', t);
-        -- The partitions are read through their parent only (its policy):
-        -- no role is granted anything on them, and RLS guards them too.
-        EXECUTE format('ALTER TABLE kaireon.%I ENABLE ROW LEVEL SECURITY', t || '_default');
-        EXECUTE format('CREATE POLICY tenant_isolation ON kaireon.%I USING (tenant_id = kaireon.visible_tenant())',
-                       t || '_default');
         PERFORM pg_catalog.pg_extension_config_dump(format('kaireon.%I', t || '_default'), '');
         EXECUTE format('GRANT SELECT ON kaireon.%I TO kaireon_admin, kaireon_app, kaireon_reader', t);
     END LOOP;
@@ -223,22 +251,13 @@ CREATE TRIGGER aggregate AFTER INSERT ON kaireon.usage_events
 -- Append-only on the parent reaches every partition (row triggers are
 -- cloned onto each partition, also those made later); TRUNCATE names a
 -- partition directly, so each partition carries its own TRUNCATE trigger
--- (partition_maintenance adds it to the partitions pg_partman cuts).
+-- (_secure_partition).
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON kaireon.usage_events
     FOR EACH ROW EXECUTE FUNCTION kaireon._refuse_change();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON kaireon.usage_events
     FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change();
 ALTER TABLE kaireon.usage_events ENABLE ALWAYS TRIGGER append_only;
 ALTER TABLE kaireon.usage_events ENABLE ALWAYS TRIGGER append_only_truncate;
-CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON kaireon.usage_events_default
-    FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change();
-ALTER TABLE kaireon.usage_events_default ENABLE ALWAYS TRIGGER append_only_truncate;
--- A statement trigger fires on the table a statement names: rows loaded
--- into a partition directly (pg_restore of the dumped default partition)
--- are aggregated by the partition's own, rows inserted through
--- usage_events by the table's, never by both.
-CREATE TRIGGER aggregate AFTER INSERT ON kaireon.usage_events_default
-    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION kaireon._usage_events_inserted();
 
 -- ---------------------------------------------------------------------------
 -- Time partitions with pg_partman (optional).
@@ -304,13 +323,10 @@ RETURNS SETOF record LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp A
     ORDER BY 2
 $$;
 
--- _secure_partitions gives every time partition of a table what its
--- parent's rows need beside the cloned row triggers: its indexes, row-level
--- security with the tenant policy (the parent's policy does not guard a
--- partition named directly) and, on append-only tables, the TRUNCATE
--- trigger. pg_partman cuts partitions without them; this runs after it. The
--- default partition is kaireon's own, made whole by the extension's script.
--- Returns how many partitions it secured.
+-- _secure_partitions runs _secure_partition on every time partition of a
+-- table that lacks something (pg_partman cuts them bare; this runs after
+-- it). The default partition is kaireon's own, made whole by the
+-- extension's script. Returns how many partitions it secured.
 CREATE FUNCTION kaireon._secure_partitions(parent regclass, append_only boolean) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -325,27 +341,7 @@ BEGIN
                OR (append_only AND NOT EXISTS (SELECT 1 FROM pg_trigger t
                                                WHERE t.tgrelid = c.oid AND t.tgname = 'append_only_truncate')))
     LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = part AND x.indisprimary) THEN
-            PERFORM kaireon._index_partition(parent, part);
-        END IF;
-        EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', part);
-        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part);
-        IF NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = part AND p.polname = 'tenant_isolation') THEN
-            EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (tenant_id = kaireon.visible_tenant())', part);
-        END IF;
-        IF append_only AND NOT EXISTS (SELECT 1 FROM pg_trigger t
-                                       WHERE t.tgrelid = part AND t.tgname = 'append_only_truncate') THEN
-            EXECUTE format('CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON %s '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()', part);
-            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER append_only_truncate', part);
-        END IF;
-        -- Rows copied into a usage_events partition directly are aggregated
-        -- like those of the default partition.
-        IF parent = 'kaireon.usage_events'::regclass
-           AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = part AND t.tgname = 'aggregate') THEN
-            EXECUTE format('CREATE TRIGGER aggregate AFTER INSERT ON %s REFERENCING NEW TABLE AS new_events '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION kaireon._usage_events_inserted()', part);
-        END IF;
+        PERFORM kaireon._secure_partition(parent, part, append_only);
         secured := secured + 1;
     END LOOP;
     RETURN secured;
@@ -428,11 +424,7 @@ BEGIN
         EXECUTE format('DROP TABLE kaireon.%I', default_name);
         EXECUTE format('ALTER TABLE kaireon.%I RENAME TO %I', default_name || '_moving', default_name);
         EXECUTE format('ALTER TABLE %s ATTACH PARTITION kaireon.%I DEFAULT', parent, default_name);
-        IF t.append_only THEN
-            EXECUTE format('CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON kaireon.%I '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()', default_name);
-            EXECUTE format('ALTER TABLE kaireon.%I ENABLE ALWAYS TRIGGER append_only_truncate', default_name);
-        END IF;
+        PERFORM kaireon._secure_partition(t.table_name, format('kaireon.%I', default_name)::regclass, t.append_only);
         RESET session_replication_role;
         PERFORM kaireon._secure_partitions(t.table_name, t.append_only);
         INSERT INTO kaireon.time_partitioning (table_name, partition_interval, retention)

@@ -82,7 +82,8 @@ SELECT function_privs_are('kaireon', 'enable_time_partitioning', ARRAY['interval
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace = 'kaireon'::regnamespace
                   AND p.proname IN ('_partitionable_tables', '_partman_schema', '_partition_bounds', '_secure_partitions',
-                                    '_retention_floor', '_index_partition', '_interactions_floor')
+                                    '_retention_floor', '_index_partition', '_interactions_floor',
+                                    '_secure_partition')
                   AND (has_function_privilege('kaireon_admin', p.oid, 'EXECUTE')
                        OR has_function_privilege('kaireon_app', p.oid, 'EXECUTE')
                        OR has_function_privilege('kaireon_reader', p.oid, 'EXECUTE'))
@@ -92,7 +93,8 @@ SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p, aclexplode(p.pr
                   AND p.proname IN ('enable_time_partitioning', 'partition_maintenance', 'rebuild_usage_rollups',
                                     '_enable_time_partitioning', '_partition_maintenance',
                                     '_partitionable_tables', '_partman_schema', '_partition_bounds', '_secure_partitions',
-                                    '_retention_floor', '_index_partition', '_interactions_floor')
+                                    '_retention_floor', '_index_partition', '_interactions_floor',
+                                    '_secure_partition')
                 ORDER BY 1), ARRAY[]::text[], 'nothing of time partitioning is granted to PUBLIC');
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_proc p
                       WHERE p.pronamespace = 'kaireon'::regnamespace AND p.proacl IS NULL
