@@ -149,7 +149,7 @@ main() {
     mkdir -p "$logs"
 
     # The unit tests are built and run once, in the sanitizer build: a second
-    # -O2 build of them cost about 3.5 of the core step's 6.5 minutes.
+    # -O2 build of them cost about 3.7 of the core step's 6.7 minutes.
     section "core: fuzz, benchmark smoke, oracles, boundary (ctest)"
     ctest_suite core "$root/build/core" -DKAIREON_UNIT=OFF
     section "core unit tests under AddressSanitizer + UBSan"

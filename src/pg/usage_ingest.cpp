@@ -561,7 +561,7 @@ KAIREON_FUNCTION(kaireon_refuse_change) {
     const std::string table = pg::pg_call([&] {
         Oid shown = RelationGetRelid(relation);
         if (relation->rd_rel->relispartition) shown = llast_oid(get_partition_ancestors(shown));
-        return std::string(get_rel_name(shown));
+        return get_rel_name(shown);
     });
     const std::string& purging = pg::purge_state().tenant;
     if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event) && TRIGGER_FIRED_FOR_ROW(trigger->tg_event) && !purging.empty()) {
