@@ -92,12 +92,13 @@ Json Verdict::to_json() const {
     return out;
 }
 
-Verdict verify(const std::vector<SealedEntry>& chain, const std::vector<int64_t>& unsealed_ids_before_horizon) {
-    Hash prev = genesis();
+Verdict verify(const std::vector<SealedEntry>& chain, const std::vector<int64_t>& unsealed_ids_before_horizon,
+               const ChainStart& start) {
+    Hash prev = start.hash;
     for (size_t i = 0; i < chain.size(); ++i) {
         const SealedEntry& entry = chain[i];
         const auto checked = static_cast<int64_t>(i);
-        const int64_t expected = checked + 1;
+        const int64_t expected = start.position + checked + 1;
 
         if (entry.position != expected) {
             bool comes_later = entry.position > expected &&

@@ -56,6 +56,14 @@ struct SealedEntry {
     Hash hash{};
 };
 
+// ChainStart is where a walk of the chain begins: genesis at position 0, or,
+// after retention dropped a tenant's oldest seals, its anchor (the last
+// dropped seal's position and hash, kaireon.audit_anchors).
+struct ChainStart {
+    int64_t position = 0;
+    Hash hash = genesis();
+};
+
 // Verdict is the answer of kaireon.verify_audit(tenant).
 struct Verdict {
     bool valid = true;
@@ -69,15 +77,17 @@ struct Verdict {
 };
 
 // verify walks `chain` in the order given (the database reads it ORDER BY
-// position) from genesis() and reports the first break. For the entry at
-// index i (expected position i + 1), checked in this order:
+// position) from `start` (genesis() at 0 unless an anchor says otherwise)
+// and reports the first break. With P = start.position, for the entry at
+// index i (expected position P + i + 1), checked in this order:
 //
-//  1. position == i + 1, else, with X = that entry's audit_id:
-//       "seal N is missing"      when position > i + 1 and no later entry has
-//                                position i + 1 (N = i + 1: a seal was deleted);
+//  1. position == P + i + 1, else, with X = that entry's audit_id:
+//       "seal N is missing"      when position > P + i + 1 and no later entry
+//                                has position P + i + 1 (N = P + i + 1: a
+//                                seal was deleted);
 //       "seals out of order"     otherwise (a repeated or decreasing position,
-//                                or position i + 1 appears later on);
-//  2. prev_hash == the previous entry's hash (genesis() for the first), else
+//                                or position P + i + 1 appears later on);
+//  2. prev_hash == the previous entry's hash (start.hash for the first), else
 //       "seal of row X does not follow the previous seal";
 //  3. the row exists (fields present), else
 //       "row X was deleted";
@@ -105,6 +115,7 @@ struct Verdict {
 // they sealed look merely unsealed, and the next seal_audit() seals them
 // again). Anchoring the last hash outside the database (the audit.sealed
 // event carries lastAuditId) is what detects that.
-Verdict verify(const std::vector<SealedEntry>& chain, const std::vector<int64_t>& unsealed_ids_before_horizon);
+Verdict verify(const std::vector<SealedEntry>& chain, const std::vector<int64_t>& unsealed_ids_before_horizon,
+               const ChainStart& start = {});
 
 }  // namespace kaireon::audit

@@ -121,6 +121,21 @@ int64_t flush_refusals(const std::string& tenant, const uint64_t* counters) {
     return written;
 }
 
+// chain_start is where `tenant`'s chain goes on from: its latest anchor
+// (retention dropped the seals up to it), or genesis.
+audit::ChainStart chain_start(SpiSession& spi, const std::string& tenant) {
+    spi.execute(
+        "SELECT a.position::text, encode(a.hash, 'hex') FROM kaireon.audit_anchors a "
+        "WHERE a.tenant_id = $1 ORDER BY a.position DESC LIMIT 1",
+        {text_arg(tenant)}, true);
+    audit::ChainStart start;
+    if (spi.rows() == 1) {
+        start.position = std::stoll(spi.text(0, 0).value_or("0"));
+        start.hash = hash_from(spi.text(0, 1));
+    }
+    return start;
+}
+
 struct SealResult {
     int64_t sealed = 0;
     int64_t last_audit_id = 0;
@@ -138,12 +153,13 @@ SealResult seal_tenant(const std::string& tenant, int64_t max_rows) {
     AsExtensionOwner owner;
     SpiSession spi;
     LatestSnapshot latest;  // what sealers before us committed
+    const audit::ChainStart start = chain_start(spi, tenant);
+    int64_t position = start.position;
+    audit::Hash prev = start.hash;
     spi.execute(
         "SELECT s.position::text, encode(s.hash, 'hex') FROM kaireon.audit_seals s "
-        "WHERE s.tenant_id = $1 ORDER BY s.position DESC LIMIT 1",
-        {text_arg(tenant)}, true);
-    int64_t position = 0;
-    audit::Hash prev = audit::genesis();
+        "WHERE s.tenant_id = $1 AND s.position > $2 ORDER BY s.position DESC LIMIT 1",
+        {text_arg(tenant), SpiArg{INT8OID, Int64GetDatum(start.position)}}, true);
     if (spi.rows() == 1) {
         position = std::stoll(spi.text(0, 0).value_or("0"));
         prev = hash_from(spi.text(0, 1));
@@ -156,7 +172,7 @@ SealResult seal_tenant(const std::string& tenant, int64_t max_rows) {
     const std::string horizon = spi.text(0, 1).value_or("0");
     spi.execute(
         (std::string("SELECT ") + kRowFields +
-         " FROM kaireon.audit_log a WHERE a.tenant_id = $1 AND a.txid >= $2::xid8 "
+         ", a.recorded_at::text FROM kaireon.audit_log a WHERE a.tenant_id = $1 AND a.txid >= $2::xid8 "
          "AND a.txid IS DISTINCT FROM pg_current_xact_id_if_assigned() "
          "AND NOT EXISTS (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id) "
          "ORDER BY a.txid, a.id LIMIT $3")
@@ -164,12 +180,13 @@ SealResult seal_tenant(const std::string& tenant, int64_t max_rows) {
         {text_arg(tenant), text_arg(scan_from), SpiArg{INT8OID, Int64GetDatum(max_rows)}}, true);
     struct Link {
         std::vector<std::string> fields;
+        std::string recorded_at;  // the seal goes to its row's time partition
         audit::Hash prev;
         audit::Hash hash;
     };
     std::vector<Link> links;
     for (uint64 row = 0; row < spi.rows(); ++row) {
-        Link link{row_fields(spi, row, 0), prev, {}};
+        Link link{row_fields(spi, row, 0), spi.text(row, kRowFieldCount).value_or(""), prev, {}};
         link.hash = audit::link_hash(prev, link.fields);
         prev = link.hash;
         links.push_back(std::move(link));
@@ -177,10 +194,10 @@ SealResult seal_tenant(const std::string& tenant, int64_t max_rows) {
     for (const Link& link : links) {
         ++position;
         spi.execute(
-            "INSERT INTO kaireon.audit_seals (tenant_id, position, audit_id, prev_hash, hash) "
-            "VALUES ($1, $2, $3::bigint, decode($4, 'hex'), decode($5, 'hex'))",
+            "INSERT INTO kaireon.audit_seals (tenant_id, position, audit_id, prev_hash, hash, recorded_at) "
+            "VALUES ($1, $2, $3::bigint, decode($4, 'hex'), decode($5, 'hex'), $6::timestamptz)",
             {text_arg(tenant), SpiArg{INT8OID, Int64GetDatum(position)}, text_arg(link.fields[0]),
-             text_arg(audit::hex(link.prev)), text_arg(audit::hex(link.hash))});
+             text_arg(audit::hex(link.prev)), text_arg(audit::hex(link.hash)), text_arg(link.recorded_at)});
     }
     if (static_cast<int64_t>(links.size()) < max_rows) {  // all caught up to the horizon
         spi.execute(
@@ -226,6 +243,50 @@ void require_audit_reader(const std::string& tenant) {
     if (!tenant.empty() && tenant_access(role, tenant) == TenantAccess::Member) return;
     throw Error(ErrorCode::TenantAccessDenied, "role may not read the audit trail of tenant \"" + tenant + "\"",
                 Json{{"tenant", tenant}});
+}
+
+// walk_chain reads `tenant`'s chain from its anchor (up to through_position
+// when given) and judges it. The whole chain also looks for committed rows
+// the last seal_audit run should have sealed that have no seal: added
+// behind the chain's back.
+audit::Verdict walk_chain(const std::string& tenant, std::optional<int64_t> through_position) {
+    std::vector<audit::SealedEntry> chain;
+    std::vector<int64_t> unsealed;
+    AsExtensionOwner owner;
+    SpiSession spi;
+    LatestSnapshot latest;
+    const audit::ChainStart start = chain_start(spi, tenant);
+    spi.execute((std::string("SELECT s.position::text, s.audit_id::text, encode(s.prev_hash, 'hex'), "
+                             "encode(s.hash, 'hex'), a.id IS NOT NULL, ") +
+                 kRowFields +
+                 " FROM kaireon.audit_seals s LEFT JOIN kaireon.audit_log a "
+                 "ON a.tenant_id = s.tenant_id AND a.id = s.audit_id "
+                 "WHERE s.tenant_id = $1 AND s.position > $2 AND ($3::bigint IS NULL OR s.position <= $3) "
+                 "ORDER BY s.position")
+                    .c_str(),
+                {text_arg(tenant), SpiArg{INT8OID, Int64GetDatum(start.position)},
+                 through_position ? SpiArg{INT8OID, Int64GetDatum(*through_position)} : SpiArg{INT8OID, 0, true}},
+                true);
+    chain.reserve(spi.rows());
+    for (uint64 row = 0; row < spi.rows(); ++row) {
+        audit::SealedEntry entry;
+        entry.position = std::stoll(spi.text(row, 0).value_or("0"));
+        entry.audit_id = std::stoll(spi.text(row, 1).value_or("0"));
+        entry.prev_hash = hash_from(spi.text(row, 2));
+        entry.hash = hash_from(spi.text(row, 3));
+        if (spi.boolean(row, 4).value_or(false)) entry.fields = row_fields(spi, row, 5);
+        chain.push_back(std::move(entry));
+    }
+    if (!through_position) {
+        spi.execute(
+            "SELECT a.id::text FROM kaireon.audit_log a JOIN kaireon.audit_chain_state st USING (tenant_id) "
+            "WHERE a.tenant_id = $1 AND a.txid < st.scan_from "
+            "AND NOT EXISTS (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id) "
+            "ORDER BY a.id LIMIT 100",
+            {text_arg(tenant)}, true);
+        for (uint64 row = 0; row < spi.rows(); ++row) unsealed.push_back(std::stoll(spi.text(row, 0).value_or("0")));
+    }
+    return audit::verify(chain, unsealed, start);
 }
 
 }  // namespace
@@ -286,45 +347,21 @@ KAIREON_FUNCTION(kaireon_verify_audit) {
     if (PG_ARGISNULL(0)) throw_bad_request("tenant_id must not be null", Json{{"path", "tenant_id"}});
     std::string tenant = pg::text_from_datum(PG_GETARG_DATUM(0));
     pg::require_audit_reader(tenant);
-    std::vector<audit::SealedEntry> chain;
-    std::vector<int64_t> unsealed;
-    {
-        pg::AsExtensionOwner owner;
-        pg::SpiSession spi;
-        pg::LatestSnapshot latest;
-        spi.execute((std::string("SELECT s.position::text, s.audit_id::text, encode(s.prev_hash, 'hex'), "
-                                 "encode(s.hash, 'hex'), a.id IS NOT NULL, ") +
-                     pg::kRowFields +
-                     " FROM kaireon.audit_seals s LEFT JOIN kaireon.audit_log a "
-                     "ON a.tenant_id = s.tenant_id AND a.id = s.audit_id "
-                     "WHERE s.tenant_id = $1 ORDER BY s.position")
-                        .c_str(),
-                    {pg::text_arg(tenant)}, true);
-        chain.reserve(spi.rows());
-        for (uint64 row = 0; row < spi.rows(); ++row) {
-            audit::SealedEntry entry;
-            entry.position = std::stoll(spi.text(row, 0).value_or("0"));
-            entry.audit_id = std::stoll(spi.text(row, 1).value_or("0"));
-            entry.prev_hash = pg::hash_from(spi.text(row, 2));
-            entry.hash = pg::hash_from(spi.text(row, 3));
-            if (spi.boolean(row, 4).value_or(false)) entry.fields = pg::row_fields(spi, row, 5);
-            chain.push_back(std::move(entry));
-        }
-        // Committed rows the last seal_audit run should have sealed (below
-        // its scan_from) that have no seal: added behind the chain's back.
-        spi.execute(
-            "SELECT a.id::text FROM kaireon.audit_log a JOIN kaireon.audit_chain_state st USING (tenant_id) "
-            "WHERE a.tenant_id = $1 AND a.txid < st.scan_from "
-            "AND NOT EXISTS (SELECT 1 FROM kaireon.audit_seals s WHERE s.tenant_id = a.tenant_id AND s.audit_id = a.id) "
-            "ORDER BY a.id LIMIT 100",
-            {pg::text_arg(tenant)}, true);
-        for (uint64 row = 0; row < spi.rows(); ++row) unsealed.push_back(std::stoll(spi.text(row, 0).value_or("0")));
-    }
-    audit::Verdict verdict = audit::verify(chain, unsealed);
+    audit::Verdict verdict = pg::walk_chain(tenant, std::nullopt);
     if (!verdict.valid && !tenant.empty() && !XactReadOnly) {
         pg::emit_event(tenant, "audit.verification_failed",
                        Json{{"firstBrokenId", verdict.first_broken_id ? Json(*verdict.first_broken_id) : Json(nullptr)},
                             {"reason", verdict.reason ? Json(*verdict.reason) : Json(nullptr)}});
     }
     return pg::jsonb_datum(verdict.to_json());
+}
+
+// kaireon_audit_chain_verdict(tenant, through_position) walks the tenant's
+// chain from its anchor up to a position, for retention (the extension's
+// SQL only: not granted).
+KAIREON_FUNCTION(kaireon_audit_chain_verdict) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
+        throw_bad_request("tenant_id and through_position must not be null", Json{{"path", "tenant_id"}});
+    }
+    return pg::jsonb_datum(pg::walk_chain(pg::text_from_datum(PG_GETARG_DATUM(0)), PG_GETARG_INT64(1)).to_json());
 }

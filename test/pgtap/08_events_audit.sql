@@ -12,7 +12,7 @@
 -- sql/events.sql, sql/audit.sql and the isolation specs; this file is about
 -- the schema and access.
 BEGIN;
-SELECT plan(124);
+SELECT plan(129);
 
 CREATE ROLE kr08_app NOLOGIN IN ROLE kaireon_app;
 CREATE ROLE kr08_reader1 NOLOGIN IN ROLE kaireon_reader;
@@ -36,7 +36,7 @@ CREATE TABLE kr08.tables (rel regclass PRIMARY KEY, tenant_scoped boolean NOT NU
 INSERT INTO kr08.tables VALUES
     ('kaireon.event_types', false), ('kaireon.event_sequencer', false),
     ('kaireon.event_consumers', true), ('kaireon.webhook_endpoints', true),
-    ('kaireon.audit_log', true), ('kaireon.audit_seals', true),
+    ('kaireon.audit_log', true), ('kaireon.audit_seals', true), ('kaireon.audit_anchors', true),
     ('kaireon.audit_chain_state', true), ('kaireon.audit_refusal_marks', true);
 CREATE TABLE kr08.functions (fn regprocedure PRIMARY KEY, definer boolean NOT NULL, granted_to text[] NOT NULL);
 INSERT INTO kr08.functions VALUES
@@ -84,7 +84,7 @@ $$;
 
 SELECT has_table('kaireon', t, 'kaireon.' || t || ' exists')
 FROM unnest(ARRAY['event_types', 'event_sequencer', 'event_consumers', 'webhook_endpoints', 'audit_log', 'audit_seals',
-                  'audit_chain_state', 'audit_refusal_marks']) t;
+                  'audit_anchors', 'audit_chain_state', 'audit_refusal_marks']) t;
 SELECT has_view('kaireon', 'entitlement_evaluations', 'kaireon.entitlement_evaluations is a view now');
 
 SELECT is(kr08.columns_of('kaireon.event_types'),
@@ -107,8 +107,17 @@ SELECT is(kr08.columns_of('kaireon.audit_log'),
           'audit_log has its columns');
 SELECT is(kr08.columns_of('kaireon.audit_seals'),
           ARRAY['tenant_id text NOT NULL', 'position bigint NOT NULL', 'audit_id bigint NOT NULL',
-                'prev_hash bytea NOT NULL', 'hash bytea NOT NULL', 'sealed_at timestamp with time zone NOT NULL'],
-          'audit_seals has its columns');
+                'prev_hash bytea NOT NULL', 'hash bytea NOT NULL', 'sealed_at timestamp with time zone NOT NULL',
+                'recorded_at timestamp with time zone NOT NULL'],
+          'audit_seals has its columns (recorded_at: its record''s, the partition key)');
+SELECT is(kr08.columns_of('kaireon.audit_anchors'),
+          ARRAY['tenant_id text NOT NULL', 'position bigint NOT NULL', 'audit_id bigint NOT NULL', 'hash bytea NOT NULL',
+                'pruned_through timestamp with time zone NOT NULL', 'anchored_at timestamp with time zone NOT NULL'],
+          'audit_anchors has its columns');
+SELECT is(ARRAY(SELECT format('%s %s', c.oid::regclass, pg_catalog.pg_get_partkeydef(c.oid)) FROM pg_catalog.pg_class c
+                WHERE c.oid IN ('kaireon.audit_log'::regclass, 'kaireon.audit_seals'::regclass) ORDER BY 1),
+          ARRAY['kaireon.audit_log RANGE (recorded_at)', 'kaireon.audit_seals RANGE (recorded_at)'],
+          'audit_log and audit_seals are partitioned by the record''s recorded_at');
 SELECT is(kr08.columns_of('kaireon.audit_chain_state'),
           ARRAY['tenant_id text NOT NULL', 'scan_from xid8 NOT NULL', 'sealed_at timestamp with time zone NOT NULL'],
           'audit_chain_state has its columns');
@@ -129,9 +138,15 @@ SELECT is(kr08.columns_of('kaireon.entitlement_evaluations'),
 SELECT col_is_pk('kaireon', 'event_types', 'type', 'event_types is keyed by type');
 SELECT col_is_pk('kaireon', 'event_consumers', ARRAY['tenant_id', 'name'], 'event_consumers is keyed by (tenant_id, name)');
 SELECT col_is_pk('kaireon', 'webhook_endpoints', ARRAY['tenant_id', 'id'], 'webhook_endpoints is keyed by (tenant_id, id)');
-SELECT col_is_pk('kaireon', 'audit_log', ARRAY['tenant_id', 'id'], 'audit_log is keyed by (tenant_id, id)');
-SELECT col_is_pk('kaireon', 'audit_seals', ARRAY['tenant_id', 'position'], 'audit_seals is keyed by (tenant_id, position)');
-SELECT col_is_unique('kaireon', 'audit_seals', ARRAY['tenant_id', 'audit_id'], 'a record is sealed at most once');
+-- Keys live on the partitions (sql/partitioning.sql: a restored partition
+-- keeps just its dumped indexes).
+SELECT col_is_pk('kaireon', 'audit_log_default', ARRAY['tenant_id', 'id'], 'audit_log''s partitions are keyed by (tenant_id, id)');
+SELECT col_is_pk('kaireon', 'audit_seals_default', ARRAY['tenant_id', 'position'],
+                 'audit_seals''s partitions are keyed by (tenant_id, position)');
+SELECT is(pg_catalog.pg_get_indexdef('kaireon.audit_seals_default_audit_id'::regclass),
+          'CREATE UNIQUE INDEX audit_seals_default_audit_id ON kaireon.audit_seals_default USING btree (tenant_id, audit_id)',
+          'a record is sealed at most once in a partition');
+SELECT col_is_pk('kaireon', 'audit_anchors', ARRAY['tenant_id', 'position'], 'audit_anchors is keyed by (tenant_id, position)');
 SELECT col_is_pk('kaireon', 'audit_chain_state', 'tenant_id', 'audit_chain_state is keyed by tenant_id');
 SELECT col_is_pk('kaireon', 'audit_refusal_marks', ARRAY['tenant_id', 'kind'], 'audit_refusal_marks is keyed by (tenant_id, kind)');
 SELECT is(ARRAY(SELECT format('%s.%s', a.attrelid::regclass, a.attname) FROM pg_catalog.pg_attribute a
@@ -166,10 +181,11 @@ SELECT ok((SELECT c.reloptions FROM pg_catalog.pg_class c WHERE c.oid = 'kaireon
 SELECT is(ARRAY(SELECT c::regclass::text FROM pg_catalog.pg_extension e, unnest(e.extconfig) c
                 WHERE e.extname = 'kaireon'
                   AND c::regclass::text ~ '^kaireon\.(event_|webhook_endpoints|audit_)' ORDER BY 1),
-          ARRAY['kaireon.audit_log', 'kaireon.audit_log_id_seq', 'kaireon.audit_refusal_marks', 'kaireon.audit_seals',
+          ARRAY['kaireon.audit_anchors', 'kaireon.audit_log_default', 'kaireon.audit_log_id_seq',
+                'kaireon.audit_refusal_marks', 'kaireon.audit_seals_default',
                 'kaireon.event_consumers', 'kaireon.event_seq_counter', 'kaireon.webhook_endpoints',
                 'kaireon.webhook_endpoints_id_seq'],
-          'pg_dump dumps consumers, the seq counter, endpoints, the trail, its seals and refusal marks; not event_types or audit_chain_state');
+          'pg_dump dumps consumers, the seq counter, endpoints, the trail (its default partitions; time partitions are dumped whole), its seals, anchors and refusal marks; not event_types or audit_chain_state');
 
 -- Row-level security on every tenant table ------------------------------------
 
@@ -185,7 +201,7 @@ SELECT is(ARRAY(SELECT format('%s %s', p.polrelid::regclass, pg_catalog.pg_get_e
           'each policy lets a row through only for the visible (member) tenant');
 SELECT is(ARRAY(SELECT format('%s %s', tt.table_name, tt.on_drop) FROM kaireon.tenant_tables tt
                 JOIN kr08.tables t ON t.rel = tt.table_name ORDER BY 1),
-          ARRAY['kaireon.audit_chain_state keep', 'kaireon.audit_log keep', 'kaireon.audit_refusal_marks keep',
+          ARRAY['kaireon.audit_anchors keep', 'kaireon.audit_chain_state keep', 'kaireon.audit_log keep', 'kaireon.audit_refusal_marks keep',
                 'kaireon.audit_seals keep', 'kaireon.event_consumers delete', 'kaireon.webhook_endpoints delete'],
           'drop_tenant deletes consumers and endpoints and keeps the audit trail');
 SELECT ok((SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = 'kaireon.events'::regclass),
@@ -254,7 +270,7 @@ SELECT is(ARRAY(SELECT format('%s %s', r, t.rel)
 SELECT is(ARRAY(SELECT format('%s %s', r, t.rel)
                 FROM unnest(ARRAY['kaireon_admin', 'kaireon_app', 'kaireon_reader']) r, kr08.tables t
                 WHERE has_any_column_privilege(r, t.rel, 'SELECT') ORDER BY 1),
-          ARRAY['kaireon_admin kaireon.audit_log', 'kaireon_admin kaireon.audit_seals', 'kaireon_admin kaireon.event_consumers',
+          ARRAY['kaireon_admin kaireon.audit_anchors', 'kaireon_admin kaireon.audit_log', 'kaireon_admin kaireon.audit_seals', 'kaireon_admin kaireon.event_consumers',
                 'kaireon_admin kaireon.event_types', 'kaireon_admin kaireon.webhook_endpoints',
                 'kaireon_app kaireon.event_types',
                 'kaireon_reader kaireon.audit_log', 'kaireon_reader kaireon.event_consumers', 'kaireon_reader kaireon.event_types',
@@ -281,21 +297,25 @@ SELECT is(ARRAY(SELECT r FROM unnest(ARRAY['kaireon_admin', 'kaireon_app', 'kair
 
 SELECT is(ARRAY(SELECT format('%s %s %s', t.tgrelid::regclass, t.tgname, t.tgenabled) FROM pg_catalog.pg_trigger t
                 WHERE t.tgrelid IN ('kaireon.audit_log'::regclass, 'kaireon.audit_seals'::regclass,
-                                    'kaireon.usage_events'::regclass)
+                                    'kaireon.audit_anchors'::regclass, 'kaireon.usage_events'::regclass)
                   AND t.tgname LIKE 'append_only%' ORDER BY 1),
-          ARRAY['kaireon.audit_log append_only A', 'kaireon.audit_log append_only_truncate A',
+          ARRAY['kaireon.audit_anchors append_only A', 'kaireon.audit_anchors append_only_truncate A',
+                'kaireon.audit_log append_only A', 'kaireon.audit_log append_only_truncate A',
                 'kaireon.audit_seals append_only A', 'kaireon.audit_seals append_only_truncate A',
                 'kaireon.usage_events append_only A', 'kaireon.usage_events append_only_truncate A'],
-          'the append-only triggers of audit_log, audit_seals and usage_events are ENABLE ALWAYS (tgenabled = A)');
+          'the append-only triggers of audit_log, audit_seals, audit_anchors and usage_events are ENABLE ALWAYS (tgenabled = A)');
 SELECT is(ARRAY(SELECT regexp_replace(pg_catalog.pg_get_triggerdef(t.oid), ' ON kaireon\.\w+ ', ' ')
                 FROM pg_catalog.pg_trigger t
-                WHERE t.tgrelid IN ('kaireon.audit_log'::regclass, 'kaireon.audit_seals'::regclass) AND NOT t.tgisinternal
+                WHERE t.tgrelid IN ('kaireon.audit_log'::regclass, 'kaireon.audit_seals'::regclass,
+                                    'kaireon.audit_anchors'::regclass) AND NOT t.tgisinternal
                 ORDER BY t.tgrelid::regclass::text, t.tgname),
           ARRAY['CREATE TRIGGER append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION kaireon._refuse_change()',
                 'CREATE TRIGGER append_only_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()',
                 'CREATE TRIGGER append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION kaireon._refuse_change()',
+                'CREATE TRIGGER append_only_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()',
+                'CREATE TRIGGER append_only BEFORE DELETE OR UPDATE FOR EACH ROW EXECUTE FUNCTION kaireon._refuse_change()',
                 'CREATE TRIGGER append_only_truncate BEFORE TRUNCATE FOR EACH STATEMENT EXECUTE FUNCTION kaireon._refuse_change()'],
-          'audit_log and audit_seals have exactly the append-only triggers (UPDATE, DELETE per row; TRUNCATE)');
+          'audit_log, audit_seals and audit_anchors have exactly the append-only triggers (UPDATE, DELETE per row; TRUNCATE)');
 SELECT is(ARRAY(SELECT format('%s: %s', t.tgrelid::regclass,
                               regexp_replace(pg_catalog.pg_get_triggerdef(t.oid), '^CREATE TRIGGER audit (.*) ON \S+ (.*)$', '\1 \2'))
                 FROM pg_catalog.pg_trigger t
@@ -322,8 +342,8 @@ SELECT is(ARRAY(SELECT t.tgrelid::regclass::text FROM pg_catalog.pg_trigger t
 
 SELECT lives_ok($$SELECT kaireon.seal_audit()$$, 'the superuser may seal');
 INSERT INTO kaireon.audit_log (tenant_id, actor, action) VALUES ('kr08-t1', 'kr08', 'kr08.test');
-INSERT INTO kaireon.audit_seals (tenant_id, position, audit_id, prev_hash, hash)
-VALUES ('kr08-t1', 1000000, 0, '\x00', '\x00');
+INSERT INTO kaireon.audit_seals (tenant_id, position, audit_id, prev_hash, hash, recorded_at)
+VALUES ('kr08-t1', 1000000, 0, '\x00', '\x00', now());
 SELECT throws_ok($$UPDATE kaireon.audit_log SET details = '{"x": 1}' WHERE tenant_id = 'kr08-t1'$$, 'KR400',
                  'kaireon.audit_log is append-only: UPDATE is not allowed', 'the owner may not UPDATE audit_log');
 SELECT throws_ok($$DELETE FROM kaireon.audit_log WHERE tenant_id = 'kr08-t1'$$, 'KR400',

@@ -257,6 +257,52 @@ TEST(AuditVerify, VerdictJsonHasExactlyTheSpecKeysInOrder) {
     EXPECT_EQ(verify(chain, {}).to_json().dump(), expected);
 }
 
+// --- verify: from an anchor (retention dropped the oldest seals) -----------------
+
+// The chain after its first `pruned` seals were dropped, and the anchor
+// retention left: the last dropped seal's position and hash.
+std::pair<std::vector<SealedEntry>, ChainStart> pruned_chain(uint64_t seed, size_t n, size_t pruned) {
+    auto chain = make_chain(seed, n);
+    ChainStart start{static_cast<int64_t>(pruned), chain[pruned - 1].hash};
+    chain.erase(chain.begin(), chain.begin() + static_cast<std::ptrdiff_t>(pruned));
+    return {chain, start};
+}
+
+TEST(AuditVerify, ChainAfterItsAnchorIsValid) {
+    for (uint64_t seed : kSeeds) {
+        for (size_t pruned : {size_t{1}, size_t{7}, kChainLength - 1, kChainLength}) {
+            SCOPED_TRACE("seed " + std::to_string(seed) + ", " + std::to_string(pruned) + " pruned");
+            auto [rest, start] = pruned_chain(seed, kChainLength, pruned);
+            EXPECT_VALID(verify(rest, {}, start), kChainLength - pruned);
+        }
+    }
+}
+
+TEST(AuditVerify, AnchorWithAnotherHashOrPositionBreaksTheFirstLink) {
+    auto [rest, start] = pruned_chain(5, kChainLength, 10);
+    ChainStart wrong_hash = start;
+    wrong_hash.hash[0] ^= 0x01;
+    EXPECT_BROKEN(verify(rest, {}, wrong_hash), 0, rest[0].audit_id,
+                  "seal of " + row(rest[0].audit_id) + " does not follow the previous seal");
+    // From genesis, the rest of a pruned chain starts at the wrong position.
+    EXPECT_BROKEN(verify(rest, {}), 0, rest[0].audit_id, "seals out of order");
+    ChainStart behind = start;
+    behind.position -= 1;  // an anchor one seal short: seal 10 looks missing
+    EXPECT_BROKEN(verify(rest, {}, behind), 0, rest[0].audit_id, "seal 10 is missing");
+    ChainStart ahead = start;
+    ahead.position += 1;
+    EXPECT_BROKEN(verify(rest, {}, ahead), 0, rest[0].audit_id, "seals out of order");
+}
+
+TEST(AuditVerify, TamperingAfterTheAnchorIsCaughtAtItsPlace) {
+    auto [rest, start] = pruned_chain(6, kChainLength, 4);
+    (*rest[3].fields)[4] += "!";
+    EXPECT_BROKEN(verify(rest, {}, start), 3, rest[3].audit_id, row(rest[3].audit_id) + " was modified");
+    auto [rest2, start2] = pruned_chain(6, kChainLength, 4);
+    rest2.erase(rest2.begin() + 2);
+    EXPECT_BROKEN(verify(rest2, {}, start2), 2, rest2[2].audit_id, "seal 7 is missing");
+}
+
 // --- verify: tampering with rows -------------------------------------------------
 
 TEST(AuditVerify, ModifiedFieldIsCaught) {
