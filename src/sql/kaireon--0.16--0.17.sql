@@ -237,6 +237,11 @@ BEGIN
     EXECUTE format('ALTER TABLE %s DETACH PARTITION kaireon.%I', parent, default_name);
     EXECUTE format('ALTER TABLE kaireon.%I RENAME TO %I', default_name, default_name || '_moving');
     EXECUTE format('SELECT min(%I) FROM kaireon.%I', control, default_name || '_moving') INTO oldest;
+    -- A seal goes to the partition of its record, sealed or not yet: the
+    -- seals' partitions start where the records' do.
+    IF parent = 'kaireon.audit_seals'::regclass THEN
+        oldest := least(oldest, (SELECT min(a.recorded_at) FROM kaireon.audit_log a));
+    END IF;
     EXECUTE format('SELECT %I.create_parent(p_parent_table := $1, p_control := $2, p_type := ''native'', '
                    'p_interval := $3, p_premake := $4, p_start_partition := $5, p_jobmon := false)', partman)
         USING parent::text, control, partition_interval::text, premake,
@@ -409,7 +414,8 @@ BEGIN
         seal_rows := coalesce((SELECT string_agg(format('SELECT tenant_id, position, audit_id, hash FROM %s', p),
                                                  ' UNION ALL ')
                                FROM unnest(seals) p),
-                              'SELECT NULL::text, NULL::bigint, NULL::bigint, NULL::bytea WHERE false');
+                              'SELECT NULL::text AS tenant_id, NULL::bigint AS position, NULL::bigint AS audit_id, '
+                              'NULL::bytea AS hash WHERE false');
         kept_seals := (SELECT string_agg(format('SELECT tenant_id, position FROM %s', i.inhrelid::regclass), ' UNION ALL ')
                        FROM pg_inherits i
                        WHERE i.inhparent = 'kaireon.audit_seals'::regclass AND i.inhrelid <> ALL (seals::oid[]));

@@ -14,6 +14,9 @@
 #   2. without it: the rows come back, the time partitions' rollups do not
 #      (pg_restore makes their triggers after loading them), and
 #      kaireon.rebuild_usage_rollups() gives back the same usage totals.
+# The audit trail is cut too, and its retention has dropped January: both
+# restores give back the same records, seals and anchors, every chain
+# verifies, and sealing goes on from the anchors.
 set -euo pipefail
 
 src=kr_part_src
@@ -41,6 +44,7 @@ CREATE EXTENSION kaireon;
 CREATE SCHEMA partman;
 CREATE EXTENSION pg_partman SCHEMA partman;
 RESET client_min_messages;
+SET kaireon.test_clock = '2026-01-05T12:00:00Z';
 SELECT kaireon.create_tenant('acme', 'Acme', 'ops@acme.test');
 SELECT kaireon.grant_tenant('kr_part_app', 'acme');
 SELECT kaireon.define_feature('part_calls', 'numeric', '{"period": "month"}');
@@ -57,7 +61,15 @@ SELECT kaireon.enable_time_partitioning(interval '1 month', 2);
 -- After: through usage_events into April's partition.
 INSERT INTO kaireon.usage_events (tenant_id, feature, value, occurred_at, recorded_at)
 VALUES ('acme', 'part_calls', 1000, '2026-04-20T12:00:00Z', '2026-04-20T12:00:00Z');
+-- The trail of January (sealed) goes; its chains go on from anchors.
+SELECT kaireon.seal_audit();
+SELECT kaireon.set_partition_retention('kaireon.audit_log', interval '1 day');
+SELECT kaireon.partition_maintenance();
+SELECT kaireon.seal_audit();
 SQL
+[ "$(psql -qXAt -d "$src" -c "SELECT count(DISTINCT tenant_id) FROM kaireon.audit_anchors")" -eq 2 ] ||
+    fail "retention of the trail left no anchor for acme and the system trail: $(psql -qXAt -d "$src" -c \
+        "SELECT kaireon.partition_maintenance() -> 'kaireon.audit_log'")"
 
 # state DB: what must come back. Rows per partition (as of April 2026: the
 # premade ones after it depend on the real date), the usage totals, the
@@ -77,12 +89,21 @@ SELECT 'partitions', i.inhparent::regclass,
        bool_and(c.relacl IS NULL OR array_length(c.relacl, 1) = 1)
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent IN ('kaireon.usage_events'::regclass, 'kaireon.decisions'::regclass,
-                      'kaireon.decision_traces'::regclass)
+                      'kaireon.decision_traces'::regclass, 'kaireon.audit_log'::regclass,
+                      'kaireon.audit_seals'::regclass)
 GROUP BY i.inhparent ORDER BY i.inhparent::regclass::text;
 SELECT 'guarded', c.relname, string_agg(t.tgname || ':' || t.tgenabled::text, ' ' ORDER BY t.tgname)
 FROM pg_class c JOIN pg_trigger t ON t.tgrelid = c.oid
-WHERE c.relname IN ('usage_events_default', 'usage_events_p2026_01', 'usage_events_p2026_04')
+WHERE c.relname IN ('usage_events_default', 'usage_events_p2026_01', 'usage_events_p2026_04', 'audit_log_p2026_04',
+                    'audit_seals_p2026_04')
 GROUP BY 2 ORDER BY 2;
+SELECT 'audit', tableoid::regclass, count(*) FROM kaireon.audit_log WHERE recorded_at < '2026-05-01'
+GROUP BY 2 ORDER BY tableoid::regclass::text;
+SELECT 'seals', tableoid::regclass, count(*) FROM kaireon.audit_seals WHERE recorded_at < '2026-05-01'
+GROUP BY 2 ORDER BY tableoid::regclass::text;
+SELECT 'anchor', tenant_id, position, audit_id, encode(hash, 'hex'), pruned_through FROM kaireon.audit_anchors
+ORDER BY tenant_id, position;
+SELECT 'verify', t, kaireon.verify_audit(t) FROM unnest(ARRAY['acme', '']) t;
 SQL
 }
 state "$src" >"$work/before.txt"
@@ -111,6 +132,11 @@ grep -q 'permission denied for table decisions_p2026_01' <<<"$out" ||
     fail "an application reads a restored partition directly: $out"
 psql -qXAt -v ON_ERROR_STOP=1 -d "$dst_root" -c "SELECT kaireon.partition_maintenance()" >/dev/null ||
     fail "partition_maintenance fails on the restored database"
+grep -q '^verify|acme|{"valid": true' "$work/after_root.txt" || fail "acme's chain does not verify: $(grep '^verify' "$work/after_root.txt")"
+out=$(psql -qXAt -v ON_ERROR_STOP=1 -d "$dst_root" -c "SELECT kaireon.seal_audit() -> 'sealed'" \
+    -c "SELECT kaireon.verify_audit('') ->> 'valid'")
+[ "$(tail -1 <<<"$out")" = true ] && [ "$(head -1 <<<"$out")" -gt 0 ] ||
+    fail "sealing does not go on from the anchor after the restore: $out"
 echo "partitioning: a dump made with --load-via-partition-root restores every row in its partition, the usage totals, the configuration and the guards"
 
 # 2. Leaf by leaf: the time partitions' rollups are missing until rebuilt.
