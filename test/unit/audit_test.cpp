@@ -284,8 +284,8 @@ TEST(AuditVerify, AnchorWithAnotherHashOrPositionBreaksTheFirstLink) {
     wrong_hash.hash[0] ^= 0x01;
     EXPECT_BROKEN(verify(rest, {}, wrong_hash), 0, rest[0].audit_id,
                   "seal of " + row(rest[0].audit_id) + " does not follow the previous seal");
-    // From genesis, the rest of a pruned chain starts at the wrong position.
-    EXPECT_BROKEN(verify(rest, {}), 0, rest[0].audit_id, "seals out of order");
+    // From genesis (the anchor ignored), the seals before it are missing.
+    EXPECT_BROKEN(verify(rest, {}), 0, rest[0].audit_id, "seal 1 is missing");
     ChainStart behind = start;
     behind.position -= 1;  // an anchor one seal short: seal 10 looks missing
     EXPECT_BROKEN(verify(rest, {}, behind), 0, rest[0].audit_id, "seal 10 is missing");
