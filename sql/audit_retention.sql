@@ -138,4 +138,53 @@ RESET ROLE;
 
 \c :regress_db
 DROP DATABASE regress_kr_audit_retention;
+
+-- An upgrade from 0.16 with time partitioning on: the trail is converted
+-- (records and seals as they were: the chain still verifies), and the next
+-- maintenance run hands it to pg_partman too.
+CREATE DATABASE regress_kr_audit_upgrade;
+\c regress_kr_audit_upgrade
+SET TimeZone = 'UTC';
+SET client_min_messages = warning;
+CREATE EXTENSION kaireon VERSION '0.16';
+CREATE SCHEMA partman;
+CREATE EXTENSION pg_partman SCHEMA partman;
+RESET client_min_messages;
+SET kaireon.test_clock = '2026-03-10T12:00:00Z';
+SELECT kaireon.create_tenant('up-a', 'Upgraded', 'ops@up.test') ->> 'tenantId' AS created;
+SELECT kaireon._audit('up-a', 'test.step', 'Mar', '{}');
+SELECT count(*) AS handed_over FROM jsonb_each(kaireon.enable_time_partitioning(interval '1 month', 2));
+-- Sealed as 0.16 sealed (the library is already 0.17's, whose seal_audit
+-- needs the new tables): the chain built here in SQL, from audit.h's
+-- formula, is also an oracle of the hash.
+WITH RECURSIVE records AS (
+    SELECT row_number() OVER (ORDER BY a.txid, a.id) AS n, a.id,
+           ARRAY[a.id::text, a.txid::text, (extract(epoch FROM a.recorded_at) * 1000000)::bigint::text, a.actor,
+                 a.action, CASE WHEN a.target IS NULL THEN 'N' ELSE 'T' || a.target END, a.details::text] AS fields
+    FROM kaireon.audit_log a WHERE a.tenant_id = 'up-a'
+), chain AS (
+    SELECT 0::bigint AS n, NULL::bigint AS id, NULL::bytea AS prev, decode(repeat('00', 32), 'hex') AS hash
+    UNION ALL
+    SELECT r.n, r.id, c.hash,
+           sha256(c.hash || (SELECT string_agg(int8send(octet_length(convert_to(f, 'UTF8'))) || convert_to(f, 'UTF8'),
+                                               ''::bytea ORDER BY i)
+                             FROM unnest(r.fields) WITH ORDINALITY AS u (f, i)))
+    FROM chain c JOIN records r ON r.n = c.n + 1
+)
+INSERT INTO kaireon.audit_seals (tenant_id, position, audit_id, prev_hash, hash)
+SELECT 'up-a', n, id, prev, hash FROM chain WHERE n > 0;
+ALTER EXTENSION kaireon UPDATE;
+SELECT relname, relkind FROM pg_class WHERE oid IN ('kaireon.audit_log'::regclass, 'kaireon.audit_seals'::regclass)
+ORDER BY 1;
+SELECT kaireon.verify_audit('up-a') AS after_upgrade;
+SELECT key, value -> 'dropped' AS dropped FROM jsonb_each(kaireon.partition_maintenance())
+WHERE key LIKE 'kaireon.audit%' ORDER BY key;
+SELECT table_name, partition_interval, retention FROM kaireon.time_partitioning ORDER BY table_name::text;
+SELECT a.tableoid::regclass AS records, s.tableoid::regclass AS seals, count(*)
+FROM kaireon.audit_log a JOIN kaireon.audit_seals s ON s.tenant_id = a.tenant_id AND s.audit_id = a.id
+WHERE a.tenant_id = 'up-a' GROUP BY 1, 2 ORDER BY a.tableoid::regclass::text;
+SELECT kaireon.seal_audit() -> 'sealed' AS sealed_on;
+SELECT kaireon.verify_audit('up-a') AS after_hand_over;
+\c :regress_db
+DROP DATABASE regress_kr_audit_upgrade;
 DROP ROLE regress_kr_ar_app, regress_kr_ar_admin;
