@@ -13,7 +13,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # The extension ships a base script and the chain of upgrade scripts; a new
 # install runs the chain, so fresh installs and upgrades cannot drift apart.
-DATA = $(sort $(wildcard src/sql/kaireon--*.sql)) src/router/kaireon_router--0.1.sql src/router/kaireon_router--0.1--0.2.sql src/router/kaireon_router--0.2--0.3.sql src/router/kaireon_shard--0.1.sql src/router/kaireon_shard--0.1--0.2.sql
+DATA = $(sort $(wildcard src/sql/kaireon--*.sql)) src/router/kaireon_router--0.1.sql src/router/kaireon_router--0.1--0.2.sql src/router/kaireon_router--0.2--0.3.sql src/router/kaireon_router--0.3--0.4.sql src/router/kaireon_shard--0.1.sql src/router/kaireon_shard--0.1--0.2.sql
 
 # pg_regress: every sql/*.sql is a test; isolationtester: every spec.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))

@@ -2,16 +2,19 @@
 # scripts/move_tenant.sh - moves one tenant between the shards of a scale-out
 # deployment with a short write freeze (docs/scale-out.md, "Moving a tenant").
 #
-#   scripts/move_tenant.sh --router CONNINFO --source CONNINFO --target CONNINFO TENANT PARTITION
+#   scripts/move_tenant.sh --router CONNINFO [--router CONNINFO ...] --source CONNINFO --target CONNINFO TENANT PARTITION
 #
-# CONNINFO are libpq connection strings: a member of kaireon_admin on the
-# router database, and superusers on the source and target shard databases
-# (the copy loads rows as they were, with triggers off). PARTITION is the
-# router partition the tenant moves to; it must be on the target's shard.
+# CONNINFO are libpq connection strings: a member of kaireon_admin on each
+# router database (name every router of the deployment: their maps must
+# agree, and all of them are switched), and superusers on the source and
+# target shard databases (the copy loads rows as they were, with triggers
+# off). PARTITION is the router partition the tenant moves to; it must be
+# on the target's shard.
 #
 # Steps (each says what it did; any failure before the router switch leaves
 # the tenant where it was and working):
-#   1. checks: placement, versions, the target holds none of the tenant's
+#   1. checks: the routers' maps agree (kaireon_router.map_digest), placement,
+#      versions, the target holds none of the tenant's
 #      rows, and the shards agree on what the tenant's rows depend on
 #      (features, plans, licence keys and revocations, the tenant's roles);
 #   2. freeze on the source: calls in flight finish, later ones get KR503
@@ -20,25 +23,29 @@
 #   4. load on the target in one transaction; kaireon.adopt_moved_tenant fits
 #      the outbox numbers and sequences and counts the rows, which must
 #      equal the source's, else nothing is committed;
-#   5. the router points the tenant at PARTITION;
+#   5. each router points the tenant at PARTITION (until all do, the ones
+#      not switched yet reach the frozen source: KR503, retried);
 #   6. the source releases the tenant (drops its rows; its audit trail stays).
 set -euo pipefail
 
 usage() {
-    echo "usage: scripts/move_tenant.sh --router CONNINFO --source CONNINFO --target CONNINFO TENANT PARTITION" >&2
+    echo "usage: scripts/move_tenant.sh --router CONNINFO [--router CONNINFO ...] --source CONNINFO --target CONNINFO TENANT PARTITION" >&2
     exit 2
 }
-router='' source='' target='' args=()
+routers=() source='' target='' args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --router) router=${2:-}; shift 2 || usage ;;
+        --router) routers+=("${2:-}"); shift 2 || usage ;;
         --source) source=${2:-}; shift 2 || usage ;;
         --target) target=${2:-}; shift 2 || usage ;;
         -h|--help) usage ;;
         *) args+=("$1"); shift ;;
     esac
 done
-[ -n "$router" ] && [ -n "$source" ] && [ -n "$target" ] && [ ${#args[@]} -eq 2 ] || usage
+[ ${#routers[@]} -gt 0 ] && [ -n "$source" ] && [ -n "$target" ] && [ ${#args[@]} -eq 2 ] || usage
+for r in "${routers[@]}"; do [ -n "$r" ] || usage; done
+router=${routers[0]}
+switched=0
 tenant=${args[0]} partition=${args[1]}
 [[ "$tenant" =~ ^[a-z0-9][a-z0-9_-]{0,62}$ ]] || { echo "move_tenant: malformed tenant id \"$tenant\"" >&2; exit 2; }
 [[ "$partition" =~ ^[0-9]{1,4}$ ]] || { echo "move_tenant: PARTITION must be a number" >&2; exit 2; }
@@ -75,7 +82,8 @@ on_exit() {
                 fi ;;
             adopted)
                 echo "move_tenant: failed after the target committed the copy: the tenant is on both shards, frozen on the source." >&2
-                echo "  To finish: on the router SELECT kaireon_router.relocate_tenant('$tenant', $partition); on the source SELECT kaireon.release_moved_tenant('$tenant');" >&2
+                echo "  $switched of the ${#routers[@]} routers point at the target (in the order given)." >&2
+                echo "  To finish: on each other router SELECT kaireon_router.relocate_tenant('$tenant', $partition); on the source SELECT kaireon.release_moved_tenant('$tenant');" >&2
                 echo "  To call it off: on the target SELECT kaireon.drop_tenant('$tenant'); on the source SELECT kaireon.unfreeze_tenant('$tenant');" >&2 ;;
             relocated)
                 echo "move_tenant: the tenant lives on the target now, but releasing it on the source failed: run SELECT kaireon.release_moved_tenant('$tenant') there" >&2 ;;
@@ -86,6 +94,16 @@ on_exit() {
 trap on_exit EXIT
 
 # 1. Checks. Nothing changes until the freeze.
+# Every router must send every tenant to the same shard: one map, one
+# directory (the digest covers partitions -> shards and tenants ->
+# partitions, not the connection strings, which may differ per router).
+digest=$(q "$router" "SELECT kaireon_router.map_digest() ->> 'digest'") || die "router 1 has no kaireon_router.map_digest() (kaireon_router 0.4)"
+for i in "${!routers[@]}"; do
+    other=$(q "${routers[$i]}" "SELECT kaireon_router.map_digest() ->> 'digest'") ||
+        die "router $((i + 1)) of ${#routers[@]} has no kaireon_router.map_digest() (kaireon_router 0.4)"
+    [ "$other" = "$digest" ] ||
+        die "the routers' maps differ (router $((i + 1)) of ${#routers[@]} against router 1: compare kaireon_router.placements): make them agree first"
+done
 placement=$(q "$router" "SELECT d.partition || '|' || p.shard || '|' || coalesce((SELECT p2.shard FROM kaireon_router.partitions p2 WHERE p2.partition = $partition), '')
     FROM kaireon_router.tenant_directory d JOIN kaireon_router.partitions p USING (partition) WHERE d.tenant_id = :'tenant'")
 [ -n "$placement" ] || die "tenant \"$tenant\" is not in the router's directory"
@@ -182,10 +200,14 @@ q "$target" "\\i $work/import.sql" -v expected="{$expected}" >/dev/null || die "
 stage=adopted
 say "loaded and adopted on the target; row counts match the source"
 
-# 5. Route to the target.
-q "$router" "SELECT kaireon_router.relocate_tenant(:'tenant', $partition)" >/dev/null || die "the router did not take the new placement"
+# 5. Route to the target, on every router.
+for i in "${!routers[@]}"; do
+    q "${routers[$i]}" "SELECT kaireon_router.relocate_tenant(:'tenant', $partition)" >/dev/null ||
+        die "router $((i + 1)) of ${#routers[@]} did not take the new placement"
+    switched=$((i + 1))
+done
 stage=relocated
-say "the router sends \"$tenant\" to partition $partition (shard $to_shard)"
+say "every router (${#routers[@]}) sends \"$tenant\" to partition $partition (shard $to_shard)"
 
 # 6. Release on the source.
 q "$source" "SELECT kaireon.release_moved_tenant(:'tenant')" >/dev/null || die "releasing the tenant on the source failed"

@@ -45,11 +45,12 @@ fail() {
     exit 1
 }
 
-# q NODE [psql args...]: psql as postgres on NODE's database postgres.
+# q NODE [psql args...]: psql as postgres on NODE's database postgres
+# (KR_DB=name q ...: on that database).
 q() {
     local node=$1
     shift
-    "$psql_bin" -qXAt -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(cat "$work/$node/port")" -U postgres -d postgres "$@"
+    "$psql_bin" -qXAt -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(cat "$work/$node/port")" -U postgres -d "${KR_DB:-postgres}" "$@"
 }
 
 # The router does not need kaireon loaded (it holds no tenant data); shards do.
@@ -94,22 +95,44 @@ SQL
 done
 
 # The router: PL/Proxy, kaireon_router, the same login roles, the map.
-{
-    cat <<'SQL'
-CREATE EXTENSION plproxy;
-CREATE EXTENSION kaireon_router;
-CREATE ROLE kr_scale_app LOGIN IN ROLE kaireon_app;
-CREATE ROLE kr_scale_ops LOGIN IN ROLE kaireon_admin;
-CREATE ROLE kr_scale_nogrant LOGIN IN ROLE kaireon_app;
-CREATE ROLE kr_scale_stranger LOGIN IN ROLE kaireon_app;
-SQL
+# router_map [TENANT PARTITION]: the statements that make the map and place
+# the tenants (one tenant elsewhere when named), after the extensions.
+router_extensions() { printf 'CREATE EXTENSION plproxy;\nCREATE EXTENSION kaireon_router;\n'; }
+router_map() {
     for s in s1 s2 s3; do
         echo "SELECT kaireon_router.add_shard('$s', 'host=127.0.0.1 port=$(cat "$work/$s/port") dbname=postgres user=kaireon_router_link connect_timeout=2');"
     done
     echo "SELECT kaireon_router.create_partitions(8, ARRAY['s1', 's2', 's3']);"
     echo "SET ROLE kr_scale_ops;"
-    for t in "${tenants[@]}"; do echo "SELECT kaireon_router.place_tenant('$t', $(partition_of "$t"));"; done
+    for t in "${tenants[@]}"; do
+        if [ "$t" = "${1:-}" ]; then
+            echo "SELECT kaireon_router.place_tenant('$t', $2);"
+        else
+            echo "SELECT kaireon_router.place_tenant('$t', $(partition_of "$t"));"
+        fi
+    done
+}
+{
+    router_extensions
+    cat <<'SQL'
+CREATE ROLE kr_scale_app LOGIN IN ROLE kaireon_app;
+CREATE ROLE kr_scale_ops LOGIN IN ROLE kaireon_admin;
+CREATE ROLE kr_scale_nogrant LOGIN IN ROLE kaireon_app;
+CREATE ROLE kr_scale_stranger LOGIN IN ROLE kaireon_app;
+SQL
+    router_map
 } | q router >/dev/null || fail "setting up the router failed"
+# A second router (a database of its own on the router's cluster), which
+# places t30 elsewhere until it is put in step before the move below.
+q router -c "CREATE DATABASE router2" >/dev/null
+{ router_extensions; router_map t30 $(( ($(partition_of t30) + 1) % 8 )); } | KR_DB=router2 q router >/dev/null ||
+    fail "setting up the second router failed"
+# Nothing of kaireon_router is PUBLIC's (functions are, by default).
+got=$(q router -c "SELECT string_agg(p.oid::regprocedure::text, ' ') FROM pg_proc p
+    JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+    JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'kaireon_router'
+    WHERE EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE a.grantee = 0)")
+[ -z "$got" ] || fail "kaireon_router functions PUBLIC may execute: $got"
 
 got=$(q router -c "SELECT string_agg(tenant_id || '=' || shard, ' ' ORDER BY tenant_id) FROM kaireon_router.placements")
 want=$(for t in "${tenants[@]}"; do printf '%s=%s ' "$t" "$(shard_of "$t")"; done | sed 's/ $//')
@@ -288,6 +311,8 @@ echo "scale_out: [$(($(date +%s) - started)) s] the router's refusals are KR err
 # old idempotency keys are still replays, the consumer resumes where it was,
 # nothing is planned twice for the webhook, the audit chain verifies and goes
 # on, and the source keeps only the audit trail and the mark of the move.
+# With two routers: the script refuses while their maps differ (nothing
+# frozen), and switches both.
 q s1 >/dev/null <<'SQL'
 SET kaireon.tenant = 't01';
 SELECT kaireon.create_event_consumer('mover-check', NULL, true);
@@ -371,8 +396,22 @@ bystander_client() {
 moving_client >"$work/moving.out" 2>&1 & mover_pid=$!
 bystander_client >"$work/bystander.out" 2>&1 & bystander_pid=$!
 sleep 0.3
-conn() { echo "host=127.0.0.1 port=$(cat "$work/$1/port") dbname=postgres user=$2"; }
+conn() { echo "host=127.0.0.1 port=$(cat "$work/$1/port") dbname=${3:-postgres} user=$2"; }
+# Routers that do not route alike: the move refuses before freezing.
+if KR_PGBIN=${KR_PGBIN:-} "$here/scripts/move_tenant.sh" --router "$(conn router kr_scale_ops)" \
+    --router "$(conn router kr_scale_ops router2)" --source "$(conn s1 postgres)" --target "$(conn s2 postgres)" \
+    t01 1 >"$work/move_refused.out" 2>&1; then
+    fail "the move went ahead with routers whose maps differ"
+fi
+grep -q "the routers' maps differ (router 2 of 2 against router 1" "$work/move_refused.out" ||
+    { cat "$work/move_refused.out" >&2; fail "the move with differing routers failed otherwise"; }
+[ "$(q s1 -c "SELECT count(*) FROM kaireon.tenant_moves WHERE tenant_id = 't01'")" = 0 ] ||
+    fail "the refused move froze t01"
+KR_DB=router2 q router -c "SET ROLE kr_scale_ops" -c "SELECT kaireon_router.relocate_tenant('t30', $(partition_of t30))" >/dev/null
+[ "$(q router -c "SELECT kaireon_router.map_digest()")" = "$(KR_DB=router2 q router -c "SELECT kaireon_router.map_digest()")" ] ||
+    fail "the second router is not in step after relocating t30"
 KR_PGBIN=${KR_PGBIN:-} "$here/scripts/move_tenant.sh" --router "$(conn router kr_scale_ops)" \
+    --router "$(conn router kr_scale_ops router2)" \
     --source "$(conn s1 postgres)" --target "$(conn s2 postgres)" t01 1 >"$work/move.out" 2>&1 ||
     { cat "$work/move.out" >&2; fail "moving t01 failed"; }
 wait "$mover_pid" || { cat "$work/moving.out" >&2; fail "a call for t01 failed during the move"; }
@@ -401,6 +440,14 @@ got=$(q s2 -c "SELECT count(*) FROM kaireon.interactions WHERE tenant_id = 't01'
 [ "$got" = "$(printf '%s\n%s' "$calls" $((calls + 1)))" ] || fail "t01's responses and decisions on s2 are $got"
 got=$(q s2 -c "SELECT count(*), sum(value) FROM kaireon.usage_events WHERE tenant_id = 't01' AND feature = 'api_calls'")
 [ "$got" = "$((calls + 25))|$((usage_sum + 50))" ] || fail "t01's usage after the move is $got, not $((calls + 25))|$((usage_sum + 50))"
+# Both routers were switched: they route alike, and the second one reaches
+# t01 on s2 (a replay there; s1 would answer "has moved").
+[ "$(q router -c "SELECT kaireon_router.map_digest()")" = "$(KR_DB=router2 q router -c "SELECT kaireon_router.map_digest()")" ] ||
+    fail "the routers' maps differ after the move"
+got=$(KR_DB=router2 q router -c "SET ROLE kr_scale_app" -c "SET kaireon.tenant = 't01'" \
+    -c "SELECT kaireon.report_usage('api_calls', 2, 'u-w1-r1') ->> 'entitlement'" 2>&1) ||
+    fail "the second router does not reach t01 after the move: $got"
+[ "$got" = api_calls ] || fail "a replay through the second router answers $got"
 # Read through the router, which now sends t01 to s2.
 q router -c "SET ROLE kr_scale_ops" -c "SET kaireon.tenant = 't01'" \
     -c "SELECT f.id FROM kaireon.fetch_events('mover-check', 1000) f ORDER BY f.seq" >"$work/unacked_after.txt"
