@@ -585,4 +585,46 @@ $$;
 
 GRANT EXECUTE ON FUNCTION kaireon.set_partition_retention(regclass, interval) TO kaireon_admin;
 
+-- ---------------------------------------------------------------------------
+-- Cheaper writes on the hot paths (issue 15, docs/performance.md "Foreign
+-- keys and the kind check"). decisions, decision_traces and interactions no
+-- longer reference kaireon.tenants: the foreign key ran a trigger and a
+-- SELECT ... FOR KEY SHARE of the tenant's row for every decision and
+-- response. What it guarded (no row for a tenant that is gone) holds by the
+-- move gate instead: every call on a tenant holds it shared until it
+-- commits, and drop_tenant now closes it first, so it waits for the calls
+-- in flight (their rows are then deleted with the tenant's) and calls after
+-- it find no tenant (test/isolation/specs/drop_tenant_race.spec).
+CREATE OR REPLACE FUNCTION kaireon.drop_tenant(tenant_id text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    entry record;
+    removed bigint;
+    deleted jsonb := '{}';
+BEGIN
+    PERFORM kaireon._require_tenant(tenant_id);
+    PERFORM kaireon._close_move_gate(tenant_id);    -- waits for the tenant's calls in flight
+    PERFORM kaireon._allow_tenant_purge(tenant_id);  -- append-only tables let this transaction remove the tenant
+    FOR entry IN
+        SELECT tt.table_name FROM kaireon.tenant_tables tt WHERE tt.on_drop = 'delete' ORDER BY tt.drop_order, tt.table_name::text
+    LOOP
+        EXECUTE format('DELETE FROM %s WHERE tenant_id = $1', entry.table_name) USING tenant_id;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        deleted := deleted || jsonb_build_object(entry.table_name::text, removed);
+    END LOOP;
+    DELETE FROM kaireon.tenants t WHERE t.tenant_id = drop_tenant.tenant_id;
+    RETURN jsonb_build_object('tenantId', tenant_id, 'deleted', deleted);
+END
+$$;
+ALTER TABLE kaireon.decisions DROP CONSTRAINT decisions_tenant_id_fkey;
+ALTER TABLE kaireon.decision_traces DROP CONSTRAINT decision_traces_tenant_id_fkey;
+ALTER TABLE kaireon.interactions DROP CONSTRAINT interactions_tenant_id_fkey;
+-- An interaction's kind is checked by a domain: the executor parses a
+-- table's CHECK constraints from text for every statement, a domain's once
+-- per backend.
+CREATE DOMAIN kaireon.interaction_kind AS text
+    CHECK (VALUE IN ('impression', 'positive', 'negative', 'neutral'));
+ALTER TABLE kaireon.interactions DROP CONSTRAINT interactions_kind_check;
+ALTER TABLE kaireon.interactions ALTER COLUMN kind TYPE kaireon.interaction_kind;
+
 SELECT kaireon._revoke_public();

@@ -15,7 +15,7 @@
 -- allowance) is for the regression tests and the core's unit tests; this
 -- file is about the schema and access.
 BEGIN;
-SELECT plan(73);
+SELECT plan(74);
 
 CREATE ROLE kr10_app1 NOLOGIN IN ROLE kaireon_app;
 CREATE ROLE kr10_app2 NOLOGIN IN ROLE kaireon_app;
@@ -106,12 +106,17 @@ SELECT is(ARRAY(SELECT t.rel::text FROM kr10.tables t
                 WHERE a.atttypid = 'text'::regtype AND a.attnotnull AND a.attnum = 1 ORDER BY 1),
           ARRAY['kaireon.decision_traces', 'kaireon.decisions'],
           'both tables start with tenant_id text NOT NULL');
+-- No foreign key to tenants since 0.17 (a check per row on the hot path):
+-- drop_tenant closes the move gate and deletes their rows itself
+-- (isolation spec drop_tenant_race).
 SELECT is(ARRAY(SELECT t.rel::text FROM kr10.tables t
-                WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
-                                  WHERE k.conrelid = t.rel AND k.contype = 'f'
-                                    AND k.confrelid = 'kaireon.tenants'::regclass AND k.confdeltype = 'c')
+                WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = t.rel AND k.contype = 'f')
                 ORDER BY 1),
-          ARRAY[]::text[], 'both tables'' tenant_id references kaireon.tenants ON DELETE CASCADE');
+          ARRAY[]::text[], 'neither table has a foreign key (drop_tenant removes their rows under the move gate)');
+SELECT is(ARRAY(SELECT format('%s %s', tt.table_name, tt.on_drop) FROM kaireon.tenant_tables tt
+                JOIN kr10.tables t ON t.rel = tt.table_name ORDER BY 1),
+          ARRAY['kaireon.decision_traces delete', 'kaireon.decisions delete'],
+          'drop_tenant deletes both tables'' rows');
 
 -- Row-level security, as on every other tenant table.
 SELECT is(ARRAY(SELECT t.rel::text FROM kr10.tables t JOIN pg_catalog.pg_class c ON c.oid = t.rel
