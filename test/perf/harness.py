@@ -139,6 +139,9 @@ def pgbench(script, user, seconds, tag, logs, builtin=None):
     compiles a tenant's catalog at its first decision for it, tens of
     milliseconds, see cold_catalog_ms). tps_whole is pgbench's own figure."""
     psql("CHECKPOINT")
+    # WAL written during the run (cluster-wide, so autovacuum's counts too):
+    # per committed transaction, and how much of it full-page images.
+    wal_before = [float(v) for v in psql("SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal").split()]
     prefix = os.path.join(logs, tag)
     cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS), "-T", str(seconds),
            "-U", user, "-l", "--log-prefix", prefix]
@@ -152,6 +155,7 @@ def pgbench(script, user, seconds, tag, logs, builtin=None):
         f.write(out.stdout + out.stderr)
     if out.returncode != 0 or "aborted" in out.stdout + out.stderr:
         sys.exit(f"harness: pgbench {tag} failed:\n{out.stdout}{out.stderr}")
+    wal_after = [float(v) for v in psql("SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal").split()]
     tps_whole = committed = None
     for line in out.stdout.splitlines():
         if line.startswith("tps = "):
@@ -178,8 +182,11 @@ def pgbench(script, user, seconds, tag, logs, builtin=None):
     def percentile(p):
         return steady[min(len(steady) - 1, int(math.ceil(p * len(steady))) - 1)] / 1000.0
 
+    per_tx = max(committed or 0, 1)
     return {"tps": len(steady) / (last - half), "tps_whole": tps_whole, "p50_ms": percentile(0.50),
-            "p99_ms": percentile(0.99), "committed": committed}
+            "p99_ms": percentile(0.99), "committed": committed,
+            "wal_bytes_per_tx": round((wal_after[0] - wal_before[0]) / per_tx),
+            "wal_fpi_per_tx": round((wal_after[1] - wal_before[1]) / per_tx, 2)}
 
 
 def cold_catalog_ms():
@@ -205,7 +212,8 @@ def measure(path, script, user, args, builtin=None, seconds=None):
     runs = []
     for i in range(args.runs):
         runs.append(pgbench(script, user, seconds or args.seconds, f"{path}-{i + 1}", args.logs, builtin))
-        print(f"    {path} run {i + 1}: {runs[-1]['tps']:.0f} tps steady ({runs[-1]['tps_whole']:.0f} over the run)",
+        print(f"    {path} run {i + 1}: {runs[-1]['tps']:.0f} tps steady ({runs[-1]['tps_whole']:.0f} over the run), "
+              f"WAL {runs[-1]['wal_bytes_per_tx']} bytes and {runs[-1]['wal_fpi_per_tx']} full-page images per transaction",
               flush=True)
     runs.sort(key=lambda r: r["tps"])
     median = dict(runs[len(runs) // 2])
@@ -404,6 +412,7 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
                      "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
                      "baseline": baseline, "ratio": round(ratio, 3) if ratio is not None else None,
                      "target": target, "holds": holds, "runs_tps": r.get("runs_tps"),
+                     "wal_bytes_per_tx": r.get("wal_bytes_per_tx"), "wal_fpi_per_tx": r.get("wal_fpi_per_tx"),
                      "target_ratio": target_ratio if relation == ">=" else None,
                      "target_band": (1 - target_ratio, 1 + target_ratio) if relation == "within" else None})
 
@@ -436,19 +445,20 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
             rows += json.load(f)
 
     print()
-    print(f"{'path':36} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  {'target':32} holds")
+    print(f"{'path':36} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'WAL B/tx':>9} {'ratio':>7}  {'target':32} holds")
     for r in rows:
         tps = f"{r['tps']:.0f}" if r["tps"] is not None else "-"
         p50 = "-" if r["p50_ms"] is None else f"{r['p50_ms']:.3f}" if r["p50_ms"] >= 0.01 else f"{r['p50_ms']:.6f}"
         p99 = f"{r['p99_ms']:.3f}" if r["p99_ms"] is not None else "-"
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+        wal = f"{r['wal_bytes_per_tx']}" if r.get("wal_bytes_per_tx") is not None else "-"
         extra = f" ({r['bytes'] / 1048576:.1f} MB; 100 offers {r['bytes_100_offers'] / 1048576:.1f} MB)" if "bytes" in r else ""
         if "warm_ms" in r:
             extra = f" (the second: {r['warm_ms']:.2f} ms)"
         holds = "-" if r["holds"] is None else ("yes" if r["holds"] else "NO")
         # A row without a target says what its ratio is of.
         target = r["target"] or (f"(of {r['baseline']})" if r["baseline"] else "-")
-        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {ratio:>7}  {target:32} {holds}{extra}")
+        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {wal:>9} {ratio:>7}  {target:32} {holds}{extra}")
     print()
     failed = False
     for name, ok, detail in checks:
