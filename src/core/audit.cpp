@@ -1,9 +1,8 @@
 #include "core/audit.h"
 
 #include "core/error.h"
+#include "core/sha256.h"
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 
@@ -51,14 +50,7 @@ Hash link_hash(const Hash& prev, const std::vector<std::string>& fields) {
         message.append(field);
     }
 
-    Hash out{};
-    unsigned int length = 0;
-    if (EVP_Digest(message.data(), message.size(), out.data(), &length, EVP_sha256(), nullptr) != 1 ||
-        length != out.size()) {
-        ERR_clear_error();
-        throw Error(ErrorCode::Internal, "SHA-256 of an audit row failed in OpenSSL");
-    }
-    return out;
+    return sha256(message);
 }
 
 std::string hex(const Hash& hash) {

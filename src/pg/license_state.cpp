@@ -1,5 +1,6 @@
 #include "core/jwt.h"
 #include "core/license.h"
+#include "core/sha256.h"
 #include "core/tenant.h"
 
 #include "pg/license_state.h"
@@ -10,8 +11,6 @@
 #include "pg/jsonb.h"
 #include "pg/spi.h"
 #include "pg/xact_state.h"
-
-#include <openssl/evp.h>
 
 #include <memory>
 #include <set>
@@ -87,15 +86,13 @@ jwt::KeyLookup lookup_key(const std::string& kid) {
 }
 
 std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
+    const Sha256Digest digest = sha256(data);
     static const char* hex = "0123456789abcdef";
     std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xF]);
+    out.reserve(digest.size() * 2);
+    for (unsigned char byte : digest) {
+        out.push_back(hex[byte >> 4]);
+        out.push_back(hex[byte & 0xF]);
     }
     return out;
 }

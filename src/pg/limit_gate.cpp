@@ -1,9 +1,10 @@
+#include "core/sha256.h"
+
 #include "pg/limit_gate.h"
 
 #include "pg/guard.h"
 #include "pg/xact_state.h"
 
-#include <openssl/sha.h>
 
 #include <cstring>
 #include <vector>
@@ -75,9 +76,8 @@ void on_shmem_startup() {
 }
 
 void tenant_digest(const std::string& tenant, unsigned char out[20]) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(tenant.data()), tenant.size(), digest);
-    memcpy(out, digest, 20);
+    const Sha256Digest digest = sha256(tenant);
+    memcpy(out, digest.data(), 20);
 }
 
 EntryKey make_key(const GateKey& key) {
@@ -88,9 +88,8 @@ EntryKey make_key(const GateKey& key) {
     std::string material = key.tenant;
     material.push_back('\0');
     material += key.counter;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
-    memcpy(out.digest, digest, sizeof(out.digest));
+    const Sha256Digest digest = sha256(material);
+    memcpy(out.digest, digest.data(), sizeof(out.digest));
     return out;
 }
 

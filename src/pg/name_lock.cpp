@@ -1,8 +1,8 @@
+#include "core/sha256.h"
+
 #include "pg/name_lock.h"
 
 #include "pg/guard.h"
-
-#include <openssl/sha.h>
 
 #include <cstring>
 #include <string>
@@ -17,12 +17,11 @@ bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, 
     std::string material(tenant);
     material.push_back('\0');
     material.append(name);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+    const Sha256Digest digest = sha256(material);
     uint32 high = 0;
     uint32 low = 0;
-    memcpy(&high, digest, sizeof(high));
-    memcpy(&low, digest + sizeof(high), sizeof(low));
+    memcpy(&high, digest.data(), sizeof(high));
+    memcpy(&low, digest.data() + sizeof(high), sizeof(low));
     // field4 of pg_advisory_lock tags is 1 or 2; kaireon's start at 0x4B52 ("KR").
     const uint16 field4 = static_cast<uint16>(0x4B52 + static_cast<uint16>(space));
     return pg_call([&] {
