@@ -476,18 +476,45 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
     }
 }
 
+namespace {
+
+// The period's usage over the backends' slot rows: the sum and the count,
+// and the aggregate only the feature's aggregation needs (each aggregate
+// costs executor set-up on every report; the ordered one most).
+const char* read_usage_sql(Aggregation aggregation) {
+    switch (aggregation) {
+        case Aggregation::Max:
+            return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, "
+                   "max(max)::float8::text, NULL, NULL "
+                   "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
+        case Aggregation::Min:
+            return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, "
+                   "NULL, min(min)::float8::text, NULL "
+                   "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
+        case Aggregation::Latest:
+            return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, NULL, NULL, "
+                   "((array_agg(latest_value ORDER BY latest_at DESC, latest_event_id DESC))[1])::float8::text "
+                   "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
+        case Aggregation::Sum:
+        case Aggregation::Count:
+        case Aggregation::Average:
+            break;
+    }
+    return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, NULL, NULL, NULL "
+           "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
+}
+
+}  // namespace
+
 usage::Current read_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature,
                           TimestampTz period_start, bool latest) {
     AsExtensionOwner owner;
     SpiSession spi;
     std::optional<LatestSnapshot> snapshot;
     if (latest) snapshot.emplace();
-    spi.execute(
-        "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, max(max)::float8::text, "
-        "       min(min)::float8::text, "
-        "       ((array_agg(latest_value ORDER BY latest_at DESC, latest_event_id DESC))[1])::float8::text "
-        "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3",
-        {text_arg(tenant), text_arg(feature.key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}}, latest);
+    spi.execute(read_usage_sql(feature.aggregation),
+                {text_arg(tenant), text_arg(feature.key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}},
+                latest);
     usage::Current current;
     if (spi.rows() != 1) return current;
     auto number = [&](int column) { return std::stod(spi.text(0, column).value_or("0")); };
