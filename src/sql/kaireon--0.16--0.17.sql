@@ -253,7 +253,7 @@ BEGIN
                    'automatic_maintenance = ''off'' WHERE parent_table = $1', partman) USING parent::text;
     PERFORM kaireon._secure_partitions(parent, append_only);
     -- The move is a maintenance load: the rows were checked and counted when
-    -- they came (no rollup trigger, no foreign-key check again).
+    -- they came (no rollup trigger again).
     SET LOCAL session_replication_role = replica;
     EXECUTE format('INSERT INTO %s %s SELECT * FROM kaireon.%I', parent,
                    CASE WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = parent AND a.attidentity <> '')
