@@ -14,6 +14,8 @@ CREATE FUNCTION kaireon_selftest.xact_note(text) RETURNS int
     AS 'kaireon', 'kaireon_selftest_xact_note' LANGUAGE C STRICT;
 CREATE FUNCTION kaireon_selftest.xact_notes() RETURNS int
     AS 'kaireon', 'kaireon_selftest_xact_notes' LANGUAGE C;
+CREATE FUNCTION kaireon_selftest.jsonb_paths(seed int8, documents int) RETURNS int
+    AS 'kaireon', 'kaireon_selftest_jsonb_paths' LANGUAGE C STRICT;
 
 -- No error: the recursion returns its depth.
 SELECT kaireon_selftest.throw(50, 'none');
@@ -88,6 +90,11 @@ ROLLBACK TO SAVEPOINT s;
 SELECT kaireon_selftest.xact_notes() AS after_savepoint_rollback;
 COMMIT;
 
+-- The API's answers are built as jsonb directly: 3,000 random documents
+-- (any double, big integers, escapes, non-ASCII and invalid UTF-8, nesting)
+-- print exactly as their text through jsonb_in does.
+SELECT kaireon_selftest.jsonb_paths(1, 1000) AS differ_1, kaireon_selftest.jsonb_paths(2, 1000) AS differ_2,
+       kaireon_selftest.jsonb_paths(3, 1000) AS differ_3;
 DROP SCHEMA kaireon_selftest CASCADE;
 
 -- Results built while an SPI session is open live in the caller's memory, not

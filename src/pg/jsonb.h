@@ -6,8 +6,13 @@
 
 namespace kaireon::pg {
 
-// jsonb_datum returns `value` as a jsonb Datum (palloc'd).
+// jsonb_datum returns `value` as a jsonb Datum (palloc'd): the same value
+// jsonb_in gives for its dump, built directly for objects and arrays.
 Datum jsonb_datum(const Json& value);
+
+// jsonb_datum_via_text is that dump through jsonb_in (the reference the
+// boundary test compares jsonb_datum with).
+Datum jsonb_datum_via_text(const Json& value);
 
 // json_from_jsonb returns the jsonb Datum `value` as Json; `what` names it in
 // errors.

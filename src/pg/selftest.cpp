@@ -12,6 +12,13 @@
 
 #include <malloc.h>
 
+extern "C" {
+#include "utils/jsonb.h"
+}
+
+#include <cstring>
+#include <random>
+
 #include <new>
 #include <string>
 #include <vector>
@@ -129,4 +136,83 @@ KAIREON_FUNCTION(kaireon_selftest_bump_stat) {
         }
     }
     kaireon::throw_bad_request("unknown stat \"" + stat + "\"");
+}
+
+namespace {
+
+// random_json makes a document of the shapes the API answers with, and the
+// awkward values: big and negative integers, doubles of any bit pattern
+// (NaN, infinities, subnormals), strings with escapes, non-ASCII and
+// invalid UTF-8, empty containers, nesting. (Not NUL: jsonb_in refuses
+// \u0000, and a PostgreSQL error ends the call.)
+kaireon::Json random_json(std::mt19937_64& rng, int depth) {
+    const int pick = static_cast<int>(rng() % (depth > 0 ? 10 : 7));
+    switch (pick) {
+        case 0: return nullptr;
+        case 1: return rng() % 2 == 0;
+        case 2: return static_cast<int64_t>(rng());
+        case 3: return static_cast<uint64_t>(rng());
+        case 4: {
+            double value = 0;
+            const uint64_t bits = rng();
+            memcpy(&value, &bits, sizeof(value));
+            if (rng() % 2 == 0) value = static_cast<double>(static_cast<int64_t>(rng() % 2000000) - 1000000) / 100.0;
+            return value;
+        }
+        case 5:
+        case 6: {
+            static const char* pieces[] = {"a", "Zz", "\"", "\\", "\n", "\t", "\x01", "\x1f", "/", "é", "日本", "😀",
+                                           "\xff", "\xc3", "\xed\xa0\x80", "", "0.5", " "};
+            std::string text;
+            const int count = static_cast<int>(rng() % 6);
+            for (int i = 0; i < count; ++i) {
+                const size_t which = rng() % (sizeof(pieces) / sizeof(pieces[0]));
+                // Invalid UTF-8 and NUL rarely, so most documents take the direct path.
+                if (which >= 12 && which <= 14 && rng() % 8 != 0) continue;
+                text += pieces[which];
+            }
+            return text;
+        }
+        case 7:
+        case 8: {
+            kaireon::Json object = kaireon::Json::object();
+            const int count = static_cast<int>(rng() % 6);
+            for (int i = 0; i < count; ++i) {
+                object["k" + std::to_string(rng() % 12) + (rng() % 16 == 0 ? std::string("\xc3") : std::string())] =
+                    random_json(rng, depth - 1);
+            }
+            return object;
+        }
+        default: {
+            kaireon::Json array = kaireon::Json::array();
+            const int count = static_cast<int>(rng() % 6);
+            for (int i = 0; i < count; ++i) array.push_back(random_json(rng, depth - 1));
+            return array;
+        }
+    }
+}
+
+}  // namespace
+
+// kaireon_selftest_jsonb_paths(seed int8, documents int) builds `documents`
+// random objects and arrays both ways (jsonb_datum, and the dump through
+// jsonb_in) and returns how many print differently.
+KAIREON_FUNCTION(kaireon_selftest_jsonb_paths) {
+    std::mt19937_64 rng(static_cast<uint64_t>(PG_GETARG_INT64(0)));
+    const int documents = PG_GETARG_INT32(1);
+    if (documents < 0 || documents > 1000000) kaireon::throw_bad_request("documents must be between 0 and 1000000");
+    int differ = 0;
+    for (int i = 0; i < documents; ++i) {
+        kaireon::Json document = random_json(rng, 4);
+        if (!document.is_object() && !document.is_array()) document = kaireon::Json::array({document});
+        const Datum direct = kaireon::pg::jsonb_datum(document);
+        const Datum via_text = kaireon::pg::jsonb_datum_via_text(document);
+        // The text jsonb prints (numeric scale included), not just jsonb equality.
+        const char* direct_text =
+            kaireon::pg::pg_call([&] { return JsonbToCString(nullptr, &DatumGetJsonbP(direct)->root, -1); });
+        const char* via_text_text =
+            kaireon::pg::pg_call([&] { return JsonbToCString(nullptr, &DatumGetJsonbP(via_text)->root, -1); });
+        if (strcmp(direct_text, via_text_text) != 0) ++differ;
+    }
+    PG_RETURN_INT32(differ);
 }
