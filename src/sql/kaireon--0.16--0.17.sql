@@ -395,6 +395,7 @@ DECLARE
     log_rows text;
     seal_rows text;
     found record;
+    lasts jsonb;
     verdict jsonb;
     kept_seals text;
     held text;
@@ -436,20 +437,23 @@ BEGIN
             END IF;
         END IF;
         IF held IS NULL THEN
-            EXECUTE format('SELECT d.tenant_id, d.last FROM (SELECT tenant_id, max(position) AS last FROM (%s) s '
-                           'GROUP BY tenant_id) d WHERE EXISTS (SELECT 1 FROM (%s) k '
-                           'WHERE k.tenant_id = d.tenant_id AND k.position <= d.last) '
-                           'ORDER BY d.tenant_id LIMIT 1', seal_rows, kept_seals)
-                INTO found;
+            -- Each tenant's last seal in them, read once: the prefix check,
+            -- the walk and the anchor all start from it.
+            EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(l) ORDER BY l.tenant_id), ''[]'') FROM '
+                           '(SELECT DISTINCT ON (tenant_id) tenant_id, position, audit_id, encode(hash, ''hex'') AS hash '
+                           ' FROM (%s) s ORDER BY tenant_id, position DESC) l', seal_rows) INTO lasts;
+            EXECUTE format('SELECT l.tenant_id FROM jsonb_to_recordset($1) AS l (tenant_id text, position bigint) '
+                           'WHERE EXISTS (SELECT 1 FROM (%s) k WHERE k.tenant_id = l.tenant_id AND k.position <= l.position) '
+                           'ORDER BY l.tenant_id LIMIT 1', kept_seals)
+                INTO found USING lasts;
             IF found.tenant_id IS NOT NULL THEN
                 held := format('a later partition holds an earlier seal of tenant "%s" (a late commit)',
                                found.tenant_id);
             END IF;
         END IF;
         IF held IS NULL THEN
-            FOR found IN EXECUTE format('SELECT tenant_id, max(position) AS last FROM (%s) s GROUP BY tenant_id '
-                                        'ORDER BY tenant_id', seal_rows) LOOP
-                verdict := kaireon._audit_chain_verdict(found.tenant_id, found.last);
+            FOR found IN SELECT * FROM jsonb_to_recordset(lasts) AS l (tenant_id text, position bigint) LOOP
+                verdict := kaireon._audit_chain_verdict(found.tenant_id, found.position);
                 IF NOT (verdict ->> 'valid')::boolean THEN
                     held := format('the chain of tenant "%s" is broken: %s', found.tenant_id, verdict ->> 'reason');
                     EXIT;
@@ -461,14 +465,13 @@ BEGIN
             first_held := coalesce(first_held, held);
             CONTINUE;
         END IF;
-        FOR found IN EXECUTE format('SELECT DISTINCT ON (tenant_id) tenant_id, position, audit_id, hash FROM (%s) s '
-                                    'ORDER BY tenant_id, position DESC', seal_rows) LOOP
+        FOR found IN SELECT * FROM jsonb_to_recordset(lasts) AS l (tenant_id text, position bigint, audit_id bigint,
+                                                                     hash text) LOOP
             INSERT INTO kaireon.audit_anchors (tenant_id, position, audit_id, hash, pruned_through)
-            VALUES (found.tenant_id, found.position, found.audit_id, found.hash, cut);
+            VALUES (found.tenant_id, found.position, found.audit_id, decode(found.hash, 'hex'), cut);
             PERFORM kaireon._audit(found.tenant_id, 'audit.pruned', NULL,
                                    jsonb_build_object('position', found.position, 'auditId', found.audit_id,
-                                                      'hash', encode(found.hash, 'hex'),
-                                                      'prunedThrough', kaireon._iso_utc(cut)));
+                                                      'hash', found.hash, 'prunedThrough', kaireon._iso_utc(cut)));
         END LOOP;
         names := (SELECT jsonb_agg(p::text) FROM unnest(logs || seals) p);
         FOREACH part IN ARRAY logs || seals LOOP
