@@ -61,7 +61,8 @@ bool flatten(const Json& value, JsonbIteratorToken as, std::vector<JsonbStep>& s
     switch (value.type()) {
         case Json::value_t::object:
             steps.push_back({WJB_BEGIN_OBJECT, JsonbStep::Kind::Container});
-            for (const auto& [key, member] : value.items()) {
+            // The object's own pairs: the steps point at these keys' bytes.
+            for (const auto& [key, member] : value.get_ref<const Json::object_t&>()) {
                 if (!plain_utf8(key)) return false;
                 steps.push_back({WJB_KEY, JsonbStep::Kind::String, key.data(), static_cast<int>(key.size())});
                 if (!flatten(member, WJB_VALUE, steps)) return false;
