@@ -66,8 +66,7 @@ public:
         // subject's only for its own customer and context.
         const PathTable* table = expression.table.get();
         const bool precomputed = offer != nullptr && table != nullptr && offer->path_table.get() == table;
-        const bool shared = subject != nullptr && table != nullptr && subject->table() == table &&
-                            &subject->customer() == &customer && &subject->context() == &context;
+        const bool shared = subject != nullptr && subject->serves(expression, customer, context);
         reserve(expression.paths.size());
         for (size_t slot = 0; slot < expression.paths.size(); ++slot) {
             const PathRef& path = expression.paths[slot];
@@ -402,7 +401,10 @@ std::vector<const CompiledTrigger*> CompiledCatalog::triggers_for(std::string_vi
     return out;
 }
 
-Expression::Expression(expr::Program compiled) : program(std::move(compiled)), paths(parse_paths(program)) {}
+Expression::Expression(expr::Program compiled)
+    : program(std::move(compiled)),
+      paths(parse_paths(program)),
+      reads_offer(std::any_of(paths.begin(), paths.end(), [](const PathRef& path) { return path.reads_offer(); })) {}
 
 PathRef parse_path(std::string_view path) {
     using Source = PathRef::Source;
@@ -473,14 +475,52 @@ const expr::Value& SubjectValues::value(const PathRef& path) {
     return values_[path.index];
 }
 
+bool SubjectValues::serves(const Expression& expression, const Customer& customer, const Json& context) const {
+    return table_ != nullptr && expression.table.get() == table_.get() && &customer == &customer_ &&
+           &context == &context_;
+}
+
+const SubjectValues::Result* SubjectValues::result(const expr::Program& program, bool test, double now) const {
+    for (const Result& kept : results_)
+        if (kept.program == program.identity() && kept.test == test && kept.now == now) return &kept;
+    return nullptr;
+}
+
+void SubjectValues::keep(const expr::Program& program, bool test, double now, std::optional<double> value) {
+    results_.push_back({program.identity(), test, now, value});
+}
+
+namespace {
+
+// evaluate_once returns `evaluate()`, computed once per decision (`subject`)
+// and `now` for an expression that reads no offer path: its customer and
+// context paths, metric(), has_segment() and days_since() are the same for
+// every offer.
+std::optional<double> evaluate_once(const Expression& expression, const Customer& customer, const Json& context,
+                                    double now, SubjectValues* subject, bool test, auto&& evaluate) {
+    if (expression.reads_offer || subject == nullptr || !subject->serves(expression, customer, context))
+        return evaluate();
+    if (const SubjectValues::Result* kept = subject->result(expression.program, test, now)) return kept->value;
+    std::optional<double> value = evaluate();
+    subject->keep(expression.program, test, now, value);
+    return value;
+}
+
+}  // namespace
+
 bool holds(const Expression& expression, const Customer& customer, const CompiledOffer* offer, const Json& context,
            double now, SubjectValues* subject) {
-    return expression.program.test(ResolvedBindings(expression, customer, offer, context, now, subject));
+    return evaluate_once(expression, customer, context, now, subject, true, [&]() -> std::optional<double> {
+               return expression.program.test(ResolvedBindings(expression, customer, offer, context, now, subject)) ? 1
+                                                                                                                   : 0;
+           }) == 1.0;
 }
 
 std::optional<double> value_of(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
                                const Json& context, double now, SubjectValues* subject) {
-    return expression.program.number(ResolvedBindings(expression, customer, offer, context, now, subject));
+    return evaluate_once(expression, customer, context, now, subject, false, [&] {
+        return expression.program.number(ResolvedBindings(expression, customer, offer, context, now, subject));
+    });
 }
 
 std::optional<std::string> unavailable(const CompiledOffer& offer, double now) {

@@ -72,6 +72,9 @@ struct Expression {
     expr::Program program;
     std::vector<PathRef> paths;              // by slot of program.paths()
     std::shared_ptr<const PathTable> table;  // what PathRef::index indexes; null: unbound
+    // Whether a path reads the offer. One that reads none has the same value
+    // for every offer of a decision (SubjectValues keeps it).
+    bool reads_offer = false;
 
     const std::string& source() const { return program.source(); }
     bool uses_metric() const { return program.uses_metric(); }
@@ -264,8 +267,11 @@ expr::Value resolve(const PathRef& path, const Customer& customer, const Json* o
 
 // SubjectValues holds, for one decision, the values of a catalog's customer
 // and context paths (PathTable::subject_paths): each resolved on first use,
-// then shared by every offer and expression of the decision. The customer,
-// the context and the table must outlive it; not for several threads.
+// then shared by every offer and expression of the decision. It also keeps
+// the result of each expression that reads no offer path (offer
+// eligibility such as `customer.age >= 18`, most scorecard rules): evaluated
+// for the first offer, then the same for every other one. The customer, the
+// context and the table must outlive it; not for several threads.
 class SubjectValues {
 public:
     SubjectValues(std::shared_ptr<const PathTable> table, const Customer& customer, const Json& context);
@@ -275,6 +281,21 @@ public:
     const Json& context() const { return context_; }
     // value returns the value of `path`, bound to subject_paths[path.index].
     const expr::Value& value(const PathRef& path);
+    // serves tells whether these are the values of `expression`'s catalog
+    // for `customer` and `context` (the same objects, not equal ones).
+    bool serves(const Expression& expression, const Customer& customer, const Json& context) const;
+
+    // A kept result: a test's (1 or 0) or a number's (nullopt: null), of
+    // the program with this identity at `now`.
+    struct Result {
+        const void* program;
+        bool test;
+        double now;
+        std::optional<double> value;
+    };
+    // result returns the kept result, or nullptr.
+    const Result* result(const expr::Program& program, bool test, double now) const;
+    void keep(const expr::Program& program, bool test, double now, std::optional<double> value);
 
 private:
     std::shared_ptr<const PathTable> table_;
@@ -282,6 +303,7 @@ private:
     const Json& context_;
     std::vector<expr::Value> values_;
     std::vector<bool> resolved_;
+    std::vector<Result> results_;  // a decision's few customer-only programs: searched in order
 };
 
 // holds tells whether a condition is true for the customer, the offer (may

@@ -311,6 +311,10 @@ public:
     // `!=`, chains of one precedence level read flat: "(a + b - c)".
     std::string to_string() const;
 
+    // identity is the same for a program and its copies (they share the
+    // compiled form), and differs between programs compiled apart.
+    const void* identity() const noexcept { return impl_.get(); }
+
     struct Impl;  // the compiled form: src/core/expr_internal.h
 
 private:

@@ -1919,6 +1919,56 @@ TEST(CatalogOfferPaths, SubjectValuesResolvedOncePerDecision) {
     EXPECT_FALSE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &foreign));  // age 10
 }
 
+// An expression that reads no offer path is evaluated once per decision and
+// `now`, then answers the same for every offer; one that reads the offer is
+// evaluated for each. metric() reads the customer itself (not a path), so a
+// metric changed within the decision shows whether the result was kept.
+TEST(CatalogOfferPaths, CustomerOnlyExpressionsEvaluatedOncePerDecision) {
+    const CompiledCatalog c = compile_offers(
+        {R"({"id": "a", "eligibility": "metric('m') >= 1 and customer.age >= 18"})",
+         R"({"id": "b", "eligibility": "metric('m') >= 1 and customer.age >= 18"})",
+         R"({"id": "c", "eligibility": "metric('m') >= 1 and offer.rank = 1", "attributes": {"rank": 1}})",
+         R"({"id": "d", "eligibility": "metric('m') >= 1 and offer.rank = 1", "attributes": {"rank": 1}})",
+         R"({"id": "e", "eligibility": "days_since('2026-01-01') >= 1"})"});
+    EXPECT_FALSE(c.offers[0].eligibility->reads_offer);
+    EXPECT_TRUE(c.offers[2].eligibility->reads_offer);
+    Customer customer = sample_customer();
+    customer.metrics["m"] = 2;
+    const Json context = Json::object();
+    SubjectValues subject(c.path_table, customer, context);
+    EXPECT_TRUE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &subject));
+    EXPECT_TRUE(holds(*c.offers[2].eligibility, customer, &c.offers[2], context, kStart, &subject));
+    customer.metrics["m"] = 0;  // not within one decision, but it shows what is kept
+    EXPECT_TRUE(holds(*c.offers[1].eligibility, customer, &c.offers[1], context, kStart, &subject));  // kept
+    EXPECT_FALSE(holds(*c.offers[3].eligibility, customer, &c.offers[3], context, kStart, &subject));  // reads the offer
+    EXPECT_FALSE(holds(*c.offers[1].eligibility, customer, &c.offers[1], context, kStart));  // no subject: evaluated
+    // At another `now`, evaluated again.
+    EXPECT_FALSE(holds(*c.offers[1].eligibility, customer, &c.offers[1], context, kStart + 1, &subject));
+    const double new_year = 1767225600;  // 2026-01-01T00:00:00Z
+    EXPECT_FALSE(holds(*c.offers[4].eligibility, customer, &c.offers[4], context, new_year, &subject));
+    EXPECT_TRUE(holds(*c.offers[4].eligibility, customer, &c.offers[4], context, new_year + 86400, &subject));
+    // Another customer than the subject's: evaluated for them.
+    Customer other = sample_customer();
+    other.metrics["m"] = 5;
+    EXPECT_TRUE(holds(*c.offers[1].eligibility, other, &c.offers[1], context, kStart + 1, &subject));
+    // Numbers too: a relevance that reads no offer.
+    RowsByKey rows;
+    rows["offers"].push_back(check("offers", json(R"({"id": "o"})")).row);
+    rows["flows"].push_back(check("flows", json(R"({"id": "f", "modelId": "m", "ranking": {"method": "arbitration",
+        "relevance": "metric('m') * 2"}})")).row);
+    const CompiledCatalog f = compile_catalog(rows);
+    const Expression& relevance = *f.flows.at("f").relevance;
+    SubjectValues decision(f.path_table, customer, context);
+    customer.metrics["m"] = 3;
+    EXPECT_EQ(value_of(relevance, customer, &f.offers[0], context, kStart, &decision), 6.0);
+    customer.metrics["m"] = 4;
+    EXPECT_EQ(value_of(relevance, customer, &f.offers[0], context, kStart, &decision), 6.0);  // kept
+    EXPECT_EQ(value_of(relevance, customer, &f.offers[0], context, kStart), 8.0);
+    customer.metrics.erase("m");
+    EXPECT_EQ(value_of(relevance, customer, &f.offers[0], context, kStart + 1, &decision), std::nullopt);  // null kept as null
+    EXPECT_EQ(value_of(relevance, customer, &f.offers[0], context, kStart + 1, &decision), std::nullopt);
+}
+
 TEST(CatalogCheckOffer, Status) {
     const Customer customer = sample_customer();
     for (const char* status : {"paused", "draft", "retired"}) {
