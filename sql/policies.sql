@@ -228,6 +228,14 @@ SELECT * FROM pg_temp.why('ana');
 UPDATE kaireon.offers SET eligibility = 'metric(''spend_7d'') > 50' WHERE id = 'plat';
 SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('ana') WHERE offer_id = 'plat';
 SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('ben') WHERE offer_id = 'plat';
+-- The values of a group of interactions add up exactly, as numeric: 1e16
+-- then 1 and 1 make 10000000000000002 (added one by one as doubles, each 1
+-- would be lost). With cy's click of 45.5 on cashback that week, the metric
+-- is 10000000000000047.5 to the nearest double: ...048 (...046 without the 1s).
+SELECT pg_temp.seen('cy', 'loan', 'click', '2026-06-08T10:00:0' || n || 'Z', 'web',
+                    CASE n WHEN 1 THEN 10000000000000000 ELSE 1 END) FROM generate_series(1, 3) n;
+UPDATE kaireon.offers SET eligibility = 'metric(''spend_7d'') = 10000000000000048' WHERE id = 'plat';
+SELECT offer_id, eligible, reason FROM kaireon.check_eligibility('cy') WHERE offer_id = 'plat';
 UPDATE kaireon.offers SET eligibility = NULL WHERE id = 'plat';
 
 -- ===========================================================================

@@ -172,6 +172,22 @@ void bind_paths(CompiledCatalog& catalog) {
         if (flow.relevance) bind(*flow.relevance);
     for (auto& policy : catalog.policies)
         if (policy.condition) bind(*policy.condition);
+    // Offers that share an eligibility text share its program: one number.
+    std::map<const void*, uint32_t> subject_programs;
+    auto number = [&](Expression& expression) {
+        if (expression.reads_offer) return;
+        auto [at, added] = subject_programs.emplace(expression.program.identity(), table->subject_programs);
+        if (added) ++table->subject_programs;
+        expression.subject_program = at->second;
+    };
+    for (auto& offer : catalog.offers)
+        if (offer.eligibility) number(*offer.eligibility);
+    for (auto& [id, model] : catalog.models)
+        for (auto& [when, points] : model.rules) number(when);
+    for (auto& [id, flow] : catalog.flows)
+        if (flow.relevance) number(*flow.relevance);
+    for (auto& policy : catalog.policies)
+        if (policy.condition) number(*policy.condition);
     static const Customer kNobody;
     static const Json kNoContext = Json::object();
     for (auto& offer : catalog.offers) {
@@ -465,6 +481,7 @@ SubjectValues::SubjectValues(std::shared_ptr<const PathTable> table, const Custo
     const size_t count = table_ == nullptr ? 0 : table_->subject_paths.size();
     values_.resize(count);  // never resized again: bindings point into it
     resolved_.resize(count, false);
+    results_.resize(table_ == nullptr ? 0 : table_->subject_programs);
 }
 
 const expr::Value& SubjectValues::value(const PathRef& path) {
@@ -480,14 +497,14 @@ bool SubjectValues::serves(const Expression& expression, const Customer& custome
            &context == &context_;
 }
 
-const SubjectValues::Result* SubjectValues::result(const expr::Program& program, bool test, double now) const {
-    for (const Result& kept : results_)
-        if (kept.program == program.identity() && kept.test == test && kept.now == now) return &kept;
-    return nullptr;
+const SubjectValues::Result* SubjectValues::result(const Expression& expression, bool test, double now) const {
+    if (expression.subject_program >= results_.size()) return nullptr;
+    const Result& kept = results_[expression.subject_program];
+    return kept.known && kept.test == test && kept.now == now ? &kept : nullptr;
 }
 
-void SubjectValues::keep(const expr::Program& program, bool test, double now, std::optional<double> value) {
-    results_.push_back({program.identity(), test, now, value});
+void SubjectValues::keep(const Expression& expression, bool test, double now, std::optional<double> value) {
+    if (expression.subject_program < results_.size()) results_[expression.subject_program] = {true, test, now, value};
 }
 
 namespace {
@@ -500,9 +517,9 @@ std::optional<double> evaluate_once(const Expression& expression, const Customer
                                     double now, SubjectValues* subject, bool test, auto&& evaluate) {
     if (expression.reads_offer || subject == nullptr || !subject->serves(expression, customer, context))
         return evaluate();
-    if (const SubjectValues::Result* kept = subject->result(expression.program, test, now)) return kept->value;
+    if (const SubjectValues::Result* kept = subject->result(expression, test, now)) return kept->value;
     std::optional<double> value = evaluate();
-    subject->keep(expression.program, test, now, value);
+    subject->keep(expression, test, now, value);
     return value;
 }
 

@@ -61,6 +61,10 @@ PathRef parse_path(std::string_view path);
 struct PathTable {
     std::vector<std::string> offer_paths;    // full text: "offer.value"
     std::vector<std::string> subject_paths;  // customer and context paths: "customer.age"
+    // The distinct programs of bound expressions that read no offer path
+    // (Expression::subject_program numbers them): SubjectValues keeps one
+    // result of each per decision.
+    uint32_t subject_programs = 0;
 };
 
 // Expression is a compiled expression evaluated against offers: the program
@@ -73,8 +77,10 @@ struct Expression {
     std::vector<PathRef> paths;              // by slot of program.paths()
     std::shared_ptr<const PathTable> table;  // what PathRef::index indexes; null: unbound
     // Whether a path reads the offer. One that reads none has the same value
-    // for every offer of a decision (SubjectValues keeps it).
+    // for every offer of a decision: bound, it has its program's number in
+    // the table (SubjectValues keeps the result there).
     bool reads_offer = false;
+    uint32_t subject_program = PathRef::kUnbound;
 
     const std::string& source() const { return program.source(); }
     bool uses_metric() const { return program.uses_metric(); }
@@ -285,17 +291,17 @@ public:
     // for `customer` and `context` (the same objects, not equal ones).
     bool serves(const Expression& expression, const Customer& customer, const Json& context) const;
 
-    // A kept result: a test's (1 or 0) or a number's (nullopt: null), of
-    // the program with this identity at `now`.
+    // A kept result of an expression's program (one it serves, reading no
+    // offer path): a test's (1 or 0) or a number's (nullopt: null) at `now`.
     struct Result {
-        const void* program;
-        bool test;
-        double now;
+        bool known = false;
+        bool test = false;
+        double now = 0;
         std::optional<double> value;
     };
     // result returns the kept result, or nullptr.
-    const Result* result(const expr::Program& program, bool test, double now) const;
-    void keep(const expr::Program& program, bool test, double now, std::optional<double> value);
+    const Result* result(const Expression& expression, bool test, double now) const;
+    void keep(const Expression& expression, bool test, double now, std::optional<double> value);
 
 private:
     std::shared_ptr<const PathTable> table_;
@@ -303,7 +309,7 @@ private:
     const Json& context_;
     std::vector<expr::Value> values_;
     std::vector<bool> resolved_;
-    std::vector<Result> results_;  // a decision's few customer-only programs: searched in order
+    std::vector<Result> results_;  // by Expression::subject_program
 };
 
 // holds tells whether a condition is true for the customer, the offer (may

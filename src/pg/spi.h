@@ -43,9 +43,10 @@ public:
     std::optional<bool> boolean(uint64 row, int column) const;
     std::optional<Oid> oid(uint64 row, int column) const;
     std::optional<Json> json(uint64 row, int column) const;  // a jsonb column
+    // datum is the value itself, valid until the next query of the session.
+    Datum datum(uint64 row, int column, bool* is_null) const;
 
 private:
-    Datum datum(uint64 row, int column, bool* is_null) const;
     bool connected_ = false;
     MemoryContext caller_context_;  // where results built during the session live
 };

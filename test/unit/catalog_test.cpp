@@ -1932,6 +1932,11 @@ TEST(CatalogOfferPaths, CustomerOnlyExpressionsEvaluatedOncePerDecision) {
          R"({"id": "e", "eligibility": "days_since('2026-01-01') >= 1"})"});
     EXPECT_FALSE(c.offers[0].eligibility->reads_offer);
     EXPECT_TRUE(c.offers[2].eligibility->reads_offer);
+    // One number per program: a and b share theirs; c and d read the offer.
+    EXPECT_EQ(c.path_table->subject_programs, 2u);
+    EXPECT_EQ(c.offers[0].eligibility->subject_program, c.offers[1].eligibility->subject_program);
+    EXPECT_NE(c.offers[0].eligibility->subject_program, c.offers[4].eligibility->subject_program);
+    EXPECT_EQ(c.offers[2].eligibility->subject_program, PathRef::kUnbound);
     Customer customer = sample_customer();
     customer.metrics["m"] = 2;
     const Json context = Json::object();
