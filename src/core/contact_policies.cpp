@@ -223,20 +223,60 @@ std::map<std::string, double, std::less<>> metric_values(const catalog::Compiled
     return out;
 }
 
+namespace {
+
+template <typename Enum, size_t N>
+Enum parsed(const std::pair<std::string_view, Enum> (&names)[N], std::string_view text, Enum unknown) {
+    for (const auto& [name, value] : names)
+        if (name == text) return value;
+    return unknown;
+}
+
+}  // namespace
+
 Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, BudgetSpent budgets, const Json& context,
            int64_t now, const LocalClock& clock)
     : catalog_(catalog), history_(history), budgets_(std::move(budgets)), context_(context), now_(now), clock_(clock) {
+    static constexpr std::pair<std::string_view, Type> kTypes[] = {
+        {"frequency_cap", Type::FrequencyCap},
+        {"customer_total_cap", Type::CustomerTotalCap},
+        {"cross_channel_cap", Type::CrossChannelCap},
+        {"cooldown", Type::Cooldown},
+        {"budget_exhausted", Type::BudgetExhausted},
+        {"outcome_based", Type::OutcomeBased},
+        {"segment_exclusion", Type::SegmentExclusion},
+        {"time_window", Type::TimeWindow},
+        {"mutual_exclusion", Type::MutualExclusion},
+        {"category_suppression", Type::CategorySuppression},
+        {"metric_condition", Type::MetricCondition},
+        {"allow_override", Type::AllowOverride},
+    };
+    static constexpr std::pair<std::string_view, Scope> kScopes[] = {
+        {"global", Scope::Global},       {"category", Scope::Category}, {"subcategory", Scope::Subcategory},
+        {"offer", Scope::Offer},         {"creative", Scope::Creative}, {"channel", Scope::Channel},
+        {"placement", Scope::Placement}, {"segment", Scope::Segment},
+    };
     states_.reserve(catalog.policies.size());
     for (const catalog::CompiledPolicy& policy : catalog.policies) {
         PolicyState state;
+        state.type = parsed(kTypes, policy.type, Type::Unknown);
+        state.scope = parsed(kScopes, policy.scope, Scope::Unknown);
         state.offer_ids = texts(policy.config, "offerIds");
         state.category_ids = texts(policy.config, "categoryIds");
         state.channels = texts(policy.config, "channels");
-        const std::string& type = policy.type;
-        state.shared = type == "frequency_cap" || type == "customer_total_cap" || type == "cross_channel_cap" ||
-                       type == "cooldown" || type == "outcome_based" || type == "segment_exclusion" ||
-                       type == "time_window" || type == "metric_condition";
-        if (type == "allow_override") overridden_.insert(overridden_.end(), state.offer_ids.begin(), state.offer_ids.end());
+        switch (state.type) {
+            case Type::FrequencyCap:
+            case Type::CustomerTotalCap:
+            case Type::CrossChannelCap:
+            case Type::Cooldown:
+            case Type::OutcomeBased:
+            case Type::SegmentExclusion:
+            case Type::TimeWindow:
+            case Type::MetricCondition: state.shared = true; break;
+            default: break;
+        }
+        if (state.type == Type::AllowOverride)
+            overridden_.insert(overridden_.end(), state.offer_ids.begin(), state.offer_ids.end());
         states_.push_back(std::move(state));
     }
 }
@@ -247,27 +287,30 @@ Gate::PolicyState& Gate::state_of(const catalog::CompiledPolicy& policy) const {
 
 bool Gate::applies(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer,
                    const catalog::CompiledCreative& creative, const decision::CustomerView& customer) const {
-    const std::string& scope = policy.scope;
-    if (scope == "global") return true;
-    if (scope == "category") return catalog::in_category(catalog_, offer.category_id, policy.scope_id);
-    if (scope == "subcategory") return offer.category_id == policy.scope_id;
-    if (scope == "offer") return offer.id == policy.scope_id;
-    if (scope == "creative") return creative.id == policy.scope_id;
-    if (scope == "channel") return creative.channel_id == policy.scope_id;
-    if (scope == "placement") return creative.placement_id == policy.scope_id;
-    if (scope == "segment") return contains(customer.customer.segments, policy.scope_id);
+    switch (state_of(policy).scope) {
+        case Scope::Global: return true;
+        case Scope::Category: return catalog::in_category(catalog_, offer.category_id, policy.scope_id);
+        case Scope::Subcategory: return offer.category_id == policy.scope_id;
+        case Scope::Offer: return offer.id == policy.scope_id;
+        case Scope::Creative: return creative.id == policy.scope_id;
+        case Scope::Channel: return creative.channel_id == policy.scope_id;
+        case Scope::Placement: return creative.placement_id == policy.scope_id;
+        case Scope::Segment: return contains(customer.customer.segments, policy.scope_id);
+        case Scope::Unknown: return false;
+    }
     return false;
 }
 
 bool Gate::at_scope(const catalog::CompiledPolicy& policy, const Bucket& bucket) const {
-    const std::string& scope = policy.scope;
-    if (scope == "category") return catalog::in_category(catalog_, bucket.category_id, policy.scope_id);
-    if (scope == "subcategory") return bucket.category_id == policy.scope_id;
-    if (scope == "offer") return bucket.offer_id == policy.scope_id;
-    if (scope == "creative") return bucket.creative_id == policy.scope_id;
-    if (scope == "channel") return bucket.channel == policy.scope_id;
-    if (scope == "placement") return bucket.placement == policy.scope_id;
-    return true;  // global; segment: the customer's impressions everywhere
+    switch (state_of(policy).scope) {
+        case Scope::Category: return catalog::in_category(catalog_, bucket.category_id, policy.scope_id);
+        case Scope::Subcategory: return bucket.category_id == policy.scope_id;
+        case Scope::Offer: return bucket.offer_id == policy.scope_id;
+        case Scope::Creative: return bucket.creative_id == policy.scope_id;
+        case Scope::Channel: return bucket.channel == policy.scope_id;
+        case Scope::Placement: return bucket.placement == policy.scope_id;
+        default: return true;  // global; segment: the customer's impressions everywhere
+    }
 }
 
 // member: the offer is one of a mutual_exclusion's offerIds or in one of
@@ -286,7 +329,8 @@ bool Gate::member(const catalog::CompiledPolicy& policy, std::string_view offer_
 std::optional<std::string> Gate::lift(const catalog::CompiledPolicy& policy, const catalog::CompiledOffer& offer) const {
     if (!policy.bypassable) return std::nullopt;
     if (contains(overridden_, offer.id)) return "allow_override: " + offer.id;
-    if (offer.mandatory && policy.type != "frequency_cap" && policy.type != "cross_channel_cap") return "mandatory offer";
+    const Type type = state_of(policy).type;
+    if (offer.mandatory && type != Type::FrequencyCap && type != Type::CrossChannelCap) return "mandatory offer";
     return std::nullopt;
 }
 
@@ -295,7 +339,7 @@ std::optional<std::string> Gate::blocks(const catalog::CompiledPolicy& policy, c
                                         const decision::CustomerView& customer) const {
     PolicyState& state = state_of(policy);
     if (!state.shared) return evaluate(policy, offer, creative, customer);
-    if (policy.type == "cross_channel_cap" && !contains(state.channels, creative.channel_id)) return std::nullopt;
+    if (state.type == Type::CrossChannelCap && !contains(state.channels, creative.channel_id)) return std::nullopt;
     if (verdicts_for_ != &customer) {  // the memo holds one customer's verdicts
         for (PolicyState& s : states_) s.verdict.reset();
         verdicts_for_ = &customer;
@@ -308,16 +352,16 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
                                           const catalog::CompiledCreative& creative,
                                           const decision::CustomerView& customer) const {
     const Json& config = policy.config;
-    const std::string& type = policy.type;
+    const Type type = state_of(policy).type;
     auto impressions_since = [&](auto&& match, std::optional<int64_t> since) {
         return history_.totals([&](const Bucket& b) { return impression(b) && match(b); }, since).count;
     };
-    if (type == "frequency_cap" || type == "customer_total_cap" || type == "cross_channel_cap") {
+    if (type == Type::FrequencyCap || type == Type::CustomerTotalCap || type == Type::CrossChannelCap) {
         const std::vector<std::string>& channels = state_of(policy).channels;
-        if (type == "cross_channel_cap" && !contains(channels, creative.channel_id)) return std::nullopt;
+        if (type == Type::CrossChannelCap && !contains(channels, creative.channel_id)) return std::nullopt;
         auto match = [&](const Bucket& b) {
-            if (type == "customer_total_cap") return true;
-            if (type == "cross_channel_cap") return contains(channels, b.channel);
+            if (type == Type::CustomerTotalCap) return true;
+            if (type == Type::CrossChannelCap) return contains(channels, b.channel);
             return at_scope(policy, b);
         };
         std::optional<LocalTime> local;
@@ -327,16 +371,16 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
             if (!local) local = clock_(customer.timezone, now_);
             if (impressions_since(match, local_start(*local, window.period)) < *max) continue;
             std::string amount = std::to_string(*max) + "/" + window.label;
-            if (type == "frequency_cap") return "frequency_cap exceeded: " + amount + " at scope=" + scope_text(policy);
-            if (type == "cross_channel_cap") return "cross_channel_cap: " + amount + " across " + joined(channels);
+            if (type == Type::FrequencyCap) return "frequency_cap exceeded: " + amount + " at scope=" + scope_text(policy);
+            if (type == Type::CrossChannelCap) return "cross_channel_cap: " + amount + " across " + joined(channels);
             return "customer_total_cap: " + amount;
         }
-        if (auto max = count_of(config, "maxTotal"); type == "frequency_cap" && max &&
+        if (auto max = count_of(config, "maxTotal"); type == Type::FrequencyCap && max &&
                                                     impressions_since(match, std::nullopt) >= *max)
             return "frequency_cap exceeded: " + std::to_string(*max) + " in total at scope=" + scope_text(policy);
         return std::nullopt;
     }
-    if (type == "cooldown") {
+    if (type == Type::Cooldown) {
         const double hours = number_of(config, "cooldownHours", 0);
         auto totals = history_.totals([&](const Bucket& b) { return impression(b) && at_scope(policy, b); },
                                       cooldown_start(now_, hours));
@@ -344,7 +388,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         return "cooldown: last impression " + ago(now_ - *totals.last_at) + " ago < " + number_text(hours) +
                "h at scope=" + scope_text(policy);
     }
-    if (type == "budget_exhausted") {
+    if (type == Type::BudgetExhausted) {
         if (!offer.budget) return std::nullopt;
         auto spent = budgets_.find(offer.id);
         const double amount = spent == budgets_.end() ? 0 : spent->second;
@@ -352,7 +396,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         return "budget_exhausted: " + number_text(amount) + "/" + number_text(offer.budget->limit) + " " +
                offer.budget->metric + " for offer=" + offer.id;
     }
-    if (type == "outcome_based") {
+    if (type == Type::OutcomeBased) {
         const std::vector<std::string> outcomes = texts(config, "outcomeTypes");
         const int64_t days = count_of(config, "lookbackDays").value_or(1);
         const int64_t count =
@@ -363,12 +407,12 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         return "outcome_based: " + std::to_string(count) + " " + joined(outcomes) + " in " + std::to_string(days) +
                "d at scope=" + scope_text(policy);
     }
-    if (type == "segment_exclusion") {
+    if (type == Type::SegmentExclusion) {
         for (const auto& segment : texts(config, "segments"))
             if (contains(customer.customer.segments, segment)) return "segment_exclusion: segment=" + segment;
         return std::nullopt;
     }
-    if (type == "time_window") {
+    if (type == Type::TimeWindow) {
         std::string zone = config.value("timezone", customer.timezone);
         if (zone.empty()) zone = "UTC";
         const LocalTime local = clock_(zone, now_);
@@ -389,7 +433,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         return "time_window: " + std::string(kWeekdays[local.weekday - 1]) + " " + two_digits(local.hour) + ":" +
                two_digits(local.minute) + " outside " + window + " (" + zone + ")";
     }
-    if (type == "mutual_exclusion") {
+    if (type == Type::MutualExclusion) {
         const int64_t days = count_of(config, "withinDays").value_or(0);
         if (days == 0 || !member(policy, offer.id)) return std::nullopt;
         // The latest impression of another member in the window names it.
@@ -405,7 +449,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         if (!latest) return std::nullopt;
         return "mutual_exclusion: " + latest->second + " shown " + ago(now_ - latest->first) + " ago";
     }
-    if (type == "category_suppression") {
+    if (type == Type::CategorySuppression) {
         for (const auto& category : state_of(policy).category_ids) {
             if (!catalog::in_category(catalog_, offer.category_id, category)) continue;
             if (!policy.condition ||
@@ -415,7 +459,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         }
         return std::nullopt;
     }
-    if (type == "metric_condition") {
+    if (type == Type::MetricCondition) {
         const std::string metric = config.value("metric", std::string());
         auto it = customer.customer.metrics.find(metric);
         if (it == customer.customer.metrics.end()) return std::nullopt;  // a metric the catalog no longer has
@@ -437,7 +481,7 @@ decision::GateVerdict Gate::judge(const catalog::CompiledOffer& offer, const cat
                                   const decision::CustomerView& customer) const {
     decision::GateVerdict verdict;
     for (const catalog::CompiledPolicy& policy : catalog_.policies) {
-        if (policy.type == "allow_override" || !applies(policy, offer, creative, customer)) continue;
+        if (state_of(policy).type == Type::AllowOverride || !applies(policy, offer, creative, customer)) continue;
         auto reason = blocks(policy, offer, creative, customer);
         if (!reason) continue;
         if (auto lifted = lift(policy, offer)) {
@@ -455,7 +499,7 @@ std::vector<decision::RivalGroup> Gate::rival_groups(const catalog::CompiledOffe
                                                      const decision::CustomerView& customer) const {
     std::vector<decision::RivalGroup> out;
     for (const catalog::CompiledPolicy& policy : catalog_.policies) {
-        if (policy.type != "mutual_exclusion" || !member(policy, offer.id)) continue;
+        if (state_of(policy).type != Type::MutualExclusion || !member(policy, offer.id)) continue;
         // The scope names where the exclusion holds: an offer shown outside
         // it (another channel, placement, creative) neither yields nor keeps
         // others out.

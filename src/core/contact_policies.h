@@ -139,7 +139,17 @@ private:
     // verdict of a policy whose verdict is the same for every candidate it
     // applies to (it counts at its own scope, or looks only at the
     // customer), computed once per customer.
+    // Its type and scope are parsed here too: judging compares them for
+    // every candidate, and an enum costs less than a string each time.
+    enum class Type : uint8_t {
+        FrequencyCap, CustomerTotalCap, CrossChannelCap, Cooldown, BudgetExhausted, OutcomeBased,
+        SegmentExclusion, TimeWindow, MutualExclusion, CategorySuppression, MetricCondition, AllowOverride,
+        Unknown,  // a type this version does not know: it blocks nothing
+    };
+    enum class Scope : uint8_t { Global, Category, Subcategory, Offer, Creative, Channel, Placement, Segment, Unknown };
     struct PolicyState {
+        Type type = Type::Unknown;
+        Scope scope = Scope::Unknown;
         std::vector<std::string> offer_ids, category_ids, channels;
         bool shared = false;
         std::optional<std::optional<std::string>> verdict;
