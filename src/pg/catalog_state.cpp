@@ -127,21 +127,22 @@ std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& enti
 
 decision::CustomerView read_customer(SpiSession& spi, const std::string& tenant, const std::string& customer_id,
                                      const char* path) {
+    // One row per consent (one without any): a join starts fewer plan nodes
+    // than a subquery aggregating the consents, on every decision.
     spi.execute(
-        "SELECT c.attributes, to_jsonb(c.segments), c.timezone, "
-        "       (SELECT jsonb_object_agg(s.channel_id, s.granted) FROM kaireon.consents s "
-        "        WHERE s.tenant_id = c.tenant_id AND s.customer_id = c.id) "
-        "FROM kaireon.customers c WHERE c.tenant_id = $1 AND c.id = $2",
+        "SELECT c.attributes, c.segments, c.timezone, s.channel_id, s.granted "
+        "FROM kaireon.customers c "
+        "LEFT JOIN kaireon.consents s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id "
+        "WHERE c.tenant_id = $1 AND c.id = $2",
         {text_arg(tenant), text_arg(customer_id)}, true);
     if (spi.rows() == 0) throw_bad_request("unknown customer \"" + customer_id + "\"", Json{{"path", path}});
     decision::CustomerView view;
     view.customer.id = customer_id;
     view.customer.attributes = spi.json(0, 0).value_or(Json::object());
-    const Json segments = spi.json(0, 1).value_or(Json::array());
-    for (const auto& s : segments) view.customer.segments.push_back(s.get<std::string>());
+    view.customer.segments = spi.texts(0, 1).value_or(std::vector<std::string>{});
     view.timezone = spi.text(0, 2).value_or("");
-    const Json consents = spi.json(0, 3).value_or(Json::object());
-    for (const auto& [channel, granted] : consents.items()) view.consents[channel] = granted.get<bool>();
+    for (uint64 row = 0; row < spi.rows(); ++row)
+        if (auto channel = spi.text(row, 3)) view.consents[*channel] = spi.boolean(row, 4).value_or(false);
     return view;
 }
 

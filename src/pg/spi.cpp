@@ -2,6 +2,10 @@
 
 #include "pg/jsonb.h"
 
+extern "C" {
+#include "utils/array.h"
+}
+
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -123,6 +127,27 @@ std::optional<Json> SpiSession::json(uint64 row, int column) const {
     if (null) return std::nullopt;
     // What the extension stored was checked on its way in.
     return json_from_jsonb(value, "column", kCatalogJsonLimits);
+}
+
+std::optional<std::vector<std::string>> SpiSession::texts(uint64 row, int column) const {
+    bool null = false;
+    Datum value = datum(row, column, &null);
+    if (null) return std::nullopt;
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    pg_call([&] {
+        deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+    });
+    std::vector<std::string> out;
+    out.reserve(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        if (nulls[i]) continue;
+        // An array's elements are never toasted: plain or short varlenas.
+        const char* element = DatumGetPointer(elements[i]);
+        out.emplace_back(VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
+    }
+    return out;
 }
 
 std::optional<bool> SpiSession::boolean(uint64 row, int column) const {

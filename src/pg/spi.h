@@ -43,6 +43,8 @@ public:
     std::optional<bool> boolean(uint64 row, int column) const;
     std::optional<Oid> oid(uint64 row, int column) const;
     std::optional<Json> json(uint64 row, int column) const;  // a jsonb column
+    // texts reads a text[] column (its NULL elements skipped).
+    std::optional<std::vector<std::string>> texts(uint64 row, int column) const;
     // datum is the value itself, valid until the next query of the session.
     Datum datum(uint64 row, int column, bool* is_null) const;
 
