@@ -114,6 +114,17 @@ SELECT kaireon.clear_override('boundary_calls') AS cleared;
 SELECT n, kaireon.set_plan_entitlement('community', 'boundary_calls', jsonb_build_object('limit', n * n)) -> 'value' AS value,
        kaireon.report_usage('boundary_calls', n) ->> 'currentUsage' AS usage
 FROM generate_series(1, 5) AS n;
+-- Hostile requests are refused as their JSON text reads (byte offsets and
+-- sizes of the text jsonb prints), however the request is read: nested
+-- deeper than 64 levels, a number beyond a double, more than 1 MiB of text
+-- (with escapes: the text is longer than the stored strings).
+SELECT kaireon_recommend(('{"customerId": "c", "deep": ' || repeat('[', 70) || repeat(']', 70) || '}')::jsonb);
+SELECT kaireon_recommend(('{"customerId": "c", "deep": ' || repeat('[', 63) || repeat(']', 63) || '}')::jsonb);
+SELECT kaireon_recommend('{"customerId": "c", "n": 1e400}'::jsonb);
+SELECT kaireon_recommend(jsonb_build_object('customerId', 'c', 'pad', repeat('a', 1048576)));
+SELECT kaireon_recommend(jsonb_build_object('customerId', 'c', 'pad', repeat(E'\x01', 200000)));
+SELECT kaireon_recommend(jsonb_build_object('customerId', 'c', 'pad', repeat(E'\x01', 100000)));
+SELECT kaireon_recommend('{"customerId": "c\"é😀\\", "n": 18446744073709551616, "m": -9223372036854775808, "f": 0.1}'::jsonb);
 RESET kaireon.tenant;
 SELECT kaireon.drop_tenant('boundary-t') ->> 'tenantId' AS dropped;
 DELETE FROM kaireon.plan_entitlements WHERE feature = 'boundary_calls';
