@@ -16,6 +16,8 @@ CREATE FUNCTION kaireon_selftest.xact_notes() RETURNS int
     AS 'kaireon', 'kaireon_selftest_xact_notes' LANGUAGE C;
 CREATE FUNCTION kaireon_selftest.jsonb_paths(seed int8, documents int) RETURNS int
     AS 'kaireon', 'kaireon_selftest_jsonb_paths' LANGUAGE C STRICT;
+CREATE FUNCTION kaireon_selftest.jsonb_reads(seed int8, documents int) RETURNS int
+    AS 'kaireon', 'kaireon_selftest_jsonb_reads' LANGUAGE C STRICT;
 
 -- No error: the recursion returns its depth.
 SELECT kaireon_selftest.throw(50, 'none');
@@ -95,6 +97,11 @@ COMMIT;
 -- print exactly as their text through jsonb_in does.
 SELECT kaireon_selftest.jsonb_paths(1, 1000) AS differ_1, kaireon_selftest.jsonb_paths(2, 1000) AS differ_2,
        kaireon_selftest.jsonb_paths(3, 1000) AS differ_3;
+-- And requests and stored documents are read from jsonb directly: 3,000
+-- random documents (a third under tight limits, so that both ways refuse)
+-- read back the same Json, or get the same refusal, as their text does.
+SELECT kaireon_selftest.jsonb_reads(1, 1000) AS differ_1, kaireon_selftest.jsonb_reads(2, 1000) AS differ_2,
+       kaireon_selftest.jsonb_reads(3, 1000) AS differ_3;
 DROP SCHEMA kaireon_selftest CASCADE;
 
 -- Results built while an SPI session is open live in the caller's memory, not

@@ -1,6 +1,10 @@
 #include "pg/jsonb.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -160,12 +164,178 @@ Datum jsonb_datum(const Json& value) {
     return build(steps);
 }
 
-Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits) {
+namespace {
+
+// One token of a jsonb document as JsonbIteratorNext gives it, in plain
+// data: strings and keys point into the detoasted document, a number is
+// numeric_out's text (what JsonbToCString prints).
+struct JsonToken {
+    JsonbIteratorToken token;
+    enum class Kind : uint8_t { Container, String, Null, Bool, Number } kind;
+    const char* text = nullptr;
+    int length = 0;
+    bool boolean = false;
+};
+
+// JsonTokens is the whole document, palloc'd; `fits` is false when the text
+// path must decide: a scalar at the top, nesting near the limit, or a text
+// that could exceed max_bytes (its upper bound: every string byte escaped
+// as \u00XX).
+struct JsonTokens {
+    JsonToken* tokens = nullptr;
+    int count = 0;
+    bool fits = false;
+};
+
+JsonTokens read_tokens(Datum value, const JsonLimits& limits) {
+    return pg_call([&] {
+        JsonTokens out;
+        Jsonb* jsonb = DatumGetJsonbP(value);
+        if (JB_ROOT_IS_SCALAR(jsonb)) return out;
+        int capacity = 64;
+        out.tokens = static_cast<JsonToken*>(palloc(sizeof(JsonToken) * capacity));
+        JsonbIterator* it = JsonbIteratorInit(&jsonb->root);
+        JsonbValue v;
+        JsonbIteratorToken token;
+        int depth = 0;
+        size_t bound = 0;
+        while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
+            if (out.count == capacity) {
+                capacity *= 2;
+                out.tokens = static_cast<JsonToken*>(repalloc(out.tokens, sizeof(JsonToken) * capacity));
+            }
+            JsonToken& t = out.tokens[out.count++];
+            t.token = token;
+            t.kind = JsonToken::Kind::Container;
+            bound += 2;  // a separator, or the brackets
+            if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT) {
+                if (++depth >= limits.max_depth) return out;
+                continue;
+            }
+            if (token == WJB_END_ARRAY || token == WJB_END_OBJECT) {
+                --depth;
+                continue;
+            }
+            switch (v.type) {
+                case jbvString:
+                    t.kind = JsonToken::Kind::String;
+                    t.text = v.val.string.val;
+                    t.length = v.val.string.len;
+                    bound += 2 + 6 * static_cast<size_t>(t.length);
+                    break;
+                case jbvNumeric:
+                    t.kind = JsonToken::Kind::Number;
+                    t.text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+                    t.length = static_cast<int>(strlen(t.text));
+                    bound += static_cast<size_t>(t.length);
+                    break;
+                case jbvBool:
+                    t.kind = JsonToken::Kind::Bool;
+                    t.boolean = v.val.boolean;
+                    bound += 5;
+                    break;
+                default:
+                    t.kind = JsonToken::Kind::Null;
+                    bound += 4;
+                    break;
+            }
+        }
+        out.fits = bound <= limits.max_bytes;
+        return out;
+    });
+}
+
+// number_json reads numeric_out's text as the parser reads a JSON number:
+// an integer within int64 or uint64 stays one, anything else is a double;
+// nullopt beyond a double's range (the text path refuses it).
+std::optional<Json> number_json(std::string_view text) {
+    const char* first = text.data();
+    const char* last = first + text.size();
+    if (text.find('.') == std::string_view::npos) {
+        int64_t integer = 0;
+        if (auto [end, error] = std::from_chars(first, last, integer); error == std::errc() && end == last)
+            return Json(integer);
+        uint64_t unsigned_integer = 0;
+        if (auto [end, error] = std::from_chars(first, last, unsigned_integer); error == std::errc() && end == last)
+            return Json(unsigned_integer);
+    }
+    const double number = std::strtod(std::string(text).c_str(), nullptr);
+    if (!std::isfinite(number)) return std::nullopt;
+    return Json(number);
+}
+
+// json_direct builds the document from its tokens; nullopt when the text
+// path must decide (see JsonTokens, number_json, plain_utf8).
+std::optional<Json> json_direct(Datum value, const JsonLimits& limits) {
+    const JsonTokens read = read_tokens(value, limits);
+    if (!read.fits) return std::nullopt;
+    Json root;
+    std::vector<Json*> open;  // the containers being filled, innermost last
+    std::string_view key;
+    for (int i = 0; i < read.count; ++i) {
+        const JsonToken& t = read.tokens[i];
+        if (t.token == WJB_END_ARRAY || t.token == WJB_END_OBJECT) {
+            open.pop_back();
+            continue;
+        }
+        if (t.token == WJB_KEY) {
+            key = std::string_view(t.text, static_cast<size_t>(t.length));
+            if (!plain_utf8(key)) return std::nullopt;
+            continue;
+        }
+        Json item;
+        switch (t.kind) {
+            case JsonToken::Kind::Container:
+                item = t.token == WJB_BEGIN_ARRAY ? Json::array() : Json::object();
+                break;
+            case JsonToken::Kind::String: {
+                std::string_view text(t.text, static_cast<size_t>(t.length));
+                if (!plain_utf8(text)) return std::nullopt;
+                item = std::string(text);
+                break;
+            }
+            case JsonToken::Kind::Number: {
+                auto number = number_json(std::string_view(t.text, static_cast<size_t>(t.length)));
+                if (!number) return std::nullopt;
+                item = std::move(*number);
+                break;
+            }
+            case JsonToken::Kind::Bool: item = t.boolean; break;
+            case JsonToken::Kind::Null: break;
+        }
+        Json* placed = nullptr;
+        if (open.empty()) {
+            root = std::move(item);
+            placed = &root;
+        } else if (open.back()->is_array()) {
+            open.back()->push_back(std::move(item));
+            placed = &open.back()->back();
+        } else {
+            placed = &(*open.back())[std::string(key)];
+            *placed = std::move(item);
+        }
+        if (t.kind == JsonToken::Kind::Container) open.push_back(placed);
+    }
+    return root;
+}
+
+}  // namespace
+
+Json json_from_jsonb_via_text(Datum value, const char* what, const JsonLimits& limits) {
     const char* text = pg_call([&] {
         Jsonb* jsonb = DatumGetJsonbP(value);
         return JsonbToCString(nullptr, &jsonb->root, VARSIZE(jsonb));
     });
     return parse_json(text, what, limits);
+}
+
+Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits) {
+    // Objects and arrays are read token by token; what the text path could
+    // refuse or change (see json_direct), and a database not in UTF-8 (the
+    // text would be in its encoding), goes through the text as before.
+    if (GetDatabaseEncoding() == PG_UTF8)
+        if (std::optional<Json> direct = json_direct(value, limits)) return std::move(*direct);
+    return json_from_jsonb_via_text(value, what, limits);
 }
 
 Datum text_datum(const std::string& value) {

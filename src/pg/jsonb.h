@@ -15,8 +15,13 @@ Datum jsonb_datum(const Json& value);
 Datum jsonb_datum_via_text(const Json& value);
 
 // json_from_jsonb returns the jsonb Datum `value` as Json; `what` names it in
-// errors.
+// errors: the same Json, and the same refusals, as parse_json over the text
+// jsonb prints, read directly from the document when nothing can differ.
 Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits = JsonLimits{});
+
+// json_from_jsonb_via_text is that text through parse_json (the reference
+// the boundary test compares json_from_jsonb with).
+Json json_from_jsonb_via_text(Datum value, const char* what, const JsonLimits& limits = JsonLimits{});
 
 // text_datum / text_from_datum convert between text Datums and std::string.
 Datum text_datum(const std::string& value);

@@ -6,6 +6,7 @@
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
 #include "pg/guard.h"
+#include "pg/jsonb.h"
 #include "pg/limit_gate.h"
 #include "pg/spi.h"
 
@@ -16,6 +17,8 @@
 
 extern "C" {
 #include "pgtime.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/datum.h"
 #include "utils/numeric.h"
 #include "utils/datetime.h"
@@ -37,20 +40,26 @@ int64_t utc_of(int year, int month, int day, pg_tz* tz) {
     return local + offset;
 }
 
-// array_text writes a PostgreSQL array literal of numbers or of
-// identifiers (catalog ids: letters, digits and _ - . : @, nothing to escape).
-template <typename T>
-std::string array_text(const std::vector<T>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        if (out.size() > 1) out += ",";
-        if constexpr (std::is_same_v<T, std::string>) {
-            out += "\"" + item + "\"";
-        } else {
-            out += std::to_string(item);
-        }
-    }
-    return out + "}";
+// float8_array and text_array make array Datums of the query's parameters:
+// typed, so that the executor does not parse a literal for every row.
+Datum float8_array(const std::vector<int64_t>& items) {
+    std::vector<Datum> elements;
+    elements.reserve(items.size());
+    for (int64_t item : items) elements.push_back(Float8GetDatum(static_cast<double>(item)));
+    return pg_call([&] {
+        return PointerGetDatum(construct_array(elements.data(), static_cast<int>(elements.size()), FLOAT8OID,
+                                               sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    });
+}
+
+Datum text_array(const std::vector<std::string>& items) {
+    std::vector<Datum> elements;
+    elements.reserve(items.size());
+    for (const std::string& item : items) elements.push_back(text_datum(item));
+    return pg_call([&] {
+        return PointerGetDatum(
+            construct_array(elements.data(), static_cast<int>(elements.size()), TEXTOID, -1, false, TYPALIGN_INT));
+    });
 }
 
 // The loader of a budget's count: its interactions in the period.
@@ -115,52 +124,61 @@ policies::History customer_history(const std::string& tenant, const std::string&
     spi.execute(
         "SELECT offer_id, coalesce(category_id, ''), coalesce(creative_id, ''), coalesce(channel, ''), "
         "       coalesce(placement, ''), outcome, kind::text, "
-        "       CASE WHEN cardinality($3::float8[]) = 0 THEN 0 "
-        "            ELSE width_bucket(extract(epoch FROM occurred_at)::float8, $3::float8[]) END, "
+        "       CASE WHEN cardinality($3) = 0 THEN 0 "
+        "            ELSE width_bucket(extract(epoch FROM occurred_at)::float8, $3) END, "
         "       value, floor(extract(epoch FROM occurred_at))::int8 "
         "FROM kaireon.interactions "
         "WHERE customer_id = $2 AND tenant_id = $1 "
-        "  AND ($4::float8 IS NULL OR occurred_at >= to_timestamp($4::float8)) "
-        "  AND (kind = 'impression' OR outcome = ANY ($5::text[]))",
-        {text_arg(tenant), text_arg(customer_id), text_arg(array_text(needs.boundaries)),
-         needs.since ? text_arg(std::to_string(*needs.since)) : null_text_arg(),
-         text_arg(array_text(needs.outcomes))},
+        "  AND ($4::timestamptz IS NULL OR occurred_at >= $4) "
+        "  AND (kind = 'impression' OR outcome = ANY ($5))",
+        {text_arg(tenant), text_arg(customer_id), SpiArg{FLOAT8ARRAYOID, float8_array(needs.boundaries)},
+         needs.since ? SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(*needs.since))}
+                     : SpiArg{TIMESTAMPTZOID, 0, true},
+         SpiArg{TEXTARRAYOID, text_array(needs.outcomes)}},
         true);
-    using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string, int>;
+    // Grouped by views into the result's rows (a customer may have hundreds
+    // of interactions in the windows): strings only for each group.
+    using Key = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view, std::string_view,
+                           std::string_view, std::string_view, int>;
     struct Group {
-        policies::Bucket bucket;
+        int64_t count = 0;
+        int64_t last_at = 0;
         std::optional<Datum> sum;  // numeric, exact as sum(value) is: thresholds compare the total
     };
     std::map<Key, Group> groups;  // in key order, as the GROUP BY's sort gave them
     for (uint64 i = 0; i < spi.rows(); ++i) {
-        Key key{spi.text(i, 0).value_or(""), spi.text(i, 1).value_or(""), spi.text(i, 2).value_or(""),
-                spi.text(i, 3).value_or(""), spi.text(i, 4).value_or(""), spi.text(i, 5).value_or(""),
-                spi.text(i, 6).value_or(""), 0};
         bool null = false;
-        std::get<7>(key) = DatumGetInt32(spi.datum(i, 7, &null));
-        auto [at, added] = groups.try_emplace(std::move(key));
-        Group& group = at->second;
-        if (added) {
-            policies::Bucket& b = group.bucket;
-            std::tie(b.offer_id, b.category_id, b.creative_id, b.channel, b.placement, b.outcome, b.kind, b.bucket) =
-                at->first;
-        }
-        ++group.bucket.count;
+        Key key{spi.text_view(i, 0).value_or(""), spi.text_view(i, 1).value_or(""), spi.text_view(i, 2).value_or(""),
+                spi.text_view(i, 3).value_or(""), spi.text_view(i, 4).value_or(""), spi.text_view(i, 5).value_or(""),
+                spi.text_view(i, 6).value_or(""), DatumGetInt32(spi.datum(i, 7, &null))};
+        Group& group = groups[key];
+        ++group.count;
         const Datum value = spi.datum(i, 8, &null);
         if (!null) {
             group.sum = !group.sum ? pg_call([&] { return datumCopy(value, false, -1); })
                                    : pg_call([&] { return DirectFunctionCall2(numeric_add, *group.sum, value); });
         }
-        group.bucket.last_at = std::max(group.bucket.last_at, static_cast<int64_t>(DatumGetInt64(spi.datum(i, 9, &null))));
+        group.last_at = std::max(group.last_at, static_cast<int64_t>(DatumGetInt64(spi.datum(i, 9, &null))));
     }
     std::vector<policies::Bucket> buckets;
     buckets.reserve(groups.size());
-    for (auto& [key, group] : groups) {
+    for (const auto& [key, group] : groups) {
+        policies::Bucket b;
+        b.offer_id = std::get<0>(key);
+        b.category_id = std::get<1>(key);
+        b.creative_id = std::get<2>(key);
+        b.channel = std::get<3>(key);
+        b.placement = std::get<4>(key);
+        b.outcome = std::get<5>(key);
+        b.kind = std::get<6>(key);
+        b.bucket = std::get<7>(key);
+        b.count = group.count;
+        b.last_at = group.last_at;
         if (group.sum) {
             const char* text = pg_call([&] { return DatumGetCString(DirectFunctionCall1(numeric_out, *group.sum)); });
-            group.bucket.value = std::stod(text);
+            b.value = std::stod(text);
         }
-        buckets.push_back(std::move(group.bucket));
+        buckets.push_back(std::move(b));
     }
     return policies::History(needs.boundaries, std::move(buckets));
 }

@@ -216,3 +216,29 @@ KAIREON_FUNCTION(kaireon_selftest_jsonb_paths) {
     }
     PG_RETURN_INT32(differ);
 }
+
+// kaireon_selftest_jsonb_reads(seed int8, documents int) reads `documents`
+// random jsonb documents back both ways (json_from_jsonb, and the text
+// through parse_json), one in three under tight limits (256 bytes, depth
+// 3), and returns how many differ: in the Json's dump, or in the refusal.
+KAIREON_FUNCTION(kaireon_selftest_jsonb_reads) {
+    std::mt19937_64 rng(static_cast<uint64_t>(PG_GETARG_INT64(0)));
+    const int documents = PG_GETARG_INT32(1);
+    if (documents < 0 || documents > 1000000) kaireon::throw_bad_request("documents must be between 0 and 1000000");
+    int differ = 0;
+    for (int i = 0; i < documents; ++i) {
+        kaireon::Json document = random_json(rng, 5);
+        if (!document.is_object() && !document.is_array()) document = kaireon::Json::array({document});
+        const Datum jsonb = kaireon::pg::jsonb_datum_via_text(document);
+        const kaireon::JsonLimits limits = i % 3 == 0 ? kaireon::JsonLimits{256, 3} : kaireon::JsonLimits{};
+        auto read = [&](auto&& reader) -> std::string {
+            try {
+                return reader(jsonb, "document", limits).dump();
+            } catch (const kaireon::Error& e) {
+                return std::string("refused: ") + e.what();
+            }
+        };
+        if (read(kaireon::pg::json_from_jsonb) != read(kaireon::pg::json_from_jsonb_via_text)) ++differ;
+    }
+    PG_RETURN_INT32(differ);
+}

@@ -129,6 +129,15 @@ std::optional<Json> SpiSession::json(uint64 row, int column) const {
     return json_from_jsonb(value, "column", kCatalogJsonLimits);
 }
 
+std::optional<std::string_view> SpiSession::text_view(uint64 row, int column) const {
+    bool null = false;
+    Datum value = datum(row, column, &null);
+    if (null) return std::nullopt;
+    const char* bytes = pg_call([&] { return reinterpret_cast<const char*>(pg_detoast_datum_packed(
+                                          reinterpret_cast<struct varlena*>(DatumGetPointer(value)))); });
+    return std::string_view(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+}
+
 std::optional<std::vector<std::string>> SpiSession::texts(uint64 row, int column) const {
     bool null = false;
     Datum value = datum(row, column, &null);

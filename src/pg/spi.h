@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kaireon::pg {
 
@@ -43,6 +44,9 @@ public:
     std::optional<bool> boolean(uint64 row, int column) const;
     std::optional<Oid> oid(uint64 row, int column) const;
     std::optional<Json> json(uint64 row, int column) const;  // a jsonb column
+    // text_view is a text column's bytes without a copy, valid until the
+    // next query of the session.
+    std::optional<std::string_view> text_view(uint64 row, int column) const;
     // texts reads a text[] column (its NULL elements skipped).
     std::optional<std::vector<std::string>> texts(uint64 row, int column) const;
     // datum is the value itself, valid until the next query of the session.
