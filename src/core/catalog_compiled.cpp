@@ -146,11 +146,14 @@ private:
 };
 
 // bind_paths gives the paths of every expression evaluated against offers
-// their index in one table of the catalog, then has every offer resolve the
-// table's offer paths from its row: once per compile, not per decision.
+// their index in one table of the catalog, and each program that reads no
+// offer path its number there (offers that share an eligibility text share
+// its program: one number); then has every offer resolve the table's offer
+// paths from its row: once per compile, not per decision.
 void bind_paths(CompiledCatalog& catalog) {
     auto table = std::make_shared<PathTable>();
     std::map<std::string_view, uint32_t, std::less<>> offer_index, subject_index;  // into the table's lists
+    std::map<const void*, uint32_t> subject_programs;                              // by Program::identity
     auto bind = [&](Expression& expression) {
         expression.table = table;
         for (size_t slot = 0; slot < expression.paths.size(); ++slot) {
@@ -163,6 +166,10 @@ void bind_paths(CompiledCatalog& catalog) {
             if (added) list.push_back(text);
             path.index = at->second;
         }
+        if (expression.reads_offer) return;
+        auto [at, added] = subject_programs.emplace(expression.program.identity(), table->subject_programs);
+        if (added) ++table->subject_programs;
+        expression.subject_program = at->second;
     };
     for (auto& offer : catalog.offers)
         if (offer.eligibility) bind(*offer.eligibility);
@@ -172,22 +179,6 @@ void bind_paths(CompiledCatalog& catalog) {
         if (flow.relevance) bind(*flow.relevance);
     for (auto& policy : catalog.policies)
         if (policy.condition) bind(*policy.condition);
-    // Offers that share an eligibility text share its program: one number.
-    std::map<const void*, uint32_t> subject_programs;
-    auto number = [&](Expression& expression) {
-        if (expression.reads_offer) return;
-        auto [at, added] = subject_programs.emplace(expression.program.identity(), table->subject_programs);
-        if (added) ++table->subject_programs;
-        expression.subject_program = at->second;
-    };
-    for (auto& offer : catalog.offers)
-        if (offer.eligibility) number(*offer.eligibility);
-    for (auto& [id, model] : catalog.models)
-        for (auto& [when, points] : model.rules) number(when);
-    for (auto& [id, flow] : catalog.flows)
-        if (flow.relevance) number(*flow.relevance);
-    for (auto& policy : catalog.policies)
-        if (policy.condition) number(*policy.condition);
     static const Customer kNobody;
     static const Json kNoContext = Json::object();
     for (auto& offer : catalog.offers) {
