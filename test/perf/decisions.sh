@@ -20,6 +20,8 @@
 #
 #   KR_PERF_SECONDS   seconds per run (default 20)
 #   KR_PERF_LOGS      where the pgbench output goes (default build/perf-logs)
+#   KR_PERF_IN_LOOP   set: instead, time (c) and (d) as 1,000 calls in one
+#                     statement (the function's own CPU, for A/B of a change)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -78,6 +80,34 @@ SQL
     cat "$logs/decisions-setup.log" >&2
     exit 1
 }
+
+# --- in one statement (KR_PERF_IN_LOOP=1) ------------------------------------------
+# The function's own CPU, for A/B of a change (docs/performance.md, "A
+# decision's own work"): 1,000 calls in one statement, five times, the
+# minimum and the median per call; no client, protocol or commit. Swap the
+# library between runs by installing it as a new file (a copy over the
+# mapped one crashes the running server) and restarting.
+if [ -n "${KR_PERF_IN_LOOP:-}" ]; then
+    for n in c d; do
+        dry="" who=$app
+        [ "$n" = d ] && dry=", 'dryRun', true" who=$admin
+        call="kaireon_recommend(jsonb_build_object('customerId', 'cust-' || lpad((1 + n % 1000)::text, 4, '0'),
+              'flow', 'homepage', 'context', '{\"channel\": \"web\"}'::jsonb $dry))"
+        per_call=$(psql -qXAt -v ON_ERROR_STOP=1 -U "$who" -d "$db" <<SQL
+CREATE TEMP TABLE runs (us float8);
+SELECT count($call) FROM generate_series(1, 300) n \g /dev/null
+DO \$\$ DECLARE t0 timestamptz; BEGIN FOR i IN 1..5 LOOP t0 := clock_timestamp();
+    PERFORM count($call) FROM generate_series(1, 1000) n;
+    INSERT INTO runs VALUES (extract(epoch FROM clock_timestamp() - t0) * 1e6 / 1000); END LOOP; END \$\$;
+SELECT round(min(us)::numeric, 1) || ' us (median ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us)::numeric, 1) || ')'
+FROM runs;
+SQL
+        )
+        [ "$n" = c ] && echo "  (c) kaireon_recommend, per call in one statement:        $per_call"
+        [ "$n" = d ] && echo "  (d) kaireon_recommend dryRun, per call in one statement: $per_call"
+    done
+    exit 0
+fi
 
 # --- runs -----------------------------------------------------------------------
 names=(a b c d)
