@@ -239,8 +239,9 @@ JsonTokens read_tokens(Datum value, const JsonLimits& limits) {
                     bound += 4;
                     break;
             }
+            if (bound > limits.max_bytes) return out;  // the text decides, and no need to read on
         }
-        out.fits = bound <= limits.max_bytes;
+        out.fits = true;
         return out;
     });
 }

@@ -158,7 +158,8 @@ policies::History customer_history(const std::string& tenant, const std::string&
             group.sum = !group.sum ? pg_call([&] { return datumCopy(value, false, -1); })
                                    : pg_call([&] { return DirectFunctionCall2(numeric_add, *group.sum, value); });
         }
-        group.last_at = std::max(group.last_at, static_cast<int64_t>(DatumGetInt64(spi.datum(i, 9, &null))));
+        const int64_t at = DatumGetInt64(spi.datum(i, 9, &null));
+        group.last_at = group.count == 1 ? at : std::max(group.last_at, at);  // (before 1970 too)
     }
     std::vector<policies::Bucket> buckets;
     buckets.reserve(groups.size());
