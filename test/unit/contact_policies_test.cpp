@@ -1617,6 +1617,25 @@ TEST(ContactPolicyHostile, ConfigsWithoutTheirKeysBlockNothing) {
     }
 }
 
+// A scope this version does not know (past the catalog's checks) applies
+// to no offer, and counts nothing in the history: the policy blocks nothing.
+// Its known twin at scope "offer" blocks gold, so the scope is what decides.
+TEST(ContactPolicyHostile, AnUnknownScopeAppliesToNothing) {
+    Scene s(base());
+    catalog::CompiledPolicy policy;
+    policy.id = "far";
+    policy.type = "segment_exclusion";
+    policy.scope = "galaxy";
+    policy.scope_id = "gold";
+    policy.config = {{"segments", {"minor"}}};
+    s.cat.policies.push_back(policy);
+    s.view = customer({"minor"}, "UTC");
+    for (const char* offer : {"gold", "silver", "misc"}) EXPECT_EQ(s.judge(offer).blocked, std::nullopt) << offer;
+    s.cat.policies.back().scope = "offer";
+    EXPECT_EQ(s.judge("gold").blocked, std::optional<std::string>("segment_exclusion: segment=minor"));
+    EXPECT_EQ(s.judge("silver").blocked, std::nullopt);
+}
+
 TEST(ContactPolicyHostile, HugeCounts) {
     Catalog c = base();
     c.policy("fc", "frequency_cap", {{"maxPerDay", 2147483647}});
