@@ -544,9 +544,14 @@ std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer
     return "flow eligibility is false: " + flow.eligibility->source();
 }
 
+bool eligible(const CompiledOffer& offer, const Customer& customer, const Json& context, double now,
+              SubjectValues* subject) {
+    return !offer.eligibility || holds(*offer.eligibility, customer, &offer, context, now, subject);
+}
+
 std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
                                                const Json& context, double now, SubjectValues* subject) {
-    if (!offer.eligibility || holds(*offer.eligibility, customer, &offer, context, now, subject)) return std::nullopt;
+    if (eligible(offer, customer, context, now, subject)) return std::nullopt;
     return "eligibility is false: " + offer.eligibility->source();
 }
 

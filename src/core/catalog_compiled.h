@@ -339,6 +339,10 @@ std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer
                                         double now);
 std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,
                                                const Json& context, double now, SubjectValues* subject = nullptr);
+// eligible is eligibility_refusal without the reason: the offer's own
+// eligibility holds (or it has none).
+bool eligible(const CompiledOffer& offer, const Customer& customer, const Json& context, double now,
+              SubjectValues* subject = nullptr);
 
 // Eligibility is the verdict for one offer, with the reason when it is out.
 struct Eligibility {

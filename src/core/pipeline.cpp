@@ -38,6 +38,7 @@ public:
         current_ = StageTrace{name, in, in, 0, {}, {}};
         started_ = clock_();
     }
+    bool traced() const { return traced_; }
     void remove(const CompiledOffer& offer, std::string reason) {
         if (traced_) current_.removed.emplace_back(offer.id, std::move(reason));
     }
@@ -152,9 +153,11 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                 if ((creative = first_fit(offer, channel, group.placement_id)) != nullptr) break;
         }
         if (creative == nullptr) {
-            stages.remove(offer, "no creative for " + (flow.groups.empty() ? where(channel, placement)
-                                                                           : where(channel, "") + " and placements " +
-                                                                                 group_placements));
+            // (Most offers of a catalog are out here: the reason is written only for a trace.)
+            if (stages.traced())
+                stages.remove(offer, "no creative for " + (flow.groups.empty() ? where(channel, placement)
+                                                                               : where(channel, "") + " and placements " +
+                                                                                     group_placements));
             continue;
         }
         candidates.push_back({&offer, creative, 0, std::nullopt});
@@ -171,6 +174,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // The customer's and the context's path values, shared by every offer.
     catalog::SubjectValues subject(catalog.path_table, customer, request.context);
     std::erase_if(candidates, [&](const Candidate& c) {
+        if (!stages.traced()) return !catalog::eligible(*c.offer, customer, request.context, now, &subject);
         auto reason = catalog::eligibility_refusal(*c.offer, customer, request.context, now, &subject);
         if (reason) stages.remove(*c.offer, *reason);
         return reason.has_value();
