@@ -1,6 +1,7 @@
 #include "core/contact_policies.h"
 
 #include "core/caps.h"
+#include "core/name_table.h"
 #include "core/period.h"
 
 #include <algorithm>
@@ -223,21 +224,10 @@ std::map<std::string, double, std::less<>> metric_values(const catalog::Compiled
     return out;
 }
 
-namespace {
-
-template <typename Enum, size_t N>
-Enum parsed(const std::pair<std::string_view, Enum> (&names)[N], std::string_view text, Enum unknown) {
-    for (const auto& [name, value] : names)
-        if (name == text) return value;
-    return unknown;
-}
-
-}  // namespace
-
 Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, BudgetSpent budgets, const Json& context,
            int64_t now, const LocalClock& clock)
     : catalog_(catalog), history_(history), budgets_(std::move(budgets)), context_(context), now_(now), clock_(clock) {
-    static constexpr std::pair<std::string_view, Type> kTypes[] = {
+    static constexpr NameTable<Type, 12> kTypes{{
         {"frequency_cap", Type::FrequencyCap},
         {"customer_total_cap", Type::CustomerTotalCap},
         {"cross_channel_cap", Type::CrossChannelCap},
@@ -250,17 +240,17 @@ Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, Budg
         {"category_suppression", Type::CategorySuppression},
         {"metric_condition", Type::MetricCondition},
         {"allow_override", Type::AllowOverride},
-    };
-    static constexpr std::pair<std::string_view, Scope> kScopes[] = {
+    }};
+    static constexpr NameTable<Scope, 8> kScopes{{
         {"global", Scope::Global},       {"category", Scope::Category}, {"subcategory", Scope::Subcategory},
         {"offer", Scope::Offer},         {"creative", Scope::Creative}, {"channel", Scope::Channel},
         {"placement", Scope::Placement}, {"segment", Scope::Segment},
-    };
+    }};
     states_.reserve(catalog.policies.size());
     for (const catalog::CompiledPolicy& policy : catalog.policies) {
         PolicyState state;
-        state.type = parsed(kTypes, policy.type, Type::Unknown);
-        state.scope = parsed(kScopes, policy.scope, Scope::Unknown);
+        state.type = from_name(kTypes, policy.type).value_or(Type::Unknown);
+        state.scope = from_name(kScopes, policy.scope).value_or(Scope::Unknown);
         state.offer_ids = texts(policy.config, "offerIds");
         state.category_ids = texts(policy.config, "categoryIds");
         state.channels = texts(policy.config, "channels");

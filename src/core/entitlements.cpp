@@ -1,6 +1,7 @@
 #include "core/entitlements.h"
 
 #include "core/error.h"
+#include "core/name_table.h"
 
 #include <array>
 #include <cmath>
@@ -64,29 +65,13 @@ constexpr std::string_view kSchemaKeywords =
 constexpr std::array<std::string_view, 7> kSchemaTypes{"object",  "array",   "string", "number",
                                                        "integer", "boolean", "null"};
 
-// name_of returns the text of `value` in `table`; the tables follow the enums'
-// order, so this is an index, but a lookup keeps a reordered table correct.
-template <typename T, size_t N>
-std::string_view name_of(const std::array<std::pair<std::string_view, T>, N>& table, T value) {
-    for (const auto& [text, entry] : table) {
-        if (entry == value) return text;
-    }
-    return table.front().first;
-}
+using kaireon::from_name;
 
-// from_name returns the entry named `text` in `table`, if any.
+// from_name of a document's value: only a string names an entry.
 template <typename T, size_t N>
-std::optional<T> from_name(const std::array<std::pair<std::string_view, T>, N>& table, std::string_view text) {
-    for (const auto& [name, entry] : table) {
-        if (name == text) return entry;
-    }
-    return std::nullopt;
-}
-
-template <typename T, size_t N>
-std::optional<T> from_name(const std::array<std::pair<std::string_view, T>, N>& table, const Json& text) {
+std::optional<T> from_name(const NameTable<T, N>& table, const Json& text) {
     if (!text.is_string()) return std::nullopt;
-    return from_name(table, std::string_view(text.get_ref<const std::string&>()));
+    return kaireon::from_name(table, std::string_view(text.get_ref<const std::string&>()));
 }
 
 // one_of returns "must be one of a, b, c" for a table, as messages say it.
