@@ -192,19 +192,29 @@ kaireon::Json random_json(std::mt19937_64& rng, int depth) {
     }
 }
 
+// count_differing makes `documents` (argument 1) random objects and arrays
+// from `seed` (argument 0), nested up to `depth`, and counts those that
+// `differ(document, i)` finds read or built differently by two paths.
+int count_differing(FunctionCallInfo fcinfo, int depth, auto&& differ) {
+    std::mt19937_64 rng(static_cast<uint64_t>(PG_GETARG_INT64(0)));
+    const int documents = PG_GETARG_INT32(1);
+    if (documents < 0 || documents > 1000000) kaireon::throw_bad_request("documents must be between 0 and 1000000");
+    int count = 0;
+    for (int i = 0; i < documents; ++i) {
+        kaireon::Json document = random_json(rng, depth);
+        if (!document.is_object() && !document.is_array()) document = kaireon::Json::array({document});
+        if (differ(document, i)) ++count;
+    }
+    return count;
+}
+
 }  // namespace
 
 // kaireon_selftest_jsonb_paths(seed int8, documents int) builds `documents`
 // random objects and arrays both ways (jsonb_datum, and the dump through
 // jsonb_in) and returns how many print differently.
 KAIREON_FUNCTION(kaireon_selftest_jsonb_paths) {
-    std::mt19937_64 rng(static_cast<uint64_t>(PG_GETARG_INT64(0)));
-    const int documents = PG_GETARG_INT32(1);
-    if (documents < 0 || documents > 1000000) kaireon::throw_bad_request("documents must be between 0 and 1000000");
-    int differ = 0;
-    for (int i = 0; i < documents; ++i) {
-        kaireon::Json document = random_json(rng, 4);
-        if (!document.is_object() && !document.is_array()) document = kaireon::Json::array({document});
+    PG_RETURN_INT32(count_differing(fcinfo, 4, [](const kaireon::Json& document, int) {
         const Datum direct = kaireon::pg::jsonb_datum(document);
         const Datum via_text = kaireon::pg::jsonb_datum_via_text(document);
         // The text jsonb prints (numeric scale included), not just jsonb equality.
@@ -212,9 +222,8 @@ KAIREON_FUNCTION(kaireon_selftest_jsonb_paths) {
             kaireon::pg::pg_call([&] { return JsonbToCString(nullptr, &DatumGetJsonbP(direct)->root, -1); });
         const char* via_text_text =
             kaireon::pg::pg_call([&] { return JsonbToCString(nullptr, &DatumGetJsonbP(via_text)->root, -1); });
-        if (strcmp(direct_text, via_text_text) != 0) ++differ;
-    }
-    PG_RETURN_INT32(differ);
+        return strcmp(direct_text, via_text_text) != 0;
+    }));
 }
 
 // kaireon_selftest_jsonb_reads(seed int8, documents int) reads `documents`
@@ -222,13 +231,7 @@ KAIREON_FUNCTION(kaireon_selftest_jsonb_paths) {
 // through parse_json), one in three under tight limits (256 bytes, depth
 // 3), and returns how many differ: in the Json's dump, or in the refusal.
 KAIREON_FUNCTION(kaireon_selftest_jsonb_reads) {
-    std::mt19937_64 rng(static_cast<uint64_t>(PG_GETARG_INT64(0)));
-    const int documents = PG_GETARG_INT32(1);
-    if (documents < 0 || documents > 1000000) kaireon::throw_bad_request("documents must be between 0 and 1000000");
-    int differ = 0;
-    for (int i = 0; i < documents; ++i) {
-        kaireon::Json document = random_json(rng, 5);
-        if (!document.is_object() && !document.is_array()) document = kaireon::Json::array({document});
+    PG_RETURN_INT32(count_differing(fcinfo, 5, [](const kaireon::Json& document, int i) {
         const Datum jsonb = kaireon::pg::jsonb_datum_via_text(document);
         const kaireon::JsonLimits limits = i % 3 == 0 ? kaireon::JsonLimits{256, 3} : kaireon::JsonLimits{};
         auto read = [&](auto&& reader) -> std::string {
@@ -238,7 +241,6 @@ KAIREON_FUNCTION(kaireon_selftest_jsonb_reads) {
                 return std::string("refused: ") + e.what();
             }
         };
-        if (read(kaireon::pg::json_from_jsonb) != read(kaireon::pg::json_from_jsonb_via_text)) ++differ;
-    }
-    PG_RETURN_INT32(differ);
+        return read(kaireon::pg::json_from_jsonb) != read(kaireon::pg::json_from_jsonb_via_text);
+    }));
 }
