@@ -503,11 +503,11 @@ namespace {
 // evaluate_once returns `evaluate()`, computed once per decision (`subject`)
 // and `now` for an expression that reads no offer path: its customer and
 // context paths, metric(), has_segment() and days_since() are the same for
-// every offer.
+// every offer. (Only such an expression has a subject_program, so
+// SubjectValues keeps no other.)
 std::optional<double> evaluate_once(const Expression& expression, const Customer& customer, const Json& context,
                                     double now, SubjectValues* subject, bool test, auto&& evaluate) {
-    if (expression.reads_offer || subject == nullptr || !subject->serves(expression, customer, context))
-        return evaluate();
+    if (subject == nullptr || !subject->serves(expression, customer, context)) return evaluate();
     if (const SubjectValues::Result* kept = subject->result(expression, test, now)) return kept->value;
     std::optional<double> value = evaluate();
     subject->keep(expression, test, now, value);
