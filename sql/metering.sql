@@ -489,6 +489,47 @@ SELECT count(*) AS threshold_events, count(DISTINCT (tenant_id, dedupe_key)) AS 
 SELECT count(*) AS totals_rows FROM kaireon.usage_totals WHERE tenant_id IN ('met-a', 'met-b');
 SELECT * FROM totals_mismatches;
 
+-- Many backends' slot rows: a report folds them into the period's usage in
+-- C++ (exact numeric sums, NULLs skipped, the latest row by (latest_at,
+-- latest_event_id) descending with NULLs first); it must agree with
+-- usage_totals, whose SQL aggregates do the same. Rows as other backends
+-- (and versions before the latest columns) leave them, written directly.
+SELECT count(kaireon.define_feature(f, 'numeric', jsonb_build_object('aggregation', a, 'period', 'month'))) AS slot_features,
+       count(kaireon.set_plan_entitlement('community', f, '{"limit": null}')) AS slot_plan_values
+FROM (VALUES ('m_s_sum', 'sum'), ('m_s_count', 'count'), ('m_s_max', 'max'), ('m_s_min', 'min'),
+             ('m_s_avg', 'average'), ('m_s_latest', 'latest'), ('m_s_tie', 'latest')) AS t(f, a);
+SET kaireon.test_clock = '2026-09-15T12:00:00Z';
+INSERT INTO kaireon.usage_rollups (tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, latest_event_id)
+SELECT 'met-a', f, '2026-09-01T00:00:00Z', s, v.sum, v.count, v.max, v.min, v.latest_value, v.latest_at, v.latest_event_id
+FROM unnest(ARRAY['m_s_sum', 'm_s_count', 'm_s_max', 'm_s_min', 'm_s_avg', 'm_s_latest']) AS f,
+     (VALUES (100001, 0.1, 1, 0.1, 0.1, 0.1, timestamptz '2026-09-12T00:00:00Z', 5),
+             (100002, 0.2, 2, NULL, NULL, 7.25, '2026-09-13T00:00:00Z', 9),
+             (100003, 0.3, 3, 2.5, -3.75, 8, '2026-09-13T00:00:00Z', 11),
+             (100004, 0.1, 4, 2.5, -3.75, 9, '2026-09-11T00:00:00Z', 99)) AS v(s, sum, count, max, min, latest_value, latest_at, latest_event_id);
+INSERT INTO kaireon.usage_rollups (tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, latest_event_id) VALUES
+    ('met-a', 'm_s_tie', '2026-09-01T00:00:00Z', 100001, 1, 1, 1, 1, 1, '2026-09-13T00:00:00Z', 11),
+    ('met-a', 'm_s_tie', '2026-09-01T00:00:00Z', 100002, 2, 1, 2, 2, 2, NULL, NULL),
+    ('met-a', 'm_s_tie', '2026-09-01T00:00:00Z', 100003, 3, 1, 3, 3, 3, '2026-09-14T00:00:00Z', 1);
+SELECT t.feature, e.usage AS entitlement_usage,
+       CASE f.options ->> 'aggregation' WHEN 'sum' THEN t.sum WHEN 'count' THEN t.count WHEN 'max' THEN t.max
+            WHEN 'min' THEN t.min WHEN 'average' THEN round(t.average, 15) ELSE t.latest END AS usage_totals,
+       e.usage = (CASE f.options ->> 'aggregation' WHEN 'sum' THEN t.sum WHEN 'count' THEN t.count WHEN 'max' THEN t.max
+                       WHEN 'min' THEN t.min WHEN 'average' THEN t.average ELSE t.latest END)::float8 AS same
+FROM kaireon.usage_totals t JOIN kaireon.features f ON f.key = t.feature,
+     LATERAL (SELECT (kaireon.entitlement(t.feature) ->> 'currentUsage')::float8 AS usage) e
+WHERE t.tenant_id = 'met-a' AND t.feature LIKE 'm\_s\_%' ORDER BY t.feature;
+-- A report adds to the same fold, in this backend's own slot (0.1 + 0.2 +
+-- 0.3 + 0.1 + 0.1 summed as doubles would be 0.7999999999999999).
+SELECT kaireon.report_usage('m_s_sum', 0.1) ->> 'currentUsage' AS sum_after_report,
+       kaireon.report_usage('m_s_latest', 4, NULL, '2026-09-12T00:00:00Z') ->> 'currentUsage' AS latest_after_older_report,
+       kaireon.report_usage('m_s_max', 2.4) ->> 'currentUsage' AS max_after_smaller_report,
+       kaireon.report_usage('m_s_min', -3.5) ->> 'currentUsage' AS min_after_larger_report;
+SELECT kaireon.report_usage('m_s_latest', 6) ->> 'currentUsage' AS latest_after_report_now;
+SELECT feature, sum, count, max, latest FROM kaireon.usage_totals
+WHERE tenant_id = 'met-a' AND feature IN ('m_s_sum', 'm_s_latest', 'm_s_max') ORDER BY feature;
+SELECT count(*) AS slot_rows_of_this_backend FROM kaireon.usage_rollups
+WHERE tenant_id = 'met-a' AND feature LIKE 'm\_s\_%' AND slot < 100001;
+
 RESET kaireon.tenant;
 RESET kaireon.test_clock;
 SELECT kaireon.drop_tenant('met-a') ->> 'tenantId' AS dropped, kaireon.drop_tenant('met-b') ->> 'tenantId' AS dropped;

@@ -5,6 +5,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <functional>
+#include <string>
+#include <unordered_map>
+
 namespace kaireon {
 
 namespace {
@@ -28,6 +32,25 @@ Sha256Digest sha256(std::string_view data) {
         throw Error(ErrorCode::Internal, "SHA-256 failed in OpenSSL");
     }
     return out;
+}
+
+namespace {
+
+// Looks names up without copying them into a std::string first.
+struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+};
+
+}  // namespace
+
+Sha256Digest sha256_of_name(std::string_view name) {
+    thread_local std::unordered_map<std::string, Sha256Digest, NameHash, std::equal_to<>> remembered;
+    if (auto found = remembered.find(name); found != remembered.end()) return found->second;
+    const Sha256Digest digest = sha256(name);
+    if (remembered.size() >= kRememberedNames) remembered.clear();
+    remembered.emplace(name, digest);
+    return digest;
 }
 
 }  // namespace kaireon

@@ -16,4 +16,13 @@ using Sha256Digest = std::array<unsigned char, 32>;
 // per process. Throws Error(Internal) if OpenSSL fails.
 Sha256Digest sha256(std::string_view data);
 
+// sha256_of_name is sha256 for the short names a backend hashes again and
+// again: the tenant's move gate on every API call, its limit gates. Even
+// fetched once, a digest through EVP costs about a microsecond, several
+// times per call; this keeps the digests of the last names it was given
+// (at most kRememberedNames, then it starts over: idempotency keys pass
+// once each). Per thread, so the unit tests may call it from any.
+inline constexpr size_t kRememberedNames = 512;
+Sha256Digest sha256_of_name(std::string_view name);
+
 }  // namespace kaireon

@@ -76,7 +76,7 @@ void on_shmem_startup() {
 }
 
 void tenant_digest(const std::string& tenant, unsigned char out[20]) {
-    const Sha256Digest digest = sha256(tenant);
+    const Sha256Digest digest = sha256_of_name(tenant);
     memcpy(out, digest.data(), 20);
 }
 
@@ -88,7 +88,7 @@ EntryKey make_key(const GateKey& key) {
     std::string material = key.tenant;
     material.push_back('\0');
     material += key.counter;
-    const Sha256Digest digest = sha256(material);
+    const Sha256Digest digest = sha256_of_name(material);
     memcpy(out.digest, digest.data(), sizeof(out.digest));
     return out;
 }

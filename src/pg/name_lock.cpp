@@ -17,7 +17,7 @@ bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, 
     std::string material(tenant);
     material.push_back('\0');
     material.append(name);
-    const Sha256Digest digest = sha256(material);
+    const Sha256Digest digest = sha256_of_name(material);
     uint32 high = 0;
     uint32 low = 0;
     memcpy(&high, digest.data(), sizeof(high));

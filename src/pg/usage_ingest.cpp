@@ -174,29 +174,42 @@ Percents tenant_thresholds(const std::string& tenant, const std::string& feature
 
 // add_to_slot adds a statement's rollup to this backend's slot row: no other
 // open transaction ever writes the same row (backend ids are unique among
-// live backends), so reporters never wait on each other here.
+// live backends), so reporters never wait on each other here. The row
+// exists after the backend's first report in the period, so a plain UPDATE
+// comes first: an upsert would check the unique index for a conflict and
+// lock the row it finds (a WAL record of its own) before updating it. Only
+// a missing row takes the upsert (which also settles a row another
+// transaction inserted meanwhile, such as a prepared one of an earlier
+// backend with this id).
 void add_to_slot(const std::string& tenant, const std::string& feature, TimestampTz period_start, const Group& group) {
+    // ($10, $11) is the rollup's latest event (occurred_at, id); in the
+    // upsert, EXCLUDED holds the same values.
+    constexpr const char* kMerge =
+        "sum = r.sum + $5, count = r.count + $6, max = greatest(r.max, $7), min = least(r.min, $8), "
+        "latest_value = CASE WHEN ($10, $11) > (r.latest_at, r.latest_event_id) THEN $9 ELSE r.latest_value END, "
+        "latest_event_id = CASE WHEN ($10, $11) > (r.latest_at, r.latest_event_id) THEN $11 "
+        "                  ELSE r.latest_event_id END, "
+        "latest_at = greatest(r.latest_at, $10)";
+    static const std::string update = std::string("UPDATE kaireon.usage_rollups AS r SET ") + kMerge +
+                                      " WHERE tenant_id = $1 AND feature = $2 AND period_start = $3 AND slot = $4";
+    static const std::string upsert =
+        std::string("INSERT INTO kaireon.usage_rollups AS r "
+                    "(tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, "
+                    "latest_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                    "ON CONFLICT (tenant_id, feature, period_start, slot) DO UPDATE SET ") +
+        kMerge;
     const auto& r = group.rollup;
     AsExtensionOwner owner;
     SpiSession spi;
-    spi.execute(
-        "INSERT INTO kaireon.usage_rollups AS r "
-        "(tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, latest_event_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-        "ON CONFLICT (tenant_id, feature, period_start, slot) DO UPDATE SET "
-        "sum = r.sum + EXCLUDED.sum, count = r.count + EXCLUDED.count, "
-        "max = greatest(r.max, EXCLUDED.max), min = least(r.min, EXCLUDED.min), "
-        "latest_value = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
-        "                    THEN EXCLUDED.latest_value ELSE r.latest_value END, "
-        "latest_event_id = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
-        "                    THEN EXCLUDED.latest_event_id ELSE r.latest_event_id END, "
-        "latest_at = greatest(r.latest_at, EXCLUDED.latest_at)",
-        {text_arg(tenant), text_arg(feature), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
-         SpiArg{INT4OID, Int32GetDatum(MyBackendId)}, SpiArg{NUMERICOID, r.sum.datum},
-         SpiArg{INT8OID, Int64GetDatum(r.count)}, SpiArg{NUMERICOID, r.max->datum},
-         SpiArg{NUMERICOID, r.min->datum}, SpiArg{NUMERICOID, r.latest->datum},
-         SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
-         SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}});
+    const std::initializer_list<SpiArg> args{
+        text_arg(tenant), text_arg(feature), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
+        SpiArg{INT4OID, Int32GetDatum(MyBackendId)}, SpiArg{NUMERICOID, r.sum.datum},
+        SpiArg{INT8OID, Int64GetDatum(r.count)}, SpiArg{NUMERICOID, r.max->datum},
+        SpiArg{NUMERICOID, r.min->datum}, SpiArg{NUMERICOID, r.latest->datum},
+        SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
+        SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}};
+    if (spi.execute(update.c_str(), args) == 1) return;
+    spi.execute(upsert.c_str(), args);
 }
 
 // register_keys records bulk-loaded idempotency keys; a key already in use
@@ -478,31 +491,49 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
 
 namespace {
 
-// The period's usage over the backends' slot rows: the sum and the count,
-// and the aggregate only the feature's aggregation needs (each aggregate
-// costs executor set-up on every report; the ordered one most).
-const char* read_usage_sql(Aggregation aggregation) {
-    switch (aggregation) {
-        case Aggregation::Max:
-            return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, "
-                   "max(max)::float8::text, NULL, NULL "
-                   "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
-        case Aggregation::Min:
-            return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, "
-                   "NULL, min(min)::float8::text, NULL "
-                   "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
-        case Aggregation::Latest:
-            return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, NULL, NULL, "
-                   "((array_agg(latest_value ORDER BY latest_at DESC, latest_event_id DESC))[1])::float8::text "
-                   "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
-        case Aggregation::Sum:
-        case Aggregation::Count:
-        case Aggregation::Average:
-            break;
+// NumericFold folds the slot rows' numeric columns the way sum(), max() and
+// min() do (NULLs skipped), exactly, before one conversion to double: the
+// rows are read as they are and folded here, since an aggregate's executor
+// set-up cost more than the rows themselves on every report.
+struct NumericFold {
+    std::optional<Datum> value;
+    void add(Datum numeric) {
+        value = value ? pg_call([&] { return DirectFunctionCall2(numeric_add, *value, numeric); }) : numeric;
     }
-    return "SELECT coalesce(sum(sum), 0)::float8::text, coalesce(sum(count), 0)::int8::text, NULL, NULL, NULL "
-           "FROM kaireon.usage_rollups WHERE tenant_id = $1 AND feature = $2 AND period_start = $3";
-}
+    void keep_if(Datum numeric, bool larger) {
+        if (!value) {
+            value = numeric;
+            return;
+        }
+        const int order = pg_call([&] { return DatumGetInt32(DirectFunctionCall2(numeric_cmp, numeric, *value)); });
+        if (larger ? order > 0 : order < 0) value = numeric;
+    }
+    double as_double() const {
+        if (!value) return 0;
+        return pg_call([&] { return DatumGetFloat8(DirectFunctionCall1(numeric_float8, *value)); });
+    }
+};
+
+// LatestRow is the slot row whose latest event is the latest: ordered by
+// (latest_at, latest_event_id) descending, NULLs first, as the ordered
+// array_agg this replaced.
+struct LatestRow {
+    bool any = false;
+    std::optional<TimestampTz> at;
+    std::optional<int64> event_id;
+    std::optional<Datum> value;
+    bool later(const std::optional<TimestampTz>& other_at, const std::optional<int64>& other_id) const {
+        auto descending_nulls_first = [](const auto& a, const auto& b) {  // -1: a before b
+            if (!a && !b) return 0;
+            if (!a) return -1;
+            if (!b) return 1;
+            return *a > *b ? -1 : (*a < *b ? 1 : 0);
+        };
+        const int by_time = descending_nulls_first(other_at, at);
+        if (by_time != 0) return by_time < 0;
+        return descending_nulls_first(other_id, event_id) < 0;
+    }
+};
 
 }  // namespace
 
@@ -512,22 +543,61 @@ usage::Current read_usage(const std::string& tenant, const entitlements::Feature
     SpiSession spi;
     std::optional<LatestSnapshot> snapshot;
     if (latest) snapshot.emplace();
-    spi.execute(read_usage_sql(feature.aggregation),
-                {text_arg(tenant), text_arg(feature.key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}},
-                latest);
+    spi.execute(
+        "SELECT sum, count, max, min, latest_value, latest_at, latest_event_id FROM kaireon.usage_rollups "
+        "WHERE tenant_id = $1 AND feature = $2 AND period_start = $3",
+        {text_arg(tenant), text_arg(feature.key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}}, latest);
+    NumericFold sum, max, min;
+    int64 count = 0;
+    LatestRow latest_row;
+    for (uint64 row = 0; row < spi.rows(); ++row) {
+        auto column = [&](int number) -> std::optional<Datum> {
+            bool is_null = false;
+            Datum datum = spi.datum(row, number, &is_null);
+            return is_null ? std::nullopt : std::optional<Datum>(datum);
+        };
+        if (auto value = column(0)) sum.add(*value);
+        if (auto value = column(1); value && __builtin_add_overflow(count, DatumGetInt64(*value), &count)) {
+            throw Error(ErrorCode::Internal, "the usage count of feature \"" + feature.key + "\" is out of range");
+        }
+        switch (feature.aggregation) {
+            case Aggregation::Max:
+                if (auto value = column(2)) max.keep_if(*value, true);
+                break;
+            case Aggregation::Min:
+                if (auto value = column(3)) min.keep_if(*value, false);
+                break;
+            case Aggregation::Latest: {
+                std::optional<TimestampTz> at;
+                if (auto value = column(5)) at = DatumGetTimestampTz(*value);
+                std::optional<int64> event_id;
+                if (auto value = column(6)) event_id = DatumGetInt64(*value);
+                if (!latest_row.any || latest_row.later(at, event_id)) latest_row = {true, at, event_id, column(4)};
+                break;
+            }
+            case Aggregation::Sum:
+            case Aggregation::Count:
+            case Aggregation::Average:
+                break;
+        }
+    }
     usage::Current current;
-    if (spi.rows() != 1) return current;
-    auto number = [&](int column) { return std::stod(spi.text(0, column).value_or("0")); };
-    current.sum = number(0);
-    current.count = std::stoll(spi.text(0, 1).value_or("0"));
+    current.sum = sum.as_double();
+    current.count = count;
     switch (feature.aggregation) {
         case Aggregation::Sum: current.value = current.sum; break;
         case Aggregation::Count: current.value = static_cast<double>(current.count); break;
-        case Aggregation::Max: current.value = number(2); break;
-        case Aggregation::Min: current.value = number(3); break;
-        case Aggregation::Latest: current.value = number(4); break;
+        case Aggregation::Max: current.value = max.as_double(); break;
+        case Aggregation::Min: current.value = min.as_double(); break;
+        case Aggregation::Latest: current.value = NumericFold{latest_row.value}.as_double(); break;
         case Aggregation::Average:
-            current.value = current.count > 0 ? current.sum / static_cast<double>(current.count) : 0;
+            // The exact quotient, rounded once (as usage_totals' average).
+            if (count > 0) {
+                current.value = NumericFold{pg_call([&] {
+                                    return DirectFunctionCall2(numeric_div, *sum.value,
+                                                               DirectFunctionCall1(int8_numeric, Int64GetDatum(count)));
+                                })}.as_double();
+            }
             break;
     }
     return current;

@@ -46,4 +46,21 @@ TEST(Sha256, RepeatedCallsAgree) {
     for (int i = 0; i < 1000; ++i) ASSERT_EQ(kaireon::sha256("tenant\0name"), first);
 }
 
+TEST(Sha256, RememberedNamesGiveTheSameDigests) {
+    // More names than are remembered, each asked for twice in a row and again
+    // after the memo started over: every answer is the digest itself.
+    const size_t names = kaireon::kRememberedNames * 2 + 7;
+    for (int round = 0; round < 2; ++round) {
+        for (size_t i = 0; i < names; ++i) {
+            std::string name = "tenant-" + std::to_string(i);
+            name.push_back('\0');
+            name += "usage:feature";
+            ASSERT_EQ(kaireon::sha256_of_name(name), kaireon::sha256(name)) << i;
+            ASSERT_EQ(kaireon::sha256_of_name(name), kaireon::sha256(name)) << i;
+        }
+    }
+    // Names that differ only after a NUL are different names.
+    EXPECT_NE(kaireon::sha256_of_name(std::string("t\0a", 3)), kaireon::sha256_of_name(std::string("t\0b", 3)));
+}
+
 }  // namespace
