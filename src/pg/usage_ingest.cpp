@@ -174,42 +174,33 @@ Percents tenant_thresholds(const std::string& tenant, const std::string& feature
 
 // add_to_slot adds a statement's rollup to this backend's slot row: no other
 // open transaction ever writes the same row (backend ids are unique among
-// live backends), so reporters never wait on each other here. The row
-// exists after the backend's first report in the period, so a plain UPDATE
-// comes first: an upsert would check the unique index for a conflict and
-// lock the row it finds (a WAL record of its own) before updating it. Only
-// a missing row takes the upsert (which also settles a row another
-// transaction inserted meanwhile, such as a prepared one of an earlier
-// backend with this id).
+// live backends), so reporters never wait on each other here. An upsert,
+// not an UPDATE first: it finds the row through the unique index itself,
+// whereas the UPDATE's plan is the planner's choice, and on a slot table
+// bloated by updates it chose a bitmap heap scan whose set-up doubled the
+// statement's cost (measured; docs/performance.md).
 void add_to_slot(const std::string& tenant, const std::string& feature, TimestampTz period_start, const Group& group) {
-    // ($10, $11) is the rollup's latest event (occurred_at, id); in the
-    // upsert, EXCLUDED holds the same values.
-    constexpr const char* kMerge =
-        "sum = r.sum + $5, count = r.count + $6, max = greatest(r.max, $7), min = least(r.min, $8), "
-        "latest_value = CASE WHEN ($10, $11) > (r.latest_at, r.latest_event_id) THEN $9 ELSE r.latest_value END, "
-        "latest_event_id = CASE WHEN ($10, $11) > (r.latest_at, r.latest_event_id) THEN $11 "
-        "                  ELSE r.latest_event_id END, "
-        "latest_at = greatest(r.latest_at, $10)";
-    static const std::string update = std::string("UPDATE kaireon.usage_rollups AS r SET ") + kMerge +
-                                      " WHERE tenant_id = $1 AND feature = $2 AND period_start = $3 AND slot = $4";
-    static const std::string upsert =
-        std::string("INSERT INTO kaireon.usage_rollups AS r "
-                    "(tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, "
-                    "latest_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                    "ON CONFLICT (tenant_id, feature, period_start, slot) DO UPDATE SET ") +
-        kMerge;
     const auto& r = group.rollup;
     AsExtensionOwner owner;
     SpiSession spi;
-    const std::initializer_list<SpiArg> args{
-        text_arg(tenant), text_arg(feature), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
-        SpiArg{INT4OID, Int32GetDatum(MyBackendId)}, SpiArg{NUMERICOID, r.sum.datum},
-        SpiArg{INT8OID, Int64GetDatum(r.count)}, SpiArg{NUMERICOID, r.max->datum},
-        SpiArg{NUMERICOID, r.min->datum}, SpiArg{NUMERICOID, r.latest->datum},
-        SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
-        SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}};
-    if (spi.execute(update.c_str(), args) == 1) return;
-    spi.execute(upsert.c_str(), args);
+    spi.execute(
+        "INSERT INTO kaireon.usage_rollups AS r "
+        "(tenant_id, feature, period_start, slot, sum, count, max, min, latest_value, latest_at, latest_event_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "ON CONFLICT (tenant_id, feature, period_start, slot) DO UPDATE SET "
+        "sum = r.sum + EXCLUDED.sum, count = r.count + EXCLUDED.count, "
+        "max = greatest(r.max, EXCLUDED.max), min = least(r.min, EXCLUDED.min), "
+        "latest_value = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
+        "                    THEN EXCLUDED.latest_value ELSE r.latest_value END, "
+        "latest_event_id = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
+        "                    THEN EXCLUDED.latest_event_id ELSE r.latest_event_id END, "
+        "latest_at = greatest(r.latest_at, EXCLUDED.latest_at)",
+        {text_arg(tenant), text_arg(feature), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
+         SpiArg{INT4OID, Int32GetDatum(MyBackendId)}, SpiArg{NUMERICOID, r.sum.datum},
+         SpiArg{INT8OID, Int64GetDatum(r.count)}, SpiArg{NUMERICOID, r.max->datum},
+         SpiArg{NUMERICOID, r.min->datum}, SpiArg{NUMERICOID, r.latest->datum},
+         SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
+         SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}});
 }
 
 // register_keys records bulk-loaded idempotency keys; a key already in use
