@@ -51,8 +51,15 @@ bool plain_utf8(std::string_view text) {
 }
 
 // numeric_of returns the numeric jsonb_in would read from the number's
-// dump (the same serializer, so the same digits).
+// dump (the same serializer, so the same digits). An integer within int64
+// is that numeric already (scale 0), without the text.
 Datum numeric_of(const Json& number) {
+    if (number.is_number_integer() &&
+        (number.is_number_unsigned() ? number.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX) : true)) {
+        const int64 integer = number.is_number_unsigned() ? static_cast<int64>(number.get<uint64_t>())
+                                                          : static_cast<int64>(number.get<int64_t>());
+        return pg_call([&] { return NumericGetDatum(int64_to_numeric(integer)); });
+    }
     const std::string text = number.dump();
     return pg_call([&] { return DirectFunctionCall3(numeric_in, CStringGetDatum(text.c_str()), ObjectIdGetDatum(InvalidOid),
                                                     Int32GetDatum(-1)); });

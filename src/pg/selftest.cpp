@@ -150,7 +150,9 @@ kaireon::Json random_json(std::mt19937_64& rng, int depth) {
     switch (pick) {
         case 0: return nullptr;
         case 1: return rng() % 2 == 0;
-        case 2: return static_cast<int64_t>(rng());
+        case 2:  // small integers (counts, ranks) as often as any
+            if (rng() % 2 == 0) return static_cast<int64_t>(rng() % 2001) - 1000;
+            return static_cast<int64_t>(rng());
         case 3: return static_cast<uint64_t>(rng());
         case 4: {
             double value = 0;
