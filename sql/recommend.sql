@@ -667,6 +667,11 @@ SELECT kaireon_recommend('{"customerId": "eve", "flow": "home"}');
 
 -- Clean up.
 RESET kaireon.tenant;
+-- Decision ids are made in the backend (random_uuid.h): every one a distinct
+-- version 4 uuid of the RFC 4122 variant, as gen_random_uuid().
+SELECT count(*) > 10 AS some_decisions, count(DISTINCT id) = count(*) AS ids_distinct,
+       bool_and(substr(id::text, 15, 1) = '4' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) AS all_version_4
+FROM kaireon.decisions WHERE tenant_id IN ('rec-a', 'rec-b');
 SELECT kaireon.drop_tenant('rec-a') ->> 'tenantId' AS dropped, kaireon.drop_tenant('rec-b') ->> 'tenantId' AS dropped;
 SELECT count(*) AS decisions_left FROM kaireon.decisions WHERE tenant_id IN ('rec-a', 'rec-b');
 DROP ROLE regress_rec_app;

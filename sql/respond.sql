@@ -173,6 +173,11 @@ SELECT count(*) FILTER (WHERE customer_id = 'cy') AS cy, count(*) FILTER (WHERE 
 FROM kaireon.interactions;
 SELECT current_count FROM kaireon.frequency_caps WHERE id = 'app-monthly';
 RESET kaireon.tenant;
+-- Interaction ids are made in the backend (random_uuid.h): every one a
+-- distinct version 4 uuid of the RFC 4122 variant, as gen_random_uuid().
+SELECT count(*) AS interactions, count(DISTINCT id) = count(*) AS ids_distinct,
+       bool_and(substr(id::text, 15, 1) = '4' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) AS all_version_4
+FROM kaireon.interactions WHERE tenant_id IN ('resp-a', 'resp-b');
 SELECT kaireon.drop_tenant('resp-a') -> 'deleted' -> 'kaireon.interactions' AS interactions_deleted;
 SELECT kaireon.drop_tenant('resp-b') ->> 'tenantId' AS dropped;
 -- The same tenant and cap made again count from zero (the dropped counts

@@ -20,8 +20,8 @@ Sha256Digest sha256(std::string_view data);
 // again: the tenant's move gate on every API call, its limit gates. Even
 // fetched once, a digest through EVP costs about a microsecond, several
 // times per call; this keeps the digests of the last names it was given
-// (at most kRememberedNames, then it starts over: idempotency keys pass
-// once each). Per thread, so the unit tests may call it from any.
+// (at most kRememberedNames, then it starts over). Not for names used once,
+// such as idempotency keys. Per thread, so the unit tests may call it from any.
 inline constexpr size_t kRememberedNames = 512;
 Sha256Digest sha256_of_name(std::string_view name);
 

@@ -28,6 +28,7 @@
 #include "pg/offer_stats.h"
 #include "pg/policy_state.h"
 #include "pg/quota_state.h"
+#include "pg/random_uuid.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
@@ -301,8 +302,8 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
         pg::SpiSession spi;
         spi.execute(
             "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id, quota_period, "
-            "    experiment) "
-            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7, $8) "
+            "    experiment, id) "
+            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7, $8, $9) "
             "RETURNING id::text, trace_id::text",
             {pg::text_arg(tenant), pg::text_arg(request.customer_id), pg::text_arg(request.flow),
              decided.channel.empty() ? pg::null_text_arg() : pg::text_arg(decided.channel),
@@ -310,7 +311,8 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
              pg::SpiArg{TIMESTAMPTZOID,
                         TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted},
              decided.experiment ? pg::SpiArg{JSONBOID, pg::jsonb_datum(experiment_json(decided))}
-                                : pg::SpiArg{JSONBOID, 0, true}});
+                                : pg::SpiArg{JSONBOID, 0, true},
+             pg::SpiArg{UUIDOID, pg::random_uuid()}});
         decided.decision_id = *spi.text(0, 0);
         if (trace_id) {
             trace_id = *spi.text(0, 1);

@@ -18,6 +18,7 @@
 #include "pg/name_lock.h"
 #include "pg/offer_stats.h"
 #include "pg/policy_state.h"
+#include "pg/random_uuid.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
 
@@ -144,9 +145,9 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
         "WITH recorded AS ("
         "  INSERT INTO kaireon.interactions (tenant_id, idempotency_key, decision_id, customer_id, offer_id, "
         "      category_id, creative_id, channel, placement, outcome, kind, value, occurred_at, recorded_at, "
-        "      experiment_id, variant) "
+        "      experiment_id, variant, id) "
         "  VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, to_timestamp($13::float8), $14, "
-        "          $15, $16) "
+        "          $15, $16, $17) "
         "  RETURNING tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, "
         "            decision_id) "
         "INSERT INTO kaireon.interaction_keys (tenant_id, idempotency_key, interaction_id, recorded_at, customer_id, "
@@ -161,7 +162,8 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
          request.value ? pg::text_arg(value_text(*request.value)) : pg::null_text_arg(),
          pg::text_arg(value_text(occurred)),
          pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))},
-         pg::text_or_null(variant.experiment_id), pg::text_or_null(variant.variant)});
+         pg::text_or_null(variant.experiment_id), pg::text_or_null(variant.variant),
+         pg::SpiArg{UUIDOID, pg::random_uuid()}});
     return spi.text(0, 0).value_or("");
 }
 

@@ -81,7 +81,7 @@ SPIPlanPtr cached_plan(const char* sql, int n, Oid* types) {
 }  // namespace
 
 uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
-    constexpr size_t kMaxArgs = 16;
+    constexpr size_t kMaxArgs = 24;
     if (args.size() > kMaxArgs) throw Error(ErrorCode::Internal, "too many SPI arguments");
     Oid types[kMaxArgs];
     Datum values[kMaxArgs];
