@@ -146,7 +146,7 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
         "  INSERT INTO kaireon.interactions (tenant_id, idempotency_key, decision_id, customer_id, offer_id, "
         "      category_id, creative_id, channel, placement, outcome, kind, value, occurred_at, recorded_at, "
         "      experiment_id, variant, id) "
-        "  VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, to_timestamp($13::float8), $14, "
+        "  VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, $13, $14, "
         "          $15, $16, $17) "
         "  RETURNING tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, "
         "            decision_id) "
@@ -160,7 +160,9 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
          pg::text_or_null(request.creative_id), pg::text_or_null(request.channel), pg::text_or_null(request.placement),
          pg::text_arg(request.outcome), pg::text_arg(kind),
          request.value ? pg::text_arg(value_text(*request.value)) : pg::null_text_arg(),
-         pg::text_arg(value_text(occurred)),
+         // to_timestamp(float8)'s own conversion, without the text between.
+         pg::SpiArg{TIMESTAMPTZOID,
+                    pg::pg_call([&] { return DirectFunctionCall1(float8_timestamptz, Float8GetDatum(occurred)); })},
          pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))},
          pg::text_or_null(variant.experiment_id), pg::text_or_null(variant.variant),
          pg::SpiArg{UUIDOID, pg::random_uuid()}});
