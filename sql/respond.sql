@@ -191,4 +191,35 @@ SELECT id, current_count FROM kaireon.frequency_caps;
 RESET kaireon.tenant;
 SELECT kaireon.drop_tenant('resp-a') ->> 'tenantId' AS dropped;
 RESET kaireon.test_clock;
+
+-- ===========================================================================
+-- 8. A plan made while a table was nearly empty is made again as it grows
+--    (spi.cpp: after 100, 200, 400, ... uses). interaction_keys vacuumed
+--    small, a new backend plans the idempotency lookup as a scan of the
+--    whole table; without remaking, every later response would scan it.
+--    Counted in this transaction's own statistics.
+-- ===========================================================================
+\c
+SET timezone = 'UTC';
+SET kaireon.test_clock = '2026-06-10T12:00:00Z';
+SELECT kaireon.create_tenant('resp-plan', 'Respond plans', 'ops@plan.resp.test') ->> 'tenantId' AS tenant;
+SET kaireon.tenant = 'resp-plan';
+SELECT kaireon.apply_catalog('{"offers": [{"id": "o1", "name": "O1"}], "customers": [{"id": "c1"}],
+  "outcomeTypes": [{"id": "impression", "kind": "impression"}]}') IS NOT NULL AS applied;
+VACUUM ANALYZE kaireon.interaction_keys;
+BEGIN;
+SELECT count(kaireon_respond(jsonb_build_object('customerId', 'c1', 'offerId', 'o1', 'outcome', 'impression',
+                                                'idempotencyKey', 'plan-' || i)))
+FROM generate_series(1, 1600) AS i;
+SELECT seq_scan AS first_1600_full_scans FROM pg_stat_xact_user_tables WHERE relid = 'kaireon.interaction_keys'::regclass \gset
+SELECT :first_1600_full_scans > 0 AS planned_on_a_small_table;
+SELECT count(kaireon_respond(jsonb_build_object('customerId', 'c1', 'offerId', 'o1', 'outcome', 'impression',
+                                                'idempotencyKey', 'plan-' || i)))
+FROM generate_series(1601, 1700) AS i;
+SELECT seq_scan - :first_1600_full_scans AS next_100_full_scans
+FROM pg_stat_xact_user_tables WHERE relid = 'kaireon.interaction_keys'::regclass;
+COMMIT;
+RESET kaireon.tenant;
+SELECT kaireon.drop_tenant('resp-plan') ->> 'tenantId' AS dropped;
+RESET kaireon.test_clock;
 DROP ROLE regress_resp_app, regress_resp_reader;
