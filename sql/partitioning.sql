@@ -112,6 +112,24 @@ INSERT INTO kaireon.usage_events (tenant_id, feature, value, occurred_at, record
 VALUES ('pt-a', 'pt_calls', 10, '2026-04-15T12:00:00Z', '2026-04-15T12:00:00Z') RETURNING tableoid::regclass, id;
 SELECT sum FROM kaireon.usage_totals WHERE tenant_id = 'pt-a' AND feature = 'pt_calls' AND period_start = '2026-04-01T00:00:00Z';
 
+-- A decision reads its customer's history from the partitions up to a day
+-- after its time (src/pg/policy_state.cpp), not from those made ahead:
+-- counted in the transaction's own statistics (index scans: the history
+-- reads the customer's lookup).
+SET kaireon.tenant = 'pt-a';
+SELECT kaireon.apply_catalog('{"policies": [{"id": "two-a-day", "type": "frequency_cap", "config": {"maxPerDay": 2}}]}')
+       IS NOT NULL AS policy_applied;
+BEGIN;
+SELECT kaireon_recommend('{"customerId": "ana", "flow": "home", "dryRun": true}') -> 'offers' -> 0 ->> 'offerId' AS offer;
+SELECT b.range_from > timestamptz '2026-04-16T12:00:00Z' AS made_ahead, count(*) > 0 AS some,
+       bool_and(coalesce(s.idx_scan, 0) > 0) AS all_read, bool_and(coalesce(s.idx_scan, 0) = 0) AS none_read
+FROM kaireon._partition_bounds('kaireon.interactions') b
+LEFT JOIN pg_stat_xact_user_tables s ON s.relid = b.partition
+WHERE b.range_from IS NOT NULL GROUP BY 1 ORDER BY 1;
+COMMIT;
+DELETE FROM kaireon.policies WHERE tenant_id = 'pt-a' AND id = 'two-a-day';
+RESET kaireon.tenant;
+
 -- Every partition is guarded like its parent: row-level security with the
 -- tenant policy, nothing granted to anyone, append-only with TRUNCATE too.
 SELECT count(*) >= 15 AS partitions,

@@ -113,6 +113,23 @@ policies::LocalTime local_time(const std::string& zone, int64_t now) {
     });
 }
 
+namespace {
+
+constexpr int64_t kRecordedAfterNowAtMost = 24 * 3600;
+
+// latest_recorded_at bounds the time partition key (recorded_at) of the
+// interactions a history reads, so that the executor leaves out the
+// partitions pg_partman made ahead (premake, time_partitioning): each
+// partition left in cost an index scan's set-up on every decision, empty or
+// not (the current month, 4 ahead and the default: 13 % more per recorded
+// decision, 16 % per dry run than without partitions). A row recorded more
+// than a day after this transaction's time could only come from a
+// transaction that started a day later and committed while this one still
+// runs.
+TimestampTz latest_recorded_at() { return timestamp_from_seconds(now_seconds() + kRecordedAfterNowAtMost); }
+
+}  // namespace
+
 policies::History customer_history(const std::string& tenant, const std::string& customer_id,
                                    const policies::Needs& needs) {
     AsExtensionOwner owner;
@@ -121,7 +138,7 @@ policies::History customer_history(const std::string& tenant, const std::string&
     // bucket between the windows' boundaries; grouped here rather than by a
     // GROUP BY, whose aggregate and sort nodes cost more to start on every
     // decision than a customer's few rows cost to group.
-    spi.execute(
+    spi.execute_generic(
         "SELECT offer_id, coalesce(category_id, ''), coalesce(creative_id, ''), coalesce(channel, ''), "
         "       coalesce(placement, ''), outcome, kind::text, "
         "       CASE WHEN cardinality($3) = 0 THEN 0 "
@@ -130,11 +147,13 @@ policies::History customer_history(const std::string& tenant, const std::string&
         "FROM kaireon.interactions "
         "WHERE customer_id = $2 AND tenant_id = $1 "
         "  AND ($4::timestamptz IS NULL OR occurred_at >= $4) "
+        "  AND recorded_at <= $6 "
         "  AND (kind = 'impression' OR outcome = ANY ($5))",
         {text_arg(tenant), text_arg(customer_id), SpiArg{FLOAT8ARRAYOID, float8_array(needs.boundaries)},
          needs.since ? SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(*needs.since))}
                      : SpiArg{TIMESTAMPTZOID, 0, true},
-         SpiArg{TEXTARRAYOID, text_array(needs.outcomes)}},
+         SpiArg{TEXTARRAYOID, text_array(needs.outcomes)},
+         SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(latest_recorded_at())}},
         true);
     // Grouped by views into the result's rows (a customer may have hundreds
     // of interactions in the windows): strings only for each group.

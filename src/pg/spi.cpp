@@ -86,18 +86,19 @@ public:
 
 RetiredPlans& retired_plans() { return registered_state<RetiredPlans>(); }
 
-SPIPlanPtr prepare_kept(const char* sql, int n, Oid* types) {
+SPIPlanPtr prepare_kept(const char* sql, int n, Oid* types, int cursor_options) {
     return pg_call([&] {
-        SPIPlanPtr prepared = SPI_prepare(sql, n, types);
+        SPIPlanPtr prepared = SPI_prepare_cursor(sql, n, types, cursor_options);
         if (prepared == nullptr) elog(ERROR, "kaireon: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(prepared);
         return prepared;
     });
 }
 
-SPIPlanPtr cached_plan(const char* sql, int n, Oid* types) {
+SPIPlanPtr cached_plan(const char* sql, int n, Oid* types, int cursor_options) {
     std::string key(sql);
     key.push_back('\0');
+    key.push_back(static_cast<char>(cursor_options == 0 ? 'a' : 'g'));
     key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * static_cast<size_t>(n));
     auto& plans = plan_cache();
     RetiredPlans& retired = retired_plans();
@@ -105,7 +106,7 @@ SPIPlanPtr cached_plan(const char* sql, int n, Oid* types) {
         KeptPlan& kept = it->second;
         if (++kept.uses < kept.remake_at) return kept.plan;
         retired.plans.reserve(retired.plans.size() + 1);  // the only step that may fail after preparing
-        SPIPlanPtr remade = prepare_kept(sql, n, types);
+        SPIPlanPtr remade = prepare_kept(sql, n, types, cursor_options);
         retired.plans.push_back(kept.plan);
         kept.plan = remade;
         kept.remake_at *= 2;
@@ -116,7 +117,7 @@ SPIPlanPtr cached_plan(const char* sql, int n, Oid* types) {
         for (auto& [text, kept] : plans) retired.plans.push_back(kept.plan);
         plans.clear();
     }
-    SPIPlanPtr plan = prepare_kept(sql, n, types);
+    SPIPlanPtr plan = prepare_kept(sql, n, types, cursor_options);
     try {
         plans.emplace(std::move(key), KeptPlan{plan});
     } catch (...) {
@@ -129,6 +130,14 @@ SPIPlanPtr cached_plan(const char* sql, int n, Oid* types) {
 }  // namespace
 
 uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
+    return run(sql, args, read_only, 0);
+}
+
+uint64 SpiSession::execute_generic(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
+    return run(sql, args, read_only, CURSOR_OPT_GENERIC_PLAN);
+}
+
+uint64 SpiSession::run(const char* sql, std::initializer_list<SpiArg> args, bool read_only, int cursor_options) {
     constexpr size_t kMaxArgs = 24;
     if (args.size() > kMaxArgs) throw Error(ErrorCode::Internal, "too many SPI arguments");
     Oid types[kMaxArgs];
@@ -141,7 +150,7 @@ uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, 
         nulls[n] = arg.is_null ? 'n' : ' ';
         ++n;
     }
-    SPIPlanPtr plan = cached_plan(sql, n, types);
+    SPIPlanPtr plan = cached_plan(sql, n, types, cursor_options);
     int rc = pg_call([&] { return SPI_execute_plan(plan, values, nulls, read_only, 0); });
     MemoryContextSwitchTo(caller_context_);
     if (rc < 0) throw Error(ErrorCode::Internal, std::string("SPI query failed: ") + SPI_result_code_string(rc));

@@ -36,6 +36,12 @@ public:
 
     // execute runs `sql` with `args` and returns the number of rows processed.
     uint64 execute(const char* sql, std::initializer_list<SpiArg> args = {}, bool read_only = false);
+    // execute_generic is execute with the plan made once for any arguments
+    // (never a custom plan per call): for a query over time partitions that
+    // its arguments prune, where PostgreSQL's plan cache would otherwise
+    // judge a plan made per call cheaper and plan on every call. The
+    // executor leaves out the pruned partitions when the query starts.
+    uint64 execute_generic(const char* sql, std::initializer_list<SpiArg> args = {}, bool read_only = false);
 
     // Accessors for the last result (row and column are zero-based).
     uint64 rows() const;
@@ -53,6 +59,8 @@ public:
     Datum datum(uint64 row, int column, bool* is_null) const;
 
 private:
+    uint64 run(const char* sql, std::initializer_list<SpiArg> args, bool read_only, int cursor_options);
+
     bool connected_ = false;
     MemoryContext caller_context_;  // where results built during the session live
 };
