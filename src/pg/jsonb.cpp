@@ -180,7 +180,7 @@ struct JsonToken {
     JsonbIteratorToken token;
     enum class Kind : uint8_t { Container, String, Null, Bool, Number } kind;
     const char* text = nullptr;
-    int length = 0;
+    int length = 0;  // a container's opening token: its elements or pairs
     bool boolean = false;
 };
 
@@ -216,6 +216,7 @@ JsonTokens read_tokens(Datum value, const JsonLimits& limits) {
             t.kind = JsonToken::Kind::Container;
             bound += 2;  // a separator, or the brackets
             if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT) {
+                t.length = token == WJB_BEGIN_ARRAY ? v.val.array.nElems : v.val.object.nPairs;
                 if (++depth >= limits.max_depth) return out;
                 continue;
             }
@@ -294,7 +295,15 @@ std::optional<Json> json_direct(Datum value, const JsonLimits& limits) {
         Json item;
         switch (t.kind) {
             case JsonToken::Kind::Container:
-                item = t.token == WJB_BEGIN_ARRAY ? Json::array() : Json::object();
+                // Sized up front: a growing ordered_json object copies its
+                // members (with everything under them) on every reallocation.
+                if (t.token == WJB_BEGIN_ARRAY) {
+                    item = Json::array();
+                    item.get_ref<Json::array_t&>().reserve(static_cast<size_t>(t.length));
+                } else {
+                    item = Json::object();
+                    item.get_ref<Json::object_t&>().reserve(static_cast<size_t>(t.length));
+                }
                 break;
             case JsonToken::Kind::String: {
                 std::string_view text(t.text, static_cast<size_t>(t.length));
@@ -319,8 +328,11 @@ std::optional<Json> json_direct(Datum value, const JsonLimits& limits) {
             open.back()->push_back(std::move(item));
             placed = &open.back()->back();
         } else {
-            placed = &(*open.back())[std::string(key)];
-            *placed = std::move(item);
+            // jsonb keeps one member per key, in its order: appended as they
+            // come, without operator[]'s search through the members so far.
+            auto& members = open.back()->get_ref<Json::object_t&>();
+            members.emplace_back(std::string(key), std::move(item));
+            placed = &members.back().second;
         }
         if (t.kind == JsonToken::Kind::Container) open.push_back(placed);
     }
