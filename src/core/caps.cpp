@@ -56,12 +56,14 @@ decision::GateVerdict Gate::judge(const catalog::CompiledOffer& offer, const cat
 }
 
 Json cap_json(const catalog::CompiledCap& cap, int64_t count, int64_t now) {
-    return Json{{"capId", cap.id},
-                {"name", cap.name},
-                {"currentCount", count},
-                {"maxVolume", cap.max_volume},
-                {"exhausted", count >= cap.max_volume},
-                {"resetAt", license::iso8601(reset_at(cap, now))}};
+    Json out = json_object(6);
+    out["capId"] = cap.id;
+    out["name"] = cap.name;
+    out["currentCount"] = count;
+    out["maxVolume"] = cap.max_volume;
+    out["exhausted"] = count >= cap.max_volume;
+    out["resetAt"] = license::iso8601(reset_at(cap, now));
+    return out;
 }
 
 }  // namespace kaireon::caps

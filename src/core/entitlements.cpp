@@ -770,7 +770,7 @@ double hard_cap(const FeatureDefinition& feature, double limit) {
 }
 
 Json evaluation_json(const Evaluation& evaluation) {
-    Json out = Json::object();
+    Json out = json_object(8);
     out["entitlement"] = evaluation.feature;
     out["type"] = std::string(name(evaluation.type));
     out["enabled"] = evaluation.enabled;

@@ -101,6 +101,12 @@ const char* type_name(const Json& value) {
     return "unknown";
 }
 
+Json json_object(size_t members) {
+    Json object = Json::object();
+    object.get_ref<Json::object_t&>().reserve(members);
+    return object;
+}
+
 Json json_number(double value) {
     // 2^63 is exact in a double; anything at or past it stays a double.
     if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9223372036854775808.0) {

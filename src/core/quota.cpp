@@ -90,7 +90,7 @@ std::string banner(const Snapshot& quota) {
 }
 
 Json usage_json(const Snapshot& quota) {
-    Json usage = Json::object();
+    Json usage = json_object(4);
     usage["current"] = json_number(quota.current);
     usage["limit"] = quota.limit ? json_number(*quota.limit) : Json(nullptr);
     usage["periodStart"] = license::iso8601(quota.period.start);
@@ -100,7 +100,7 @@ Json usage_json(const Snapshot& quota) {
 
 Json quota_json(const Snapshot& quota) {
     const Status status = status_of(quota);
-    Json out = Json::object();
+    Json out = json_object(6);
     out["tier"] = std::string(license::tier_name(quota.tier));
     out["status"] = std::string(status_name(status));
     out["usage"] = usage_json(quota);

@@ -95,14 +95,15 @@ private:
 DecisionCounts g_decision_counts;
 
 Json offer_json(const decision::Chosen& chosen) {
-    Json offer = {{"rank", chosen.rank},
-                  {"offerId", chosen.offer_id},
-                  {"creativeId", chosen.creative_id},
-                  {"placement", chosen.placement.empty() ? Json(nullptr) : Json(chosen.placement)},
-                  {"category", chosen.category.empty() ? Json(nullptr) : Json(chosen.category)},
-                  {"score", json_number(chosen.score)},
-                  {"propensity", chosen.propensity ? json_number(*chosen.propensity) : Json(nullptr)},
-                  {"value", json_number(chosen.value)}};
+    Json offer = json_object(8);
+    offer["rank"] = chosen.rank;
+    offer["offerId"] = chosen.offer_id;
+    offer["creativeId"] = chosen.creative_id;
+    offer["placement"] = chosen.placement.empty() ? Json(nullptr) : Json(chosen.placement);
+    offer["category"] = chosen.category.empty() ? Json(nullptr) : Json(chosen.category);
+    offer["score"] = json_number(chosen.score);
+    offer["propensity"] = chosen.propensity ? json_number(*chosen.propensity) : Json(nullptr);
+    offer["value"] = json_number(chosen.value);
     return offer;
 }
 
@@ -327,6 +328,7 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
     }
 
     Json& response = decided.response;
+    if (response.is_null()) response = json_object(12);
     response["decisionId"] = decided.decision_id.empty() ? Json(nullptr) : Json(decided.decision_id);
     response["customerId"] = request.customer_id;
     response["flow"] = request.flow;

@@ -235,15 +235,16 @@ KAIREON_FUNCTION(kaireon_respond) {
     }
     Json caps_answer = Json::array();
     for (const auto& counted : touched) caps_answer.push_back(caps::cap_json(*counted.cap, counted.count, now));
-    Json answer = {{"recorded", !duplicate_of},
-                   {"duplicate", duplicate_of.has_value()},
-                   {"interactionId", interaction_id},
-                   {"decisionId", request.decision_id ? Json(*request.decision_id) : Json(nullptr)},
-                   {"customerId", request.customer_id},
-                   {"offerId", request.offer_id},
-                   {"outcome", request.outcome},
-                   {"kind", kind->second},
-                   {"caps", std::move(caps_answer)}};
+    Json answer = json_object(9);
+    answer["recorded"] = !duplicate_of;
+    answer["duplicate"] = duplicate_of.has_value();
+    answer["interactionId"] = interaction_id;
+    answer["decisionId"] = request.decision_id ? Json(*request.decision_id) : Json(nullptr);
+    answer["customerId"] = request.customer_id;
+    answer["offerId"] = request.offer_id;
+    answer["outcome"] = request.outcome;
+    answer["kind"] = kind->second;
+    answer["caps"] = std::move(caps_answer);
     return pg::jsonb_datum(answer);
 }
 
