@@ -295,14 +295,12 @@ std::optional<Json> json_direct(Datum value, const JsonLimits& limits) {
         Json item;
         switch (t.kind) {
             case JsonToken::Kind::Container:
-                // Sized up front: a growing ordered_json object copies its
-                // members (with everything under them) on every reallocation.
+                // Sized up front (see json_object).
                 if (t.token == WJB_BEGIN_ARRAY) {
                     item = Json::array();
                     item.get_ref<Json::array_t&>().reserve(static_cast<size_t>(t.length));
                 } else {
-                    item = Json::object();
-                    item.get_ref<Json::object_t&>().reserve(static_cast<size_t>(t.length));
+                    item = json_object(static_cast<size_t>(t.length));
                 }
                 break;
             case JsonToken::Kind::String: {
