@@ -482,27 +482,25 @@ void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, dou
 
 namespace {
 
+// numeric_double converts a folded numeric once, as the SQL `::float8` it
+// replaced did (beyond a double: an error); none reads 0.
+double numeric_double(std::optional<Datum> numeric) {
+    if (!numeric) return 0;
+    return pg_call([&] { return DatumGetFloat8(DirectFunctionCall1(numeric_float8, *numeric)); });
+}
+
 // NumericFold folds the slot rows' numeric columns the way sum(), max() and
-// min() do (NULLs skipped), exactly, before one conversion to double: the
-// rows are read as they are and folded here, since an aggregate's executor
-// set-up cost more than the rows themselves on every report.
+// min() do (NULLs skipped), exactly, with Numeric's arithmetic: the rows are
+// read as they are and folded here, since an aggregate's executor set-up
+// cost more than the rows themselves on every report.
 struct NumericFold {
-    std::optional<Datum> value;
-    void add(Datum numeric) {
-        value = value ? pg_call([&] { return DirectFunctionCall2(numeric_add, *value, numeric); }) : numeric;
-    }
+    std::optional<Numeric> value;
+    void add(Datum numeric) { value = value ? *value + Numeric{numeric} : Numeric{numeric}; }
     void keep_if(Datum numeric, bool larger) {
-        if (!value) {
-            value = numeric;
-            return;
-        }
-        const int order = pg_call([&] { return DatumGetInt32(DirectFunctionCall2(numeric_cmp, numeric, *value)); });
-        if (larger ? order > 0 : order < 0) value = numeric;
+        const Numeric candidate{numeric};
+        if (!value || (larger ? *value < candidate : candidate < *value)) value = candidate;
     }
-    double as_double() const {
-        if (!value) return 0;
-        return pg_call([&] { return DatumGetFloat8(DirectFunctionCall1(numeric_float8, *value)); });
-    }
+    double as_double() const { return numeric_double(value ? std::optional<Datum>(value->datum) : std::nullopt); }
 };
 
 // LatestRow is the slot row whose latest event is the latest: ordered by
@@ -580,14 +578,14 @@ usage::Current read_usage(const std::string& tenant, const entitlements::Feature
         case Aggregation::Count: current.value = static_cast<double>(current.count); break;
         case Aggregation::Max: current.value = max.as_double(); break;
         case Aggregation::Min: current.value = min.as_double(); break;
-        case Aggregation::Latest: current.value = NumericFold{latest_row.value}.as_double(); break;
+        case Aggregation::Latest: current.value = numeric_double(latest_row.value); break;
         case Aggregation::Average:
             // The exact quotient, rounded once (as usage_totals' average).
             if (count > 0) {
-                current.value = NumericFold{pg_call([&] {
-                                    return DirectFunctionCall2(numeric_div, *sum.value,
-                                                               DirectFunctionCall1(int8_numeric, Int64GetDatum(count)));
-                                })}.as_double();
+                current.value = numeric_double(pg_call([&] {
+                    return DirectFunctionCall2(numeric_div, sum.value->datum,
+                                               DirectFunctionCall1(int8_numeric, Int64GetDatum(count)));
+                }));
             }
             break;
     }
