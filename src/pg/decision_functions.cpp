@@ -141,7 +141,7 @@ bool trace_allowed(const std::string& tenant) {
 }
 
 struct Decided {
-    Json response;
+    Json response = json_object(12);  // filled by record()
     Outcome outcome;
     std::string decision_id;  // "" for a dry run
     std::string channel;      // the request's, else the flow's
@@ -328,7 +328,6 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
     }
 
     Json& response = decided.response;
-    if (response.is_null()) response = json_object(12);
     response["decisionId"] = decided.decision_id.empty() ? Json(nullptr) : Json(decided.decision_id);
     response["customerId"] = request.customer_id;
     response["flow"] = request.flow;

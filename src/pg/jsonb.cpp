@@ -54,10 +54,9 @@ bool plain_utf8(std::string_view text) {
 // dump (the same serializer, so the same digits). An integer within int64
 // is that numeric already (scale 0), without the text.
 Datum numeric_of(const Json& number) {
-    if (number.is_number_integer() &&
-        (number.is_number_unsigned() ? number.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX) : true)) {
-        const int64 integer = number.is_number_unsigned() ? static_cast<int64>(number.get<uint64_t>())
-                                                          : static_cast<int64>(number.get<int64_t>());
+    const bool beyond_int64 = number.is_number_unsigned() && number.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
+    if (number.is_number_integer() && !beyond_int64) {
+        const int64 integer = number.get<int64_t>();
         return pg_call([&] { return NumericGetDatum(int64_to_numeric(integer)); });
     }
     const std::string text = number.dump();
