@@ -173,10 +173,15 @@ SELECT count(*) FILTER (WHERE customer_id = 'cy') AS cy, count(*) FILTER (WHERE 
 FROM kaireon.interactions;
 SELECT current_count FROM kaireon.frequency_caps WHERE id = 'app-monthly';
 RESET kaireon.tenant;
--- Interaction ids are made in the backend (random_uuid.h): every one a
--- distinct version 4 uuid of the RFC 4122 variant, as gen_random_uuid().
+-- Interaction ids are made in the backend (row_id.h): every one a distinct
+-- version 7 uuid of the RFC 9562 variant, whose first 48 bits are the real
+-- time it was made in milliseconds (not kaireon.clock(): within the hour
+-- before this statement).
 SELECT count(*) AS interactions, count(DISTINCT id) = count(*) AS ids_distinct,
-       bool_and(substr(id::text, 15, 1) = '4' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) AS all_version_4
+       bool_and(substr(id::text, 15, 1) = '7' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) AS all_version_7,
+       bool_and(('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint
+                BETWEEN (extract(epoch FROM clock_timestamp() - interval '1 hour') * 1000)::bigint
+                    AND (extract(epoch FROM clock_timestamp()) * 1000)::bigint) AS made_in_the_last_hour
 FROM kaireon.interactions WHERE tenant_id IN ('resp-a', 'resp-b');
 SELECT kaireon.drop_tenant('resp-a') -> 'deleted' -> 'kaireon.interactions' AS interactions_deleted;
 SELECT kaireon.drop_tenant('resp-b') ->> 'tenantId' AS dropped;

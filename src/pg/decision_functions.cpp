@@ -28,7 +28,7 @@
 #include "pg/offer_stats.h"
 #include "pg/policy_state.h"
 #include "pg/quota_state.h"
-#include "pg/random_uuid.h"
+#include "pg/row_id.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
@@ -313,7 +313,7 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
                         TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted},
              decided.experiment ? pg::SpiArg{JSONBOID, pg::jsonb_datum(experiment_json(decided))}
                                 : pg::SpiArg{JSONBOID, 0, true},
-             pg::SpiArg{UUIDOID, pg::random_uuid()}});
+             pg::SpiArg{UUIDOID, pg::time_ordered_uuid()}});
         decided.decision_id = *spi.text(0, 0);
         if (trace_id) {
             trace_id = *spi.text(0, 1);

@@ -18,7 +18,7 @@
 #include "pg/name_lock.h"
 #include "pg/offer_stats.h"
 #include "pg/policy_state.h"
-#include "pg/random_uuid.h"
+#include "pg/row_id.h"
 #include "pg/spi.h"
 #include "pg/tenant_access.h"
 
@@ -165,7 +165,7 @@ std::string record(pg::SpiSession& spi, const std::string& tenant, const Request
                     pg::pg_call([&] { return DirectFunctionCall1(float8_timestamptz, Float8GetDatum(occurred)); })},
          pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))},
          pg::text_or_null(variant.experiment_id), pg::text_or_null(variant.variant),
-         pg::SpiArg{UUIDOID, pg::random_uuid()}});
+         pg::SpiArg{UUIDOID, pg::time_ordered_uuid()}});
     return spi.text(0, 0).value_or("");
 }
 

@@ -212,13 +212,36 @@ def measure(path, script, user, args, builtin=None, seconds=None):
     runs = []
     for i in range(args.runs):
         runs.append(pgbench(script, user, seconds or args.seconds, f"{path}-{i + 1}", args.logs, builtin))
-        print(f"    {path} run {i + 1}: {runs[-1]['tps']:.0f} tps steady ({runs[-1]['tps_whole']:.0f} over the run), "
-              f"WAL {runs[-1]['wal_bytes_per_tx']} bytes and {runs[-1]['wal_fpi_per_tx']} full-page images per transaction",
-              flush=True)
-    runs.sort(key=lambda r: r["tps"])
-    median = dict(runs[len(runs) // 2])
-    median["runs_tps"] = [round(r["tps"], 1) for r in runs]
-    median["committed_total"] = sum(r["committed"] or 0 for r in runs)
+        report_run(path, i, runs[-1])
+    return median_run(runs)
+
+
+def measure_pair(a, b, user, args, seconds=None):
+    """Two paths compared with each other (the scale rows): their runs
+    interleaved (a, b, a, b, ...) on the same database, so both meet the same
+    table sizes, checkpoints and machine; each the median of its runs.
+    a and b are (name, script) pairs."""
+    runs = {a[0]: [], b[0]: []}
+    for i in range(args.runs):
+        for name, script in (a, b):
+            runs[name].append(pgbench(script, user, seconds or args.seconds, f"{name}-{i + 1}", args.logs))
+            report_run(name, i, runs[name][-1])
+    return {name: median_run(r) for name, r in runs.items()}
+
+
+def report_run(path, i, run):
+    print(f"    {path} run {i + 1}: {run['tps']:.0f} tps steady ({run['tps_whole']:.0f} over the run), "
+          f"WAL {run['wal_bytes_per_tx']} bytes and {run['wal_fpi_per_tx']} full-page images per transaction",
+          flush=True)
+
+
+def median_run(runs):
+    """The run with the median tps, with every run's tps and the sum of the
+    committed transactions."""
+    ordered = sorted(runs, key=lambda r: r["tps"])
+    median = dict(ordered[len(ordered) // 2])
+    median["runs_tps"] = [round(r["tps"], 1) for r in ordered]
+    median["committed_total"] = sum(r["committed"] or 0 for r in ordered)
     return median
 
 
@@ -385,15 +408,20 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
 
     print(f"== scale: 1 vs {tenants} tenants ({args.scale_seconds}s runs), 1,000 vs {customers_big:,} customers",
           flush=True)
+    # Each scale row against its own comparison, runs interleaved on the
+    # same database. Against the recommend runs of minutes earlier, a row
+    # also measured the tables grown since and the machine's drift
+    # (docs/performance.md, "Scale rows and row ids").
     # Longer runs: 8 new backends compile 100 catalogs each (cold_catalog_ms)
     # before they decide at their steady pace, which the second half shows.
-    results["recommend-1-tenant"] = measure("recommend-1-tenant", "scale_tenants_1.sql", APP, args, seconds=args.scale_seconds)
     add_tenants(args, tenants)
-    results[f"recommend-{tenants}-tenants"] = measure(f"recommend-{tenants}-tenants", "scale_tenants_100.sql",
-                                                      APP, args, seconds=args.scale_seconds)
+    results.update(measure_pair(("recommend-1-tenant", "scale_tenants_1.sql"),
+                                (f"recommend-{tenants}-tenants", "scale_tenants_100.sql"),
+                                APP, args, seconds=args.scale_seconds))
     cold_ms, warm_ms = cold_catalog_ms()
     add_customers(customers_big)
-    results["recommend-1m-customers"] = measure("recommend-1m-customers", "scale_customers_1m.sql", APP, args)
+    results.update(measure_pair(("recommend-1k-customers", "decisions_c_recommend.sql"),
+                                ("recommend-1m-customers", "scale_customers_1m.sql"), APP, args))
 
     print("== per-backend cache, 1,000 offers", flush=True)
     big, small = cache_bytes(args)
@@ -424,9 +452,11 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
     row("kaireon_respond, hot cap", results["respond"], "insert", 0.8, ">= 0.8 x single-row INSERT")
     row("kaireon_respond vs hot UPDATE", results["respond"], "hot-update", 2.0, ">= 2 x hot-row UPDATE")
     row("report_usage", results["report-usage"], "insert", 0.8, ">= 0.8 x single-row INSERT")
+    row("recommend, 1 tenant (beside 100)", results["recommend-1-tenant"])
     row(f"recommend, {tenants} tenants", results[f"recommend-{tenants}-tenants"], "recommend-1-tenant", 0.2,
         "within 20 % of 1 tenant", relation="within")
-    row("recommend, 1M customers", results["recommend-1m-customers"], "recommend", 0.2,
+    row("recommend, 1,000 customers (beside 1M)", results["recommend-1k-customers"])
+    row("recommend, 1M customers", results["recommend-1m-customers"], "recommend-1k-customers", 0.2,
         "within 20 % of 1,000 customers", relation="within")
     for name, target_ns, label in (("BM_Run/offers:100/arbitration:0/traced:0", 30_000, "core pipeline, 100 offers"),
                                    ("BM_Run/offers:10000/arbitration:0/traced:0", 3_000_000, "core pipeline, 10,000 offers"),
