@@ -62,5 +62,21 @@ SELECT kaireon.apply_catalog('{"channels": [{"id": "web", "type": "web"}], "offe
 SELECT jsonb_array_length(kaireon.export_catalog() -> 'offers') AS exported_offers;
 SELECT d -> 'deleted' -> 'kaireon.offers' AS offers_deleted FROM kaireon.drop_tenant('up-tenant') AS d;
 RESET kaireon.tenant;
+-- 0.17 -> 0.18 requires every interaction recorded at most 5 minutes before
+-- it occurred (kaireon_respond never writes another): a row inserted
+-- directly that is not stops the update, which says how to find it, and
+-- changes nothing.
+DROP EXTENSION kaireon;
+CREATE EXTENSION kaireon VERSION '0.17';
+INSERT INTO kaireon.interactions (tenant_id, idempotency_key, customer_id, offer_id, outcome, kind, occurred_at, recorded_at)
+VALUES ('up-tenant', 'kept', 'c1', 'gold', 'impression', 'impression', '2026-04-01T00:05:00Z', '2026-04-01T00:00:00Z'),
+       ('up-tenant', 'ahead', 'c1', 'gold', 'impression', 'impression', '2026-04-01T00:05:01Z', '2026-04-01T00:00:00Z');
+ALTER EXTENSION kaireon UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'kaireon';
+DELETE FROM kaireon.interactions WHERE idempotency_key = 'ahead';
+ALTER EXTENSION kaireon UPDATE;
+SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'kaireon') AS at_default_version,
+       (SELECT array_agg(idempotency_key) FROM kaireon.interactions) AS interactions
+FROM pg_extension WHERE extname = 'kaireon';
 DROP EXTENSION kaireon;
 CREATE EXTENSION kaireon;

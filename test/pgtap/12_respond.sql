@@ -17,7 +17,7 @@
 -- step 4) is for the regression tests and the core's unit tests; this file
 -- is about the schema and access.
 BEGIN;
-SELECT plan(76);
+SELECT plan(77);
 
 SET LOCAL timezone = 'UTC';
 SET LOCAL kaireon.test_clock = '2026-06-10T12:00:00Z';
@@ -89,9 +89,19 @@ SELECT is((SELECT pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_cons
            WHERE k.contypid = 'kaireon.interaction_kind'::regtype AND k.contype = 'c'),
           'CHECK ((VALUE = ANY (ARRAY[''impression''::text, ''positive''::text, ''negative''::text, ''neutral''::text])))',
           'kaireon.interactions.kind is one of impression, positive, negative, neutral (domain interaction_kind)');
-SELECT is(ARRAY(SELECT pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k
+-- One CHECK since 0.18, on two columns (so no domain can hold it): an
+-- interaction is recorded at most 5 minutes before it occurred, the most
+-- kaireon_respond lets occurredAt run ahead; a decision's history reads
+-- only the time partitions its windows reach on that promise.
+SELECT is(ARRAY(SELECT k.conname || ': ' || pg_catalog.pg_get_constraintdef(k.oid) FROM pg_catalog.pg_constraint k
                 WHERE k.conrelid = 'kaireon.interactions'::regclass AND k.contype IN ('c', 'f')),
-          ARRAY[]::text[], 'kaireon.interactions has no CHECK and no foreign key of its own');
+          ARRAY['interactions_recorded_after_occurred: CHECK ((recorded_at >= (occurred_at - ''00:05:00''::interval)))'],
+          'kaireon.interactions has one CHECK (recorded at most 5 minutes before it occurred) and no foreign key');
+SELECT throws_ok($$INSERT INTO kaireon.interactions (tenant_id, idempotency_key, customer_id, offer_id, outcome, kind,
+                                                     occurred_at, recorded_at)
+                   VALUES ('kr12-t1', 'kr12-early', 'c', 'o', 'impression', 'impression',
+                           '2026-04-01T00:05:01Z', '2026-04-01T00:00:00Z')$$,
+                 '23514', NULL, 'an interaction recorded more than 5 minutes before it occurred is refused (also for the owner)');
 SELECT throws_ok($$INSERT INTO kaireon.interactions (tenant_id, idempotency_key, customer_id, offer_id, outcome, kind)
                    VALUES ('kr12-t1', 'kr12-bogus', 'c', 'o', 'impression', 'bogus')$$,
                  '23514', NULL, 'a kind outside the four is refused (also for the owner)');
