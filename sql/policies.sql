@@ -106,6 +106,15 @@ SELECT * FROM pg_temp.why('cy');
 SELECT pg_temp.only('[{"id": "premier-1", "type": "frequency_cap", "scope": "segment", "scopeId": "premier", "config": {"maxPerMonth": 1}}]');
 SELECT pg_temp.shown('ana') AS ana, pg_temp.shown('ben') AS ben;
 
+-- A window counts from its first instant: an impression at midnight (UTC for
+-- dee) is today's, one a millisecond before is yesterday's.
+SELECT kaireon.apply_catalog('{"customers": [{"id": "dee"}]}', 'merge') -> 'applied' -> 'customers' AS customers;
+SELECT pg_temp.only('[{"id": "one-a-day", "type": "frequency_cap", "config": {"maxPerDay": 1}}]');
+SELECT pg_temp.seen('dee', 'loan', 'impression', '2026-06-09T23:59:59.999Z');
+SELECT pg_temp.shown('dee') AS dee_after_yesterdays;
+SELECT pg_temp.seen('dee', 'loan', 'impression', '2026-06-10T00:00:00Z');
+SELECT pg_temp.shown('dee') AS dee_after_midnights;
+
 -- ===========================================================================
 -- 2. cooldown: the last impression at the scope is too recent.
 -- ===========================================================================

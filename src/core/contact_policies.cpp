@@ -184,6 +184,10 @@ Needs needs(const catalog::CompiledCatalog& catalog, const std::string& zone, in
     return out;
 }
 
+int bucket_of(const std::vector<int64_t>& boundaries, int64_t at) {
+    return static_cast<int>(std::upper_bound(boundaries.begin(), boundaries.end(), at) - boundaries.begin());
+}
+
 History::History(std::vector<int64_t> boundaries, std::vector<Bucket> buckets)
     : boundaries_(std::move(boundaries)), buckets_(std::move(buckets)) {}
 

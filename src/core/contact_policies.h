@@ -56,6 +56,11 @@ struct Needs {
 // in time zone `zone` at `now` (budgets are counted apart: budget_spent).
 Needs needs(const catalog::CompiledCatalog& catalog, const std::string& zone, int64_t now, const LocalClock& clock);
 
+// bucket_of returns the bucket of an interaction that occurred at `at`
+// (Unix seconds, rounded down): the number of boundaries at or before it,
+// as PostgreSQL's width_bucket(at, boundaries) counts (0 before the first).
+int bucket_of(const std::vector<int64_t>& boundaries, int64_t at);
+
 // Bucket is a group of the customer's interactions: the same offer,
 // category, creative, channel, placement, outcome and kind, that occurred
 // in the same bucket (the number of boundaries at or before their

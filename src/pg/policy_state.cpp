@@ -41,18 +41,8 @@ int64_t utc_of(int year, int month, int day, pg_tz* tz) {
     return local + offset;
 }
 
-// float8_array and text_array make array Datums of the query's parameters:
-// typed, so that the executor does not parse a literal for every row.
-Datum float8_array(const std::vector<int64_t>& items) {
-    std::vector<Datum> elements;
-    elements.reserve(items.size());
-    for (int64_t item : items) elements.push_back(Float8GetDatum(static_cast<double>(item)));
-    return pg_call([&] {
-        return PointerGetDatum(construct_array(elements.data(), static_cast<int>(elements.size()), FLOAT8OID,
-                                               sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-    });
-}
-
+// text_array makes an array Datum of a query's parameter: typed, so that
+// the executor does not parse a literal for every row.
 Datum text_array(const std::vector<std::string>& items) {
     std::vector<Datum> elements;
     elements.reserve(items.size());
@@ -146,22 +136,20 @@ policies::History customer_history(const std::string& tenant, const std::string&
                                    const policies::Needs& needs) {
     AsExtensionOwner owner;
     SpiSession spi;
-    // The interactions that policies and metrics count, each with its time
-    // bucket between the windows' boundaries; grouped here rather than by a
-    // GROUP BY, whose aggregate and sort nodes cost more to start on every
-    // decision than a customer's few rows cost to group.
+    // The interactions that policies and metrics count, as stored; their
+    // time buckets between the windows' boundaries are counted here (the
+    // SQL's extract(epoch) went through numeric and text for every row), and
+    // they are grouped here rather than by a GROUP BY, whose aggregate and
+    // sort nodes cost more to start on every decision than a customer's few
+    // rows cost to group.
     spi.execute_generic(
-        "SELECT offer_id, coalesce(category_id, ''), coalesce(creative_id, ''), coalesce(channel, ''), "
-        "       coalesce(placement, ''), outcome, kind::text, "
-        "       CASE WHEN cardinality($3) = 0 THEN 0 "
-        "            ELSE width_bucket(extract(epoch FROM occurred_at)::float8, $3) END, "
-        "       value, floor(extract(epoch FROM occurred_at))::int8 "
+        "SELECT offer_id, category_id, creative_id, channel, placement, outcome, kind::text, value, occurred_at "
         "FROM kaireon.interactions "
         "WHERE customer_id = $2 AND tenant_id = $1 "
-        "  AND ($4::timestamptz IS NULL OR occurred_at >= $4) "
-        "  AND recorded_at <= $6 AND recorded_at >= $7 "
-        "  AND (kind = 'impression' OR outcome = ANY ($5))",
-        {text_arg(tenant), text_arg(customer_id), SpiArg{FLOAT8ARRAYOID, float8_array(needs.boundaries)},
+        "  AND ($3::timestamptz IS NULL OR occurred_at >= $3) "
+        "  AND recorded_at <= $5 AND recorded_at >= $6 "
+        "  AND (kind = 'impression' OR outcome = ANY ($4))",
+        {text_arg(tenant), text_arg(customer_id),
          needs.since ? SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(timestamp_from_seconds(*needs.since))}
                      : SpiArg{TIMESTAMPTZOID, 0, true},
          SpiArg{TEXTARRAYOID, text_array(needs.outcomes)},
@@ -180,17 +168,17 @@ policies::History customer_history(const std::string& tenant, const std::string&
     std::map<Key, Group> groups;  // in key order, as the GROUP BY's sort gave them
     for (uint64 i = 0; i < spi.rows(); ++i) {
         bool null = false;
+        const int64_t at = seconds_from_timestamp(DatumGetTimestampTz(spi.datum(i, 8, &null)));
         Key key{spi.text_view(i, 0).value_or(""), spi.text_view(i, 1).value_or(""), spi.text_view(i, 2).value_or(""),
                 spi.text_view(i, 3).value_or(""), spi.text_view(i, 4).value_or(""), spi.text_view(i, 5).value_or(""),
-                spi.text_view(i, 6).value_or(""), DatumGetInt32(spi.datum(i, 7, &null))};
+                spi.text_view(i, 6).value_or(""), policies::bucket_of(needs.boundaries, at)};
         Group& group = groups[key];
         ++group.count;
-        const Datum value = spi.datum(i, 8, &null);
+        const Datum value = spi.datum(i, 7, &null);
         if (!null) {
             group.sum = !group.sum ? pg_call([&] { return datumCopy(value, false, -1); })
                                    : pg_call([&] { return DirectFunctionCall2(numeric_add, *group.sum, value); });
         }
-        const int64_t at = DatumGetInt64(spi.datum(i, 9, &null));
         group.last_at = group.count == 1 ? at : std::max(group.last_at, at);  // (before 1970 too)
     }
     std::vector<policies::Bucket> buckets;

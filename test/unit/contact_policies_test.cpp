@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -1929,6 +1930,36 @@ TEST(ContactPolicyPipeline, MutualExclusionShownBeforeAndInTheDecision) {
                 ElementsAre("gold: mutual_exclusion: plat shown 2d ago", "silver: mutual_exclusion: plat shown 2d ago"));
     EXPECT_THAT(ids(o), ElementsAre("plat", "loan", "misc"));
     EXPECT_THAT(removed(o, "ranking"), IsEmpty());
+}
+
+// bucket_of counts as PostgreSQL's width_bucket(at, boundaries) did in the
+// history query: the boundaries at or before `at`.
+TEST(BucketOf, CountsTheBoundariesAtOrBefore) {
+    const std::vector<int64_t> boundaries{-86400, 0, 1000, 1001, 5000};
+    EXPECT_EQ(bucket_of(boundaries, -86401), 0);
+    EXPECT_EQ(bucket_of(boundaries, -86400), 1);  // on a boundary: its bucket
+    EXPECT_EQ(bucket_of(boundaries, -1), 1);
+    EXPECT_EQ(bucket_of(boundaries, 0), 2);
+    EXPECT_EQ(bucket_of(boundaries, 1000), 3);
+    EXPECT_EQ(bucket_of(boundaries, 1001), 4);
+    EXPECT_EQ(bucket_of(boundaries, 4999), 4);
+    EXPECT_EQ(bucket_of(boundaries, 5000), 5);
+    EXPECT_EQ(bucket_of(boundaries, INT64_MAX), 5);
+    EXPECT_EQ(bucket_of({}, 42), 0);  // no windows: one bucket
+}
+
+TEST(BucketOf, SameAsCountingEveryBoundary) {
+    std::mt19937_64 rng(11);
+    for (int round = 0; round < 200; ++round) {
+        std::vector<int64_t> boundaries;
+        for (int i = 0; i < static_cast<int>(rng() % 12); ++i) boundaries.push_back(static_cast<int64_t>(rng() % 2000) - 1000);
+        std::sort(boundaries.begin(), boundaries.end());
+        boundaries.erase(std::unique(boundaries.begin(), boundaries.end()), boundaries.end());
+        for (int64_t at = -1100; at <= 1100; at += 7) {
+            const auto expected = std::count_if(boundaries.begin(), boundaries.end(), [&](int64_t b) { return b <= at; });
+            ASSERT_EQ(bucket_of(boundaries, at), expected) << "at " << at;
+        }
+    }
 }
 
 }  // namespace
