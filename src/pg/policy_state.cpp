@@ -135,15 +135,14 @@ policies::History customer_history(const std::string& tenant, const std::string&
                                    const policies::Needs& needs) {
     AsExtensionOwner owner;
     SpiSession spi;
-    // The interactions that policies and metrics count, as stored; their
+    // The interactions that policies and metrics count, as stored. Their
     // time buckets between the windows' boundaries are counted here (the
     // SQL's extract(epoch) went through numeric and text for every row), and
     // they are grouped here rather than by a GROUP BY, whose aggregate and
     // sort nodes cost more to start on every decision than a customer's few
-    // rows cost to group.
-    // Two statements, so that a window's start is an index condition (the
-    // lookup is (customer_id, tenant_id, occurred_at)): the customer's older
-    // rows are not fetched to be filtered out.
+    // rows cost to group. Two statements, so that a window's start is an
+    // index condition (the lookup is (customer_id, tenant_id, occurred_at)):
+    // the customer's older rows are not fetched to be filtered out.
     const SpiArg tenant_arg = text_arg(tenant), customer_arg = text_arg(customer_id),
                  outcomes_arg{TEXTARRAYOID, text_array(needs.outcomes)},
                  latest_arg{TIMESTAMPTZOID, TimestampTzGetDatum(latest_recorded_at())};
