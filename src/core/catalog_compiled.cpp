@@ -227,6 +227,8 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         out.offers.push_back(std::move(offer));
     }
     std::sort(out.offers.begin(), out.offers.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (size_t i = 0; i < out.offers.size(); ++i)
+        if (out.offers[i].budget) out.budgeted_offers.push_back(static_cast<uint32_t>(i));
     for (const Json& row : rows_of("creatives")) {
         std::string offer_id = text(row, "offerId");
         auto it = std::lower_bound(out.offers.begin(), out.offers.end(), offer_id,
@@ -234,8 +236,16 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         if (it == out.offers.end() || it->id != offer_id) continue;
         it->creatives.push_back({text(row, "id"), text(row, "channelId"), text(row, "placementId")});
     }
-    for (auto& offer : out.offers)
+    for (auto& offer : out.offers) {
         std::sort(offer.creatives.begin(), offer.creatives.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+        offer.first_place = static_cast<uint32_t>(out.creative_places.size());
+        auto place_of = [&](const std::string& id) -> uint32_t {
+            if (id.empty()) return 0;
+            return out.place_numbers.emplace(id, static_cast<uint32_t>(out.place_numbers.size() + 1)).first->second;
+        };
+        for (const auto& creative : offer.creatives)
+            out.creative_places.push_back({place_of(creative.channel_id), place_of(creative.placement_id)});
+    }
     for (const Json& row : rows_of("models")) {
         CompiledModel model;
         model.id = text(row, "id");
@@ -399,6 +409,22 @@ const CompiledOffer* CompiledCatalog::offer(std::string_view id) const {
     auto it = std::lower_bound(offers.begin(), offers.end(), id,
                                [](const CompiledOffer& o, std::string_view key) { return o.id < key; });
     return it != offers.end() && it->id == id ? &*it : nullptr;
+}
+
+uint32_t CompiledCatalog::place_number(std::string_view id) const {
+    if (id.empty()) return 0;
+    auto it = place_numbers.find(id);
+    return it == place_numbers.end() ? kUnplaced : it->second;
+}
+
+std::span<const CreativePlace> CompiledCatalog::places(const CompiledOffer& offer) const {
+    // Only an offer of this catalog has its places here.
+    const std::less<const CompiledOffer*> before;
+    const bool ours = !offers.empty() && !before(&offer, offers.data()) && before(&offer, offers.data() + offers.size());
+    if (!ours || offer.first_place == CompiledOffer::kNoPlaces ||
+        offer.first_place + offer.creatives.size() > creative_places.size())
+        return {};
+    return {creative_places.data() + offer.first_place, offer.creatives.size()};
 }
 
 std::vector<const CompiledTrigger*> CompiledCatalog::triggers_for(std::string_view event_type) const {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,18 @@ struct CompiledCreative {
     std::string placement_id;  // "" when the creative names none
 };
 
+// CreativePlace is where a creative shows, as the numbers of its channel and
+// its placement in CompiledCatalog::place_numbers (0: it names none). The
+// decision pipeline looks for an offer's creative on a channel and a
+// placement in these: every offer's are in one small array
+// (CompiledCatalog::creative_places), where the creatives' strings are
+// spread over the heap, mostly outside the CPU's caches when a backend
+// serves many tenants.
+struct CreativePlace {
+    uint32_t channel = 0;
+    uint32_t placement = 0;
+};
+
 // CompiledBudget is an offer's budget: what the budget_exhausted policy
 // stops at, over all customers (src/core/contact_policies.h).
 struct CompiledBudget {
@@ -101,15 +114,24 @@ struct CompiledBudget {
 };
 
 struct CompiledOffer {
-    std::string id;
-    Json row;  // the validated document object
-    std::optional<Expression> eligibility;
-    std::optional<double> start_at, end_at;  // Unix seconds
-    std::string status = "active";           // draft, active, paused, retired
-    std::string category_id;                 // "" when none
-    double priority = 50, value = 0, lever = 1;
-    bool mandatory = false;
+    // First and together, what a decision reads of every offer of the
+    // catalog (the candidates and qualification stages): a backend serving
+    // many tenants has most catalogs outside the CPU's caches, where each
+    // further cache line read per offer costs a decision one miss per offer.
+    std::string status = "active";            // draft, active, paused, retired
+    std::optional<double> start_at, end_at;   // Unix seconds
     std::vector<CompiledCreative> creatives;  // sorted by id
+    // Where the creatives' places start in CompiledCatalog::creative_places
+    // (kNoPlaces: an offer built otherwise has none).
+    static constexpr uint32_t kNoPlaces = UINT32_MAX;
+    uint32_t first_place = kNoPlaces;
+    bool mandatory = false;
+    std::optional<Expression> eligibility;
+
+    std::string id;
+    Json row;                    // the validated document object
+    std::string category_id;     // "" when none
+    double priority = 50, value = 0, lever = 1;
     std::optional<CompiledBudget> budget;
     // The values of the catalog's offer paths for this offer, by index in
     // `path_table`'s offer_paths (compile_catalog fills both; an offer built
@@ -204,6 +226,13 @@ struct CompiledMetric {
 
 struct CompiledCatalog {
     std::vector<CompiledOffer> offers;  // sorted by id
+    std::vector<uint32_t> budgeted_offers;  // indices in offers of those with a budget, in order
+    // The places of every offer's creatives, offer after offer, each
+    // offer's in the order of its creatives (CompiledOffer::first_place);
+    // the numbers are those of the channel and placement ids in
+    // place_numbers, from 1 ("" is 0).
+    std::vector<CreativePlace> creative_places;
+    std::map<std::string, uint32_t, std::less<>> place_numbers;
     std::map<std::string, CompiledFlow, std::less<>> flows;
     std::map<std::string, CompiledModel, std::less<>> models;
     std::map<std::string, experiments::Experiment, std::less<>> experiments;
@@ -235,6 +264,13 @@ struct CompiledCatalog {
 
     // offer returns the offer `id`, or nullptr.
     const CompiledOffer* offer(std::string_view id) const;
+    // place_number returns the number of a channel or placement id in
+    // place_numbers: 0 for "", kUnplaced for one no creative names.
+    static constexpr uint32_t kUnplaced = UINT32_MAX;
+    uint32_t place_number(std::string_view id) const;
+    // places returns the places of `offer`'s creatives, by creative; empty
+    // when it has none here (an offer of another catalog, or built otherwise).
+    std::span<const CreativePlace> places(const CompiledOffer& offer) const;
     // triggers_for returns the triggers of `event_type`, in firing order.
     std::vector<const CompiledTrigger*> triggers_for(std::string_view event_type) const;
 };

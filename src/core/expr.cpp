@@ -587,7 +587,7 @@ private:
             if (!is_const(k)) return index;
         }
         static const NoBindings kNoBindings;
-        Evaluator evaluator(code, kNoBindings);
+        Evaluator evaluator(code.view(), kNoBindings);
         Value value = Evaluator::value(evaluator.eval(index));
         return constant(std::move(value), n.type, at, pos);
     }
@@ -965,7 +965,7 @@ private:
 struct Layout {
     const Code& in;
     const std::vector<std::string>& interned;
-    Program::Impl& out;
+    Program::Parts& out;
     std::vector<int64_t> slots;
 
     uint32_t emit(uint32_t index) {
@@ -1038,12 +1038,12 @@ Program compile(std::string_view source, ResultType expected) {
         parser.fail_at("expected a numeric expression", parser.start(root), "a numeric expression");
     }
 
-    auto impl = std::make_shared<Program::Impl>();
-    impl->source = std::string(source);
-    impl->expected = expected;
-    Layout layout{parser.code, parser.paths, *impl, std::vector<int64_t>(parser.paths.size(), -1)};
-    impl->root = layout.emit(root);
-    return Program(std::move(impl));
+    Program::Parts parts;
+    parts.source = std::string(source);
+    parts.expected = expected;
+    Layout layout{parser.code, parser.paths, parts, std::vector<int64_t>(parser.paths.size(), -1)};
+    parts.root = layout.emit(root);
+    return Program(Program::Impl::make(std::move(parts)));
 }
 
 }  // namespace kaireon::expr

@@ -315,7 +315,8 @@ public:
     // compiled form), and differs between programs compiled apart.
     const void* identity() const noexcept { return impl_.get(); }
 
-    struct Impl;  // the compiled form: src/core/expr_internal.h
+    struct Impl;   // the compiled form: src/core/expr_internal.h
+    struct Parts;  // the compiled form before it is packed (expr_internal.h)
 
 private:
     friend Program compile(std::string_view source, ResultType expected);

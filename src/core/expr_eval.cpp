@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 namespace kaireon::expr {
 namespace detail {
@@ -339,7 +340,7 @@ struct Printer {
     std::string out;
 
     void node(uint32_t index) {
-        const Code& code = program.code;
+        const CodeView& code = program.code;
         const Node& n = code.nodes[index];
         const uint32_t* kids = code.kids.data() + n.first;
         const bool negated = (n.sub & kNegated) != 0;
@@ -454,6 +455,51 @@ struct Printer {
 }  // namespace detail
 
 // ---- Program ------------------------------------------------------------------
+
+std::shared_ptr<const Program::Impl> Program::Impl::make(Parts&& parts) {
+    detail::Code& code = parts.code;
+    // The arrays after the Impl, each aligned for its type: the constants
+    // (Values), the nodes, the kids, the kid ops.
+    auto aligned = [](size_t at, size_t alignment) { return (at + alignment - 1) / alignment * alignment; };
+    const size_t constants_at = aligned(sizeof(Impl), alignof(Value));
+    const size_t nodes_at = aligned(constants_at + code.constants.size() * sizeof(Value), alignof(detail::Node));
+    const size_t kids_at = aligned(nodes_at + code.nodes.size() * sizeof(detail::Node), alignof(uint32_t));
+    const size_t kid_ops_at = kids_at + code.kids.size() * sizeof(uint32_t);
+    static_assert(alignof(Impl) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ && alignof(Value) <= alignof(Impl));
+    static_assert(std::is_trivially_copyable_v<detail::Node>);
+    auto* block = static_cast<std::byte*>(::operator new(kid_ops_at + code.kid_ops.size()));
+    // The deleter owns the block from here (also when the control block
+    // cannot be allocated); it destroys the constants `code` lists.
+    std::shared_ptr<Impl> impl(new (block) Impl(), [](Impl* p) {
+        p->~Impl();
+        ::operator delete(static_cast<void*>(p));
+    });
+    auto* constants = reinterpret_cast<Value*>(block + constants_at);
+    std::uninitialized_move(code.constants.begin(), code.constants.end(), constants);  // noexcept
+    auto* nodes = reinterpret_cast<detail::Node*>(block + nodes_at);
+    std::uninitialized_copy(code.nodes.begin(), code.nodes.end(), nodes);
+    auto* kids = reinterpret_cast<uint32_t*>(block + kids_at);
+    std::uninitialized_copy(code.kids.begin(), code.kids.end(), kids);
+    auto* kid_ops = reinterpret_cast<uint8_t*>(block + kid_ops_at);
+    std::uninitialized_copy(code.kid_ops.begin(), code.kid_ops.end(), kid_ops);
+    impl->code = {{nodes, code.nodes.size()},
+                  {kids, code.kids.size()},
+                  {kid_ops, code.kid_ops.size()},
+                  {constants, code.constants.size()}};
+    impl->root = parts.root;
+    impl->source = std::move(parts.source);
+    impl->paths = std::move(parts.paths);
+    impl->metric_names = std::move(parts.metric_names);
+    impl->expected = parts.expected;
+    impl->uses_metric = parts.uses_metric;
+    impl->uses_days_since = parts.uses_days_since;
+    impl->uses_has_segment = parts.uses_has_segment;
+    return impl;
+}
+
+Program::Impl::~Impl() {
+    std::destroy(code.constants.begin(), code.constants.end());
+}
 
 const std::string& Program::source() const noexcept { return impl_->source; }
 ResultType Program::expected() const noexcept { return impl_->expected; }

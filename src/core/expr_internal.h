@@ -5,8 +5,8 @@
 // A program is a tree of Nodes stored flat: each node lists its operands as a
 // run of indices in Code::kids. The compiler emits nodes bottom-up, so the
 // operands of node i always have indices below i; after folding, the
-// reachable nodes are copied into a fresh Code in the same order, which is
-// what Program::Impl keeps.
+// reachable nodes are copied into a fresh Code in the same order, which
+// Program::Impl::make packs into one allocation with the Impl (CodeView).
 #pragma once
 #include "core/pure.h"
 
@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstdint>
 #include <forward_list>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,11 +72,23 @@ struct Node {
     uint32_t count;  // number of operands
 };
 
+// CodeView is what evaluation and printing read of a program: its arrays,
+// wherever they are kept.
+struct CodeView {
+    std::span<const Node> nodes;
+    std::span<const uint32_t> kids;
+    std::span<const uint8_t> kid_ops;  // parallel to kids (Arith terms)
+    std::span<const Value> constants;
+};
+
+// Code is a program being compiled: its arrays, growing.
 struct Code {
     std::vector<Node> nodes;
     std::vector<uint32_t> kids;
     std::vector<uint8_t> kid_ops;  // parallel to kids (Arith terms)
     std::vector<Value> constants;
+
+    CodeView view() const noexcept { return {nodes, kids, kid_ops, constants}; }
 };
 
 // Term is an intermediate result of evaluation: a null, boolean or number
@@ -123,7 +137,7 @@ struct Term {
 // evaluation builds, so Terms it returns live as long as it does.
 class Evaluator {
 public:
-    Evaluator(const Code& code, const Bindings& bindings) noexcept : code_(code), bindings_(bindings) {}
+    Evaluator(const CodeView& code, const Bindings& bindings) noexcept : code_(code), bindings_(bindings) {}
     Evaluator(const Evaluator&) = delete;
     Evaluator& operator=(const Evaluator&) = delete;
     ~Evaluator() = default;
@@ -144,7 +158,7 @@ private:
     [[gnu::noinline]] Term list(const Node& node, const uint32_t* kids);
     [[gnu::noinline]] Term keep(Value value);
 
-    const Code& code_;
+    const CodeView code_;
     const Bindings& bindings_;
     std::forward_list<Value> temps_;  // empty (no allocation) in the common case
 };
@@ -155,7 +169,9 @@ bool truthy(const Term& term) noexcept;
 
 namespace kaireon::expr {
 
-struct Program::Impl {
+// Program::Parts is a program as the compiler lays it out (Layout), before
+// Impl::make packs it.
+struct Program::Parts {
     std::string source;
     ResultType expected = ResultType::Any;
     detail::Code code;
@@ -165,6 +181,35 @@ struct Program::Impl {
     bool uses_metric = false;
     bool uses_days_since = false;
     bool uses_has_segment = false;
+};
+
+// Program::Impl is the compiled program. Its arrays live in the same
+// allocation, right after the fields evaluation reads (`root`, `code`): a
+// decision evaluates a program or two per offer, often with none of them in
+// the CPU's caches (a backend serving many tenants keeps many catalogs), and
+// one block is fewer cache misses than an Impl and four arrays apart.
+struct Program::Impl {
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl();
+
+    // make packs `parts` (its code's constants are moved).
+    static std::shared_ptr<const Impl> make(Parts&& parts);
+
+    // Read by diagnostics and by catalogs binding paths.
+    std::string source;
+    std::vector<std::string> paths;
+    std::vector<std::string> metric_names;
+    ResultType expected = ResultType::Any;
+    bool uses_metric = false;
+    bool uses_days_since = false;
+    bool uses_has_segment = false;
+    // Read by every evaluation; the arrays follow.
+    uint32_t root = 0;
+    detail::CodeView code;
+
+private:
+    Impl() = default;
 };
 
 }  // namespace kaireon::expr

@@ -67,9 +67,35 @@ bool fits(const CompiledCreative& creative, const std::string& channel, const st
            (placement.empty() || creative.placement_id == placement);
 }
 
-const CompiledCreative* first_fit(const CompiledOffer& offer, const std::string& channel, const std::string& placement) {
-    for (const auto& creative : offer.creatives)
-        if (fits(creative, channel, placement)) return &creative;
+// Spot is a channel and a placement ("": any) that a creative must fit,
+// with their numbers in a catalog's places.
+struct Spot {
+    Spot(const catalog::CompiledCatalog& catalog, const std::string& channel_id, const std::string& placement_id)
+        : channel(channel_id),
+          placement(placement_id),
+          channel_number(catalog.place_number(channel_id)),
+          placement_number(catalog.place_number(placement_id)) {}
+
+    const std::string& channel;
+    const std::string& placement;
+    uint32_t channel_number, placement_number;
+};
+
+// first_fit returns the first creative of `offer` (of `catalog`) that fits
+// `spot`, found in the catalog's places of the offer's creatives.
+const CompiledCreative* first_fit(const catalog::CompiledCatalog& catalog, const CompiledOffer& offer,
+                                  const Spot& spot) {
+    const std::span<const catalog::CreativePlace> places = catalog.places(offer);
+    if (places.size() != offer.creatives.size()) {  // an offer built otherwise: its strings
+        for (const auto& creative : offer.creatives)
+            if (fits(creative, spot.channel, spot.placement)) return &creative;
+        return nullptr;
+    }
+    for (size_t i = 0; i < places.size(); ++i) {
+        if ((spot.channel.empty() || places[i].channel == spot.channel_number) &&
+            (spot.placement.empty() || places[i].placement == spot.placement_number))
+            return &offer.creatives[i];
+    }
     return nullptr;
 }
 
@@ -135,6 +161,9 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // creative for the channel and placement.
     std::vector<Candidate> candidates;
     stages.begin("candidates", catalog.offers.size());
+    const Spot spot(catalog, channel, placement);
+    std::vector<Spot> group_spots;
+    for (const auto& group : flow.groups) group_spots.emplace_back(catalog, channel, group.placement_id);
     for (const auto& offer : catalog.offers) {
         if (auto reason = catalog::unavailable(offer, now)) {
             stages.remove(offer, *reason);
@@ -147,10 +176,10 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         }
         const CompiledCreative* creative = nullptr;
         if (flow.groups.empty()) {
-            creative = first_fit(offer, channel, placement);
+            creative = first_fit(catalog, offer, spot);
         } else {
-            for (const auto& group : flow.groups)
-                if ((creative = first_fit(offer, channel, group.placement_id)) != nullptr) break;
+            for (const Spot& group_spot : group_spots)
+                if ((creative = first_fit(catalog, offer, group_spot)) != nullptr) break;
         }
         if (creative == nullptr) {
             // (Most offers of a catalog are out here: the reason is written only for a trace.)

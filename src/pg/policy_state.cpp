@@ -227,9 +227,12 @@ CustomerPolicies read_customer_policies(const std::string& tenant, const catalog
                                         decision::CustomerView& view, int64_t now) {
     CustomerPolicies out;
     out.history = read_customer_history(tenant, catalog, view, now);
-    if (policies::budgeted(catalog))
-        for (const catalog::CompiledOffer& offer : catalog.offers)
+    if (policies::budgeted(catalog)) {
+        for (uint32_t index : catalog.budgeted_offers) {
+            const catalog::CompiledOffer& offer = catalog.offers.at(index);
             if (offer.budget && offer.status == "active") out.budgets[offer.id] = budget_spent(tenant, offer, now);
+        }
+    }
     return out;
 }
 

@@ -1501,6 +1501,10 @@ TEST(ContactPolicyCompiled, PoliciesMetricsBudgetsAndCategories) {
     EXPECT_EQ(cat.offer("budgeted")->budget->limit, 12.5);
     EXPECT_EQ(cat.offer("budgeted")->budget->period, "weekly");
     EXPECT_FALSE(cat.offer("gold")->budget);
+    // The offers with a budget, by index (read on every decision when a policy stops at budgets).
+    std::vector<std::string> budgeted;
+    for (uint32_t index : cat.budgeted_offers) budgeted.push_back(cat.offers.at(index).id);
+    EXPECT_THAT(budgeted, ElementsAre("budgeted"));
 
     EXPECT_THAT(cat.category_parents,
                 ElementsAre(Pair("cards", ""), Pair("loans", ""), Pair("premium", "cards")));

@@ -278,6 +278,53 @@ TEST(PipelineCandidates, CreativeForThePlacement) {
     EXPECT_EQ(chosen(o, "x").placement, "");
 }
 
+// The candidates stage reads the creatives' places (numbers), not their
+// strings: the numbers stand for the same ids, and decide the same.
+TEST(PipelineCandidates, CreativePlacesNumberTheIds) {
+    Catalog c;
+    c.offer("a").creative("a-1", "a", "email").creative("a-2", "a", "web", "side").creative("a-3", "a", "web", "hero");
+    c.offer("b").creative("b-1", "b", "web");
+    c.offer("n");  // no creative
+    c.flow(R"J({"id": "f", "channelId": "web", "placementId": "hero"})J");
+    c.flow(R"J({"id": "i", "channelId": "email", "placementId": "inbox"})J");
+    auto cat = c.build();
+
+    ASSERT_EQ(cat.creative_places.size(), 4u);
+    EXPECT_EQ(cat.place_number(""), 0u);
+    EXPECT_EQ(cat.place_number("inbox"), catalog::CompiledCatalog::kUnplaced);  // no creative names it
+    EXPECT_NE(cat.place_number("web"), cat.place_number("email"));
+    for (const auto& offer : cat.offers) {
+        auto places = cat.places(offer);
+        ASSERT_EQ(places.size(), offer.creatives.size()) << offer.id;
+        for (size_t i = 0; i < places.size(); ++i) {
+            EXPECT_EQ(places[i].channel, cat.place_number(offer.creatives[i].channel_id)) << offer.creatives[i].id;
+            EXPECT_EQ(places[i].placement, cat.place_number(offer.creatives[i].placement_id)) << offer.creatives[i].id;
+        }
+    }
+    // Only the catalog's own offers have places there.
+    const catalog::CompiledOffer copy = *cat.offer("a");
+    EXPECT_TRUE(cat.places(copy).empty());
+
+    // a's first creative fitting web and hero is its third.
+    Outcome o = Decide{cat, "f"}();
+    EXPECT_THAT(ids(o), ElementsAre("a"));
+    EXPECT_EQ(o.offers.at(0).creative_id, "a-3");
+    // A placement no creative names fits none.
+    o = Decide{cat, "i"}();
+    EXPECT_THAT(ids(o), IsEmpty());
+    EXPECT_THAT(removed(o, "candidates"), ElementsAre("a: no creative for channel email and placement inbox",
+                                                      "b: no creative for channel email and placement inbox",
+                                                      "n: no creative for channel email and placement inbox"));
+    // The request's channel: one only some creatives name, then one none does.
+    o = Decide{cat, "f", {{"channel", "email"}, {"placement", "side"}}}();
+    EXPECT_THAT(ids(o), IsEmpty());
+    o = Decide{cat, "i", {{"channel", "web"}, {"placement", "side"}}}();
+    EXPECT_THAT(ids(o), ElementsAre("a"));
+    EXPECT_EQ(o.offers.at(0).creative_id, "a-2");
+    o = Decide{cat, "i", {{"channel", "sms"}}}();
+    EXPECT_THAT(ids(o), IsEmpty());
+}
+
 TEST(PipelineCandidates, TheFirstFittingCreativeById) {
     Catalog c;
     c.offer("o");
