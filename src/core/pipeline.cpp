@@ -68,32 +68,28 @@ bool fits(const CompiledCreative& creative, const std::string& channel, const st
 }
 
 // Spot is a channel and a placement ("": any) that a creative must fit,
-// with their numbers in a catalog's places.
+// as their numbers in a catalog's places.
 struct Spot {
     Spot(const catalog::CompiledCatalog& catalog, const std::string& channel_id, const std::string& placement_id)
-        : channel(channel_id),
-          placement(placement_id),
+        : any_channel(channel_id.empty()),
+          any_placement(placement_id.empty()),
           channel_number(catalog.place_number(channel_id)),
           placement_number(catalog.place_number(placement_id)) {}
 
-    const std::string& channel;
-    const std::string& placement;
+    bool any_channel, any_placement;
     uint32_t channel_number, placement_number;
 };
 
-// first_fit returns the first creative of `offer` (of `catalog`) that fits
-// `spot`, found in the catalog's places of the offer's creatives.
+// first_fit returns the first creative of `offer` (one of `catalog`'s
+// offers: compile_catalog gave each its places) that fits `spot`.
 const CompiledCreative* first_fit(const catalog::CompiledCatalog& catalog, const CompiledOffer& offer,
                                   const Spot& spot) {
     const std::span<const catalog::CreativePlace> places = catalog.places(offer);
-    if (places.size() != offer.creatives.size()) {  // an offer built otherwise: its strings
-        for (const auto& creative : offer.creatives)
-            if (fits(creative, spot.channel, spot.placement)) return &creative;
-        return nullptr;
-    }
+    if (places.size() != offer.creatives.size())
+        throw Error(ErrorCode::Internal, "offer \"" + offer.id + "\" has no creative places in its catalog");
     for (size_t i = 0; i < places.size(); ++i) {
-        if ((spot.channel.empty() || places[i].channel == spot.channel_number) &&
-            (spot.placement.empty() || places[i].placement == spot.placement_number))
+        if ((spot.any_channel || places[i].channel == spot.channel_number) &&
+            (spot.any_placement || places[i].placement == spot.placement_number))
             return &offer.creatives[i];
     }
     return nullptr;
