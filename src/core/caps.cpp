@@ -30,7 +30,9 @@ int64_t period_start(const catalog::CompiledCap& cap, int64_t now) { return kair
 int64_t reset_at(const catalog::CompiledCap& cap, int64_t now) { return kaireon::period_end(calendar(cap), now); }
 
 std::string counter_name(const catalog::CompiledCap& cap) {
-    std::string name = "cap:";
+    std::string name;
+    name.reserve(4 + cap.id.size() + 1 + cap.scope.size() + 1 + cap.scope_id.size());
+    name += "cap:";
     name += cap.id;
     name += '\0';
     name += cap.scope;

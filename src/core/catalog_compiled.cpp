@@ -1,6 +1,8 @@
 #include "core/catalog_compiled.h"
 
 #include "core/catalog.h"
+#include "core/error.h"
+#include "core/name_table.h"
 
 #include <algorithm>
 #include <array>
@@ -16,6 +18,14 @@ std::optional<expr::Program> compile_optional(const Json& row, const char* field
     if (it == row.end() || !it->is_string()) return std::nullopt;
     return expr::compile(it->get_ref<const std::string&>(), type);
 }
+
+// The statuses the catalog accepts (kaireon.offers.status).
+constexpr NameTable<OfferStatus, 4> kOfferStatuses{{
+    {"draft", OfferStatus::Draft},
+    {"active", OfferStatus::Active},
+    {"paused", OfferStatus::Paused},
+    {"retired", OfferStatus::Retired},
+}};
 
 std::optional<double> timestamp(const Json& row, const char* field) {
     auto it = row.find(field);
@@ -132,17 +142,38 @@ std::vector<PathRef> parse_paths(const expr::Program& program) {
 class ExpressionCompiler {
 public:
     std::optional<Expression> compile(const Json& row, const char* field, expr::ResultType type) {
-        auto it = row.find(field);
-        if (it == row.end() || !it->is_string()) return std::nullopt;
-        const std::string& source = it->get_ref<const std::string&>();
-        auto known = programs_.find(std::pair(source, type));
-        if (known == programs_.end())
-            known = programs_.emplace(std::pair(source, type), expr::compile(source, type)).first;
-        return Expression(known->second);
+        const std::string* source = source_of(row, field);
+        if (source == nullptr) return std::nullopt;
+        return Expression(program(*source, type));
+    }
+    // shared compiles an offer's expression: offers with the same text share
+    // one Expression, bound once (bind_paths), whose paths a decision then
+    // reads once for all of them.
+    std::shared_ptr<const Expression> shared(const Json& row, const char* field, expr::ResultType type) {
+        const std::string* source = source_of(row, field);
+        if (source == nullptr) return nullptr;
+        auto& kept = shared_[std::pair(*source, type)];
+        if (kept == nullptr) kept = std::make_shared<Expression>(program(*source, type));
+        return kept;
+    }
+    // for_each_shared calls `bind` on every shared expression, once each.
+    void for_each_shared(auto&& bind) {
+        for (auto& [key, expression] : shared_) bind(*expression);
     }
 
 private:
+    static const std::string* source_of(const Json& row, const char* field) {
+        auto it = row.find(field);
+        return it == row.end() || !it->is_string() ? nullptr : &it->get_ref<const std::string&>();
+    }
+    const expr::Program& program(const std::string& source, expr::ResultType type) {
+        auto known = programs_.find(std::pair(source, type));
+        if (known == programs_.end()) known = programs_.emplace(std::pair(source, type), expr::compile(source, type)).first;
+        return known->second;
+    }
+
     std::map<std::pair<std::string, expr::ResultType>, expr::Program> programs_;
+    std::map<std::pair<std::string, expr::ResultType>, std::shared_ptr<Expression>> shared_;
 };
 
 // bind_paths gives the paths of every expression evaluated against offers
@@ -150,7 +181,7 @@ private:
 // offer path its number there (offers that share an eligibility text share
 // its program: one number); then has every offer resolve the table's offer
 // paths from its row: once per compile, not per decision.
-void bind_paths(CompiledCatalog& catalog) {
+void bind_paths(CompiledCatalog& catalog, ExpressionCompiler& expressions) {
     auto table = std::make_shared<PathTable>();
     std::map<std::string_view, uint32_t, std::less<>> offer_index, subject_index;  // into the table's lists
     std::map<const void*, uint32_t> subject_programs;                              // by Program::identity
@@ -171,8 +202,7 @@ void bind_paths(CompiledCatalog& catalog) {
         if (added) ++table->subject_programs;
         expression.subject_program = at->second;
     };
-    for (auto& offer : catalog.offers)
-        if (offer.eligibility) bind(*offer.eligibility);
+    expressions.for_each_shared(bind);
     for (auto& [id, model] : catalog.models)
         for (auto& [when, points] : model.rules) bind(when);
     for (auto& [id, flow] : catalog.flows)
@@ -212,10 +242,17 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         CompiledOffer offer;
         offer.id = row["id"].get<std::string>();
         offer.row = row;
-        offer.eligibility = expressions.compile(row, "eligibility", expr::ResultType::Bool);
-        offer.start_at = timestamp(row, "startAt");
-        offer.end_at = timestamp(row, "endAt");
-        if (row.contains("status") && row["status"].is_string()) offer.status = row["status"].get<std::string>();
+        offer.eligibility = expressions.shared(row, "eligibility", expr::ResultType::Bool);
+        if (auto start = timestamp(row, "startAt")) offer.start_at = *start;
+        if (auto end = timestamp(row, "endAt")) offer.end_at = *end;
+        if (auto status = row.find("status"); status != row.end() && status->is_string()) {
+            const std::string& stored = status->get_ref<const std::string&>();
+            auto known = from_name(kOfferStatuses, stored);
+            // Only a row written around apply_catalog could have another.
+            if (!known)
+                throw Error(ErrorCode::Internal, "offer \"" + offer.id + "\" has the unknown status \"" + stored + "\"");
+            offer.status = *known;
+        }
         offer.category_id = text(row, "categoryId");
         offer.priority = number(row, "priority", 50);
         offer.value = number(row, "value", 0);
@@ -386,7 +423,7 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
     }
     std::sort(out.metrics.begin(), out.metrics.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     for (const Json& row : rows_of("categories")) out.category_parents[text(row, "id")] = text(row, "parentId");
-    bind_paths(out);
+    bind_paths(out, expressions);
     return out;
 }
 
@@ -557,10 +594,23 @@ std::optional<double> value_of(const Expression& expression, const Customer& cus
     });
 }
 
+namespace {
+
+bool before_start(const CompiledOffer& offer, double now) { return now < offer.start_at; }
+bool ended(const CompiledOffer& offer, double now) { return now >= offer.end_at; }
+
+}  // namespace
+
+std::string_view name(OfferStatus status) { return name_of(kOfferStatuses, status); }
+
+bool available(const CompiledOffer& offer, double now) {
+    return offer.status == OfferStatus::Active && !before_start(offer, now) && !ended(offer, now);
+}
+
 std::optional<std::string> unavailable(const CompiledOffer& offer, double now) {
-    if (offer.status != "active") return "status is " + offer.status;
-    if (offer.start_at && now < *offer.start_at) return "starts at " + format_timestamp(*offer.start_at);
-    if (offer.end_at && now >= *offer.end_at) return "ended at " + format_timestamp(*offer.end_at);
+    if (offer.status != OfferStatus::Active) return "status is " + std::string(name(offer.status));
+    if (before_start(offer, now)) return "starts at " + format_timestamp(offer.start_at);
+    if (ended(offer, now)) return "ended at " + format_timestamp(offer.end_at);
     return std::nullopt;
 }
 

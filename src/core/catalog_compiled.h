@@ -13,6 +13,7 @@
 #include "core/xgboost.h"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,31 +114,42 @@ struct CompiledBudget {
     std::string period = "monthly";      // daily, weekly, monthly, total
 };
 
-struct CompiledOffer {
-    // First and together, what a decision reads of every offer of the
-    // catalog (the candidates and qualification stages): a backend serving
-    // many tenants has most catalogs outside the CPU's caches, where each
-    // further cache line read per offer costs a decision one miss per offer.
-    std::string status = "active";            // draft, active, paused, retired
-    std::optional<double> start_at, end_at;   // Unix seconds
-    std::vector<CompiledCreative> creatives;  // sorted by id
+// OfferStatus is an offer's status; only an active offer is decided on.
+enum class OfferStatus : uint8_t { Draft, Active, Paused, Retired };
+std::string_view name(OfferStatus status);
+
+// CompiledOffer is laid out for a backend serving many tenants, where most
+// catalogs are outside the CPU's caches and every cache line a decision
+// reads of every offer costs it one miss per offer: the candidates and
+// qualification stages read only the first 64 bytes (the type is aligned to
+// a cache line), a candidate's scoring the next 64, its policies the third.
+struct alignas(64) CompiledOffer {
+    OfferStatus status = OfferStatus::Active;
+    bool mandatory = false;
     // Where the creatives' places start in CompiledCatalog::creative_places
     // (kNoPlaces: an offer built otherwise has none).
     static constexpr uint32_t kNoPlaces = UINT32_MAX;
     uint32_t first_place = kNoPlaces;
-    bool mandatory = false;
-    std::optional<Expression> eligibility;
+    // Its date window in Unix seconds: available from start_at, until
+    // end_at (infinite without startAt or endAt).
+    double start_at = -std::numeric_limits<double>::infinity();
+    double end_at = std::numeric_limits<double>::infinity();
+    // Offers with the same eligibility text share one (compile_catalog).
+    std::shared_ptr<const Expression> eligibility;
+    std::vector<CompiledCreative> creatives;  // sorted by id
 
-    std::string id;
-    Json row;                    // the validated document object
-    std::string category_id;     // "" when none
-    double priority = 50, value = 0, lever = 1;
-    std::optional<CompiledBudget> budget;
     // The values of the catalog's offer paths for this offer, by index in
     // `path_table`'s offer_paths (compile_catalog fills both; an offer built
     // otherwise has none, and its paths are read from `row`).
-    std::shared_ptr<const PathTable> path_table;
     std::vector<expr::Value> path_values;
+    std::shared_ptr<const PathTable> path_table;
+    double priority = 50, value = 0, lever = 1;
+
+    std::string category_id;  // "" when none
+    std::string id;
+
+    std::optional<CompiledBudget> budget;
+    Json row;  // the validated document object
 };
 
 // CompiledModel is a scoring model (scoring.h scores it).
@@ -371,6 +383,8 @@ std::optional<double> value_of(const Expression& expression, const Customer& cus
 // offer's eligibility false ("eligibility is false: <source>"). Nothing
 // when the offer passes.
 std::optional<std::string> unavailable(const CompiledOffer& offer, double now);
+// available is unavailable without the reason (the pipeline's hot loop).
+bool available(const CompiledOffer& offer, double now);
 std::optional<std::string> flow_refusal(const CompiledFlow& flow, const Customer& customer, const Json& context,
                                         double now);
 std::optional<std::string> eligibility_refusal(const CompiledOffer& offer, const Customer& customer,

@@ -514,7 +514,9 @@ int64_t budget_period_end(const catalog::CompiledBudget& budget, int64_t now) {
 }
 
 std::string budget_counter(const std::string& offer_id, const catalog::CompiledBudget& budget) {
-    std::string name = "budget:";
+    std::string name;
+    name.reserve(7 + offer_id.size() + 1 + budget.metric.size() + 1 + budget.period.size());
+    name += "budget:";
     name += offer_id;
     name += '\0';
     name += budget.metric;

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
 
 namespace kaireon::decision {
 namespace {
@@ -161,8 +160,8 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     std::vector<Spot> group_spots;
     for (const auto& group : flow.groups) group_spots.emplace_back(catalog, channel, group.placement_id);
     for (const auto& offer : catalog.offers) {
-        if (auto reason = catalog::unavailable(offer, now)) {
-            stages.remove(offer, *reason);
+        if (!catalog::available(offer, now)) {
+            if (stages.traced()) stages.remove(offer, catalog::unavailable(offer, now).value_or(""));
             continue;
         }
         if (std::find(request.exclude_offers.begin(), request.exclude_offers.end(), offer.id) !=
@@ -226,12 +225,16 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
         return std::nullopt;
     };
     // The gate is asked once per creative and decision (policies count the
-    // customer's history: not cheap).
-    std::unordered_map<const CompiledCreative*, GateVerdict> judged;
+    // customer's history: not cheap). A few dozen creatives, mostly asked
+    // about right after they were judged: a list searched from its end, not
+    // a hash table's node per creative. (A verdict's reference lasts until
+    // the next creative is judged.)
+    std::vector<std::pair<const CompiledCreative*, GateVerdict>> judged;
+    judged.reserve(candidates.size());
     auto verdict = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> const GateVerdict& {
-        auto it = judged.find(&creative);
-        if (it == judged.end()) it = judged.emplace(&creative, gate->judge(offer, creative, view)).first;
-        return it->second;
+        for (auto it = judged.rbegin(); it != judged.rend(); ++it)
+            if (it->first == &creative) return it->second;
+        return judged.emplace_back(&creative, gate->judge(offer, creative, view)).second;
     };
     auto policy_refusal = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> std::optional<std::string> {
         if (gate == nullptr) return std::nullopt;
@@ -251,7 +254,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                 return true;
             }
         }
-        stages.remove(*c.offer, *first);
+        stages.remove(*c.offer, std::move(*first));
         return false;
     };
 
@@ -392,7 +395,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     int group_slots = 0;
     for (const auto& group : flow.groups) group_slots += group.slots;
     const bool at_limit = outcome.offers.size() >= static_cast<size_t>(outcome.limit) && outcome.limit < group_slots;
-    for (size_t i = 0; i < candidates.size(); ++i)
+    for (size_t i = 0; i < candidates.size() && stages.traced(); ++i)
         if (!kept[i])
             stages.remove(*candidates[i].offer, flow.groups.empty() || at_limit
                                                     ? "below the limit of " + std::to_string(outcome.limit)

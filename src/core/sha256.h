@@ -20,9 +20,11 @@ Sha256Digest sha256(std::string_view data);
 // again: the tenant's move gate on every API call, its limit gates. Even
 // fetched once, a digest through EVP costs about a microsecond, several
 // times per call; this keeps the digests of the last names it was given
-// (at most kRememberedNames, then it starts over). Not for names used once,
-// such as idempotency keys. Per thread, so the unit tests may call it from any.
-inline constexpr size_t kRememberedNames = 512;
+// (at most kRememberedNames, then it starts over: enough for a backend
+// deciding for a few hundred tenants, each with a dozen names). Not for names
+// used once, such as idempotency keys. Per thread, so the unit tests may call
+// it from any.
+inline constexpr size_t kRememberedNames = 4096;
 Sha256Digest sha256_of_name(std::string_view name);
 
 }  // namespace kaireon

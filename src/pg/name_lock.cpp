@@ -14,7 +14,9 @@ extern "C" {
 namespace kaireon::pg {
 
 bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait, bool shared) {
-    std::string material(tenant);
+    std::string material;
+    material.reserve(tenant.size() + 1 + name.size());
+    material.append(tenant);
     material.push_back('\0');
     material.append(name);
     // An idempotency key is taken once: remembering it would only cost.

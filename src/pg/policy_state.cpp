@@ -230,7 +230,7 @@ CustomerPolicies read_customer_policies(const std::string& tenant, const catalog
     if (policies::budgeted(catalog)) {
         for (uint32_t index : catalog.budgeted_offers) {
             const catalog::CompiledOffer& offer = catalog.offers.at(index);
-            if (offer.status == "active") out.budgets[offer.id] = budget_spent(tenant, offer, now);
+            if (offer.status == catalog::OfferStatus::Active) out.budgets[offer.id] = budget_spent(tenant, offer, now);
         }
     }
     return out;

@@ -1634,16 +1634,15 @@ TEST(CatalogCompile, OffersSortedByIdWithTheirPrograms) {
     EXPECT_EQ(c.offers[2].id, "gold");
     EXPECT_EQ(c.offers[3].id, "silver");
     EXPECT_EQ(c.offers[2].row["eligibility"], "customer.age >= 18");
-    ASSERT_TRUE(c.offers[2].eligibility.has_value());
+    ASSERT_TRUE(c.offers[2].eligibility);
     EXPECT_EQ(c.offers[2].eligibility->source(), "customer.age >= 18");
     EXPECT_EQ(c.offers[2].eligibility->program.expected(), expr::ResultType::Bool);
-    EXPECT_FALSE(c.offers[3].eligibility.has_value());
-    ASSERT_TRUE(c.offers[1].start_at.has_value());
-    ASSERT_TRUE(c.offers[1].end_at.has_value());
-    EXPECT_EQ(*c.offers[1].start_at, kStart);
-    EXPECT_EQ(*c.offers[1].end_at, kEnd);
-    EXPECT_FALSE(c.offers[0].start_at.has_value());
-    EXPECT_FALSE(c.offers[0].end_at.has_value());
+    EXPECT_FALSE(c.offers[3].eligibility);
+    EXPECT_EQ(c.offers[1].start_at, kStart);
+    EXPECT_EQ(c.offers[1].end_at, kEnd);
+    // No window: from the beginning of time to its end.
+    EXPECT_EQ(c.offers[0].start_at, -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(c.offers[0].end_at, std::numeric_limits<double>::infinity());
     ASSERT_EQ(c.flows.size(), 2u);
     ASSERT_TRUE(c.flows.contains("f1"));
     EXPECT_EQ(c.flows.at("f1").id, "f1");
@@ -1919,6 +1918,47 @@ TEST(CatalogOfferPaths, SubjectValuesResolvedOncePerDecision) {
     EXPECT_FALSE(holds(*c.offers[0].eligibility, customer, &c.offers[0], context, kStart, &foreign));  // age 10
 }
 
+// Offers with the same eligibility text share one bound Expression (its
+// program and its paths), so a decision reads it once for all of them; the
+// offer-reading ones still read each offer's own values.
+TEST(CatalogOfferPaths, OffersWithOneEligibilityTextShareIt) {
+    const CompiledCatalog c = compile_offers(
+        {R"({"id": "a", "eligibility": "customer.age >= 18"})", R"({"id": "b", "eligibility": "customer.age >= 18"})",
+         R"({"id": "c", "eligibility": "offer.rank = 1", "attributes": {"rank": 1}})",
+         R"({"id": "d", "eligibility": "offer.rank = 1", "attributes": {"rank": 2}})", R"({"id": "e"})"});
+    EXPECT_EQ(c.offers[0].eligibility.get(), c.offers[1].eligibility.get());
+    EXPECT_EQ(c.offers[2].eligibility.get(), c.offers[3].eligibility.get());
+    EXPECT_NE(c.offers[0].eligibility.get(), c.offers[2].eligibility.get());
+    EXPECT_EQ(c.offers[4].eligibility, nullptr);
+    EXPECT_EQ(c.offers[2].eligibility->table, c.path_table);  // bound
+    const Customer nobody;
+    EXPECT_TRUE(holds(*c.offers[2].eligibility, nobody, &c.offers[2], Json::object(), kStart));
+    EXPECT_FALSE(holds(*c.offers[3].eligibility, nobody, &c.offers[3], Json::object(), kStart));
+}
+
+// What the candidates and qualification stages read of every offer is in
+// its first cache line (docs/architecture.md, "The compiled catalog").
+TEST(CatalogOfferPaths, WhatEveryDecisionReadsOfAnOfferIsItsFirstCacheLine) {
+    EXPECT_EQ(alignof(CompiledOffer), 64u);
+    EXPECT_EQ(sizeof(CompiledOffer) % 64, 0u);
+    const CompiledOffer offer;
+    auto end_of = [&](const auto& field) {
+        return static_cast<size_t>(reinterpret_cast<const char*>(&field) + sizeof(field) -
+                                   reinterpret_cast<const char*>(&offer));
+    };
+    EXPECT_LE(end_of(offer.status), 64u);
+    EXPECT_LE(end_of(offer.mandatory), 64u);
+    EXPECT_LE(end_of(offer.first_place), 64u);
+    EXPECT_LE(end_of(offer.start_at), 64u);
+    EXPECT_LE(end_of(offer.end_at), 64u);
+    EXPECT_LE(end_of(offer.eligibility), 64u);
+    EXPECT_LE(end_of(offer.creatives), 64u);
+    // A candidate's scoring: its path values, priority, value and lever.
+    EXPECT_LE(end_of(offer.path_values), 128u);
+    EXPECT_LE(end_of(offer.path_table), 128u);
+    EXPECT_LE(end_of(offer.lever), 128u);
+}
+
 // An expression that reads no offer path is evaluated once per decision and
 // `now`, then answers the same for every offer; one that reads the offer is
 // evaluated for each. metric() reads the customer itself (not a path), so a
@@ -1986,6 +2026,37 @@ TEST(CatalogCheckOffer, Status) {
     Eligibility e = check_offer(active.offers[0], nullptr, customer, Json::object(), kStart);
     EXPECT_TRUE(e.eligible);
     EXPECT_EQ(e.reason, "eligible");
+}
+
+// available (the pipeline's hot loop) says what unavailable says, without
+// the reason, for every status and on both sides of the window's ends.
+TEST(CatalogCheckOffer, AvailableAgreesWithUnavailable) {
+    CompiledCatalog c = compile_offers(
+        {R"({"id": "a"})", R"({"id": "d", "status": "draft"})", R"({"id": "p", "status": "paused"})",
+         R"({"id": "r", "status": "retired"})",
+         R"({"id": "w", "startAt": "2026-01-31T09:00:00Z", "endAt": "2026-03-01T00:00:00Z"})",
+         R"({"id": "x", "status": "paused", "endAt": "2026-03-01T00:00:00Z"})"});
+    for (const CompiledOffer& offer : c.offers)
+        for (double now : {kStart - 1, kStart - 0.001, kStart, kEnd - 0.5, kEnd, kEnd + 1})
+            EXPECT_EQ(available(offer, now), !unavailable(offer, now).has_value()) << offer.id << " at " << now;
+    EXPECT_TRUE(available(c.offers[0], kEnd + 1e9));
+    EXPECT_EQ(name(c.offers[1].status), "draft");
+    EXPECT_EQ(name(c.offers[3].status), "retired");
+}
+
+// A stored row the catalog could not have accepted stops the compile with
+// an internal error naming the offer (only a write around apply_catalog
+// makes one).
+TEST(CatalogCompile, UnknownStoredStatusIsAnInternalError) {
+    RowsByKey rows;
+    rows["offers"].push_back(Json{{"id", "o"}, {"status", "live"}});
+    try {
+        compile_catalog(rows);
+        FAIL() << "compiled";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Internal);
+        EXPECT_STREQ(e.what(), "offer \"o\" has the unknown status \"live\"");
+    }
 }
 
 TEST(CatalogCheckOffer, DateWindow) {
