@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 
 namespace kaireon::decision {
 namespace {
@@ -227,10 +228,10 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // The gate is asked once per creative and decision (policies count the
     // customer's history: not cheap). A few dozen creatives, mostly asked
     // about right after they were judged: a list searched from its end, not
-    // a hash table's node per creative. (A verdict's reference lasts until
-    // the next creative is judged.)
-    std::vector<std::pair<const CompiledCreative*, GateVerdict>> judged;
-    judged.reserve(candidates.size());
+    // a hash table's node per creative; a deque, since one block of over a
+    // kilobyte per decision (a vector's) makes glibc's malloc consolidate
+    // its free chunks, cache misses with many tenants (docs/performance.md).
+    std::deque<std::pair<const CompiledCreative*, GateVerdict>> judged;
     auto verdict = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> const GateVerdict& {
         for (auto it = judged.rbegin(); it != judged.rend(); ++it)
             if (it->first == &creative) return it->second;
