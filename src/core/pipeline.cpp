@@ -156,6 +156,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // 1. Candidates: active, inside their date window, not excluded, with a
     // creative for the channel and placement.
     std::vector<Candidate> candidates;
+    candidates.reserve(catalog.offers.size());
     stages.begin("candidates", catalog.offers.size());
     const Spot spot(catalog, channel, placement);
     std::vector<Spot> group_spots;
