@@ -229,9 +229,10 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // The gate is asked once per creative and decision (policies count the
     // customer's history: not cheap). A few dozen creatives, mostly asked
     // about right after they were judged: a list searched from its end, not
-    // a hash table's node per creative; a deque, since one block of over a
-    // kilobyte per decision (a vector's) makes glibc's malloc consolidate
-    // its free chunks, cache misses with many tenants (docs/performance.md).
+    // a hash table's node per creative. A deque: as one vector (a block of
+    // kilobytes asked for after the earlier stages freed their temporaries)
+    // it made glibc's malloc consolidate its free chunks on every decision,
+    // cold ones when the backend serves many tenants (docs/performance.md).
     std::deque<std::pair<const CompiledCreative*, GateVerdict>> judged;
     auto verdict = [&](const CompiledOffer& offer, const CompiledCreative& creative) -> const GateVerdict& {
         for (auto it = judged.rbegin(); it != judged.rend(); ++it)
