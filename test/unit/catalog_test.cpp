@@ -1937,7 +1937,7 @@ TEST(CatalogOfferPaths, OffersWithOneEligibilityTextShareIt) {
 }
 
 // What the candidates and qualification stages read of every offer is in
-// its first cache line (docs/architecture.md, "The compiled catalog").
+// its first cache line (docs/architecture.md, "The decision catalog").
 TEST(CatalogOfferPaths, WhatEveryDecisionReadsOfAnOfferIsItsFirstCacheLine) {
     EXPECT_EQ(alignof(CompiledOffer), 64u);
     EXPECT_EQ(sizeof(CompiledOffer) % 64, 0u);
