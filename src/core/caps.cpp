@@ -2,6 +2,7 @@
 
 #include "core/license.h"
 #include "core/period.h"
+#include "core/sha256.h"
 
 namespace kaireon::caps {
 namespace {
@@ -30,15 +31,7 @@ int64_t period_start(const catalog::CompiledCap& cap, int64_t now) { return kair
 int64_t reset_at(const catalog::CompiledCap& cap, int64_t now) { return kaireon::period_end(calendar(cap), now); }
 
 std::string counter_name(const catalog::CompiledCap& cap) {
-    std::string name;
-    name.reserve(4 + cap.id.size() + 1 + cap.scope.size() + 1 + cap.scope_id.size());
-    name += "cap:";
-    name += cap.id;
-    name += '\0';
-    name += cap.scope;
-    name += '\0';
-    name += cap.scope_id;
-    return name;
+    return joined_name("cap:", {cap.id, cap.scope, cap.scope_id});
 }
 
 bool exhausted(const catalog::CompiledCap& cap, int64_t count) { return cap.enabled && count >= cap.max_volume; }

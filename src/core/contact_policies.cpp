@@ -3,6 +3,7 @@
 #include "core/caps.h"
 #include "core/name_table.h"
 #include "core/period.h"
+#include "core/sha256.h"
 
 #include <algorithm>
 #include <climits>
@@ -514,15 +515,7 @@ int64_t budget_period_end(const catalog::CompiledBudget& budget, int64_t now) {
 }
 
 std::string budget_counter(const std::string& offer_id, const catalog::CompiledBudget& budget) {
-    std::string name;
-    name.reserve(7 + offer_id.size() + 1 + budget.metric.size() + 1 + budget.period.size());
-    name += "budget:";
-    name += offer_id;
-    name += '\0';
-    name += budget.metric;
-    name += '\0';
-    name += budget.period;
-    return name;
+    return joined_name("budget:", {offer_id, budget.metric, budget.period});
 }
 
 std::optional<int64_t> oldest_counted(const catalog::CompiledCatalog& catalog, int64_t now) {

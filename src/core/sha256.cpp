@@ -44,6 +44,19 @@ struct NameHash {
 
 }  // namespace
 
+std::string joined_name(std::string_view prefix, std::initializer_list<std::string_view> parts) {
+    size_t size = prefix.size() + parts.size();
+    for (std::string_view part : parts) size += part.size();
+    std::string name;
+    name.reserve(size);
+    name += prefix;
+    for (const std::string_view* part = parts.begin(); part != parts.end(); ++part) {
+        if (part != parts.begin()) name += '\0';
+        name += *part;
+    }
+    return name;
+}
+
 Sha256Digest sha256_of_name(std::string_view name) {
     thread_local std::unordered_map<std::string, Sha256Digest, NameHash, std::equal_to<>> remembered;
     if (auto found = remembered.find(name); found != remembered.end()) return found->second;

@@ -4,6 +4,8 @@
 #include "core/pure.h"
 
 #include <array>
+#include <initializer_list>
+#include <string>
 #include <string_view>
 
 namespace kaireon {
@@ -26,5 +28,10 @@ Sha256Digest sha256(std::string_view data);
 // it from any.
 inline constexpr size_t kRememberedNames = 4096;
 Sha256Digest sha256_of_name(std::string_view name);
+
+// joined_name returns the name `prefix` followed by `parts` with a NUL
+// between them ("cap:" "id\0scope\0scope_id"): NUL cannot occur in the
+// parts, so different parts never make one name. One allocation.
+std::string joined_name(std::string_view prefix, std::initializer_list<std::string_view> parts);
 
 }  // namespace kaireon

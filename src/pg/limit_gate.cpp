@@ -85,12 +85,7 @@ EntryKey make_key(const GateKey& key) {
     memset(&out, 0, sizeof(out));
     out.database = MyDatabaseId;
     out.period_start = key.period_start;
-    std::string material;
-    material.reserve(key.tenant.size() + 1 + key.counter.size());
-    material += key.tenant;
-    material.push_back('\0');
-    material += key.counter;
-    const Sha256Digest digest = sha256_of_name(material);
+    const Sha256Digest digest = sha256_of_name(joined_name("", {key.tenant, key.counter}));
     memcpy(out.digest, digest.data(), sizeof(out.digest));
     return out;
 }

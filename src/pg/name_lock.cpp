@@ -14,11 +14,7 @@ extern "C" {
 namespace kaireon::pg {
 
 bool lock_name(NameSpace space, std::string_view tenant, std::string_view name, bool wait, bool shared) {
-    std::string material;
-    material.reserve(tenant.size() + 1 + name.size());
-    material.append(tenant);
-    material.push_back('\0');
-    material.append(name);
+    const std::string material = joined_name("", {tenant, name});
     // An idempotency key is taken once: remembering it would only cost.
     const bool once = space == NameSpace::UsageIdempotency || space == NameSpace::RespondIdempotency;
     const Sha256Digest digest = once ? sha256(material) : sha256_of_name(material);

@@ -63,4 +63,15 @@ TEST(Sha256, RememberedNamesGiveTheSameDigests) {
     EXPECT_NE(kaireon::sha256_of_name(std::string("t\0a", 3)), kaireon::sha256_of_name(std::string("t\0b", 3)));
 }
 
+// The names counters and locks are keyed by: the prefix, then the parts with
+// a NUL between them, byte for byte as they were always built.
+TEST(Sha256, JoinedNames) {
+    using namespace std::string_literals;
+    EXPECT_EQ(kaireon::joined_name("cap:", {"c1", "channel", "web"}), "cap:c1\0channel\0web"s);
+    EXPECT_EQ(kaireon::joined_name("", {"tenant", "budget:o\0impressions"s}), "tenant\0budget:o\0impressions"s);
+    EXPECT_EQ(kaireon::joined_name("", {"tenant", ""}), "tenant\0"s);
+    EXPECT_EQ(kaireon::joined_name("p:", {"only"}), "p:only");
+    EXPECT_EQ(kaireon::joined_name("p:", {}), "p:");
+}
+
 }  // namespace
