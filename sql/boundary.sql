@@ -102,6 +102,57 @@ SELECT kaireon_selftest.jsonb_paths(1, 1000) AS differ_1, kaireon_selftest.jsonb
 -- read back the same Json, or get the same refusal, as their text does.
 SELECT kaireon_selftest.jsonb_reads(1, 1000) AS differ_1, kaireon_selftest.jsonb_reads(2, 1000) AS differ_2,
        kaireon_selftest.jsonb_reads(3, 1000) AS differ_3;
+-- Reads by key without the executor (indexed_rows.h: a customer and its
+-- consents on every decision, an idempotency key on every response), as the
+-- calling role: the rows and values the same query finds, in index order,
+-- as the statement's snapshot sees them.
+CREATE FUNCTION kaireon_selftest.indexed_rows(tbl text, idx text, keys text[], cols text[]) RETURNS jsonb
+    AS 'kaireon', 'kaireon_selftest_indexed_rows' LANGUAGE C STRICT;
+SELECT kaireon.create_tenant('boundary-ir', 'Reads by key', 'ir@boundary.test') ->> 'tenantId' AS tenant;
+SET kaireon.tenant = 'boundary-ir';
+SELECT kaireon.apply_catalog('{"channels": [{"id": "web", "type": "web"}, {"id": "email", "type": "email"}],
+  "customers": [{"id": "c1", "attributes": {"age": 41, "tier": "gold"}, "segments": ["gold", "new"],
+                 "timezone": "Europe/Paris"}, {"id": "c2"}]}') IS NOT NULL AS applied;
+INSERT INTO kaireon.consents (customer_id, channel_id, granted) VALUES ('c1', 'web', true), ('c1', 'email', false);
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,c1}',
+                                     '{id,attributes,segments,timezone}') AS c1,
+       kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,c2}',
+                                     '{id,attributes,segments,timezone}') AS c2;
+-- No prefix, no other case, no other tenant.
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,c}', '{id}') AS prefix,
+       kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,C1}', '{id}') AS other_case,
+       kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-t,c1}', '{id}') AS other_tenant;
+-- A leading key alone finds every row it leads, in index order.
+SELECT kaireon_selftest.indexed_rows('consents', 'consents_pkey', '{boundary-ir,c1}', '{channel_id,granted}') AS consents,
+       kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir}', '{id}') AS customers;
+-- The statement's snapshot: this transaction's earlier writes count.
+BEGIN;
+DELETE FROM kaireon.consents WHERE tenant_id = 'boundary-ir' AND customer_id = 'c1' AND channel_id = 'web';
+UPDATE kaireon.consents SET granted = true WHERE tenant_id = 'boundary-ir' AND customer_id = 'c1';
+SELECT kaireon_selftest.indexed_rows('consents', 'consents_pkey', '{boundary-ir,c1}', '{channel_id,granted}') AS own_writes;
+ROLLBACK;
+-- Wrong use is an internal error, whatever the keys.
+SELECT kaireon_selftest.indexed_rows('customers', 'consents_pkey', '{boundary-ir}', '{id}');
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_nope', '{boundary-ir}', '{id}');
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir}', '{nope}');
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,c1,x}', '{id}');
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{}', '{id}');
+-- A role that may not read the table, or whose reads row-level security
+-- would filter, is refused: this read applies no policy.
+CREATE ROLE regress_ir_nobody;
+CREATE ROLE regress_ir_app IN ROLE kaireon_app;
+GRANT USAGE ON SCHEMA kaireon_selftest TO regress_ir_nobody, regress_ir_app;
+SET ROLE regress_ir_nobody;
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,c1}', '{id}');
+RESET ROLE;
+SET ROLE regress_ir_app;
+SELECT has_table_privilege('kaireon.customers', 'SELECT') AS may_select;
+SELECT kaireon_selftest.indexed_rows('customers', 'customers_pkey', '{boundary-ir,c1}', '{id}');
+RESET ROLE;
+REVOKE USAGE ON SCHEMA kaireon_selftest FROM regress_ir_nobody, regress_ir_app;
+DROP ROLE regress_ir_nobody, regress_ir_app;
+RESET kaireon.tenant;
+SELECT kaireon.drop_tenant('boundary-ir') ->> 'tenantId' AS dropped;
 DROP SCHEMA kaireon_selftest CASCADE;
 
 -- Results built while an SPI session is open live in the caller's memory, not

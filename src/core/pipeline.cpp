@@ -39,8 +39,12 @@ public:
         started_ = clock_();
     }
     bool traced() const { return traced_; }
-    void remove(const CompiledOffer& offer, std::string reason) {
-        if (traced_) current_.removed.emplace_back(offer.id, std::move(reason));
+    // remove records that `offer` left the stage with the reason `why()`
+    // makes, called only when traced: an untraced decision (most) builds no
+    // reason strings.
+    template <typename MakeReason>
+    void remove(const CompiledOffer& offer, MakeReason&& why) {
+        if (traced_) current_.removed.emplace_back(offer.id, std::string(why()));
     }
     void lifted(const CompiledOffer& offer, const std::vector<std::string>& reasons) {
         if (!traced_) return;
@@ -163,12 +167,12 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     for (const auto& group : flow.groups) group_spots.emplace_back(catalog, channel, group.placement_id);
     for (const auto& offer : catalog.offers) {
         if (!catalog::available(offer, now)) {
-            if (stages.traced()) stages.remove(offer, catalog::unavailable(offer, now).value_or(""));
+            stages.remove(offer, [&] { return catalog::unavailable(offer, now).value_or(""); });
             continue;
         }
         if (std::find(request.exclude_offers.begin(), request.exclude_offers.end(), offer.id) !=
             request.exclude_offers.end()) {
-            stages.remove(offer, "excluded by the request");
+            stages.remove(offer, [] { return "excluded by the request"; });
             continue;
         }
         const CompiledCreative* creative = nullptr;
@@ -179,11 +183,11 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                 if ((creative = first_fit(catalog, offer, group_spot)) != nullptr) break;
         }
         if (creative == nullptr) {
-            // (Most offers of a catalog are out here: the reason is written only for a trace.)
-            if (stages.traced())
-                stages.remove(offer, "no creative for " + (flow.groups.empty() ? where(channel, placement)
-                                                                               : where(channel, "") + " and placements " +
-                                                                                     group_placements));
+            stages.remove(offer, [&] {
+                return "no creative for " + (flow.groups.empty()
+                                                 ? where(channel, placement)
+                                                 : where(channel, "") + " and placements " + group_placements);
+            });
             continue;
         }
         candidates.push_back({&offer, creative, 0, std::nullopt});
@@ -194,7 +198,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     // context), then each offer's.
     stages.begin("qualification", candidates.size());
     if (auto reason = catalog::flow_refusal(flow, customer, request.context, now)) {
-        for (const auto& c : candidates) stages.remove(*c.offer, *reason);
+        for (const auto& c : candidates) stages.remove(*c.offer, [&] { return *reason; });
         candidates.clear();
     }
     // The customer's and the context's path values, shared by every offer.
@@ -202,7 +206,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     std::erase_if(candidates, [&](const Candidate& c) {
         if (!stages.traced()) return !catalog::eligible(*c.offer, customer, request.context, now, &subject);
         auto reason = catalog::eligibility_refusal(*c.offer, customer, request.context, now, &subject);
-        if (reason) stages.remove(*c.offer, *reason);
+        if (reason) stages.remove(*c.offer, [&] { return *reason; });
         return reason.has_value();
     });
     stages.end(candidates.size());
@@ -257,7 +261,7 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                 return true;
             }
         }
-        stages.remove(*c.offer, std::move(*first));
+        stages.remove(*c.offer, [&] { return std::move(*first); });
         return false;
     };
 
@@ -353,8 +357,9 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
                 return group.yields && first_of_group.contains(group.id);
             });
             if (above != groups.end()) {
-                stages.remove(*c.offer, "mutual_exclusion: " + first_of_group.find(above->id)->second +
-                                            " ranks higher in this decision");
+                stages.remove(*c.offer, [&] {
+                    return "mutual_exclusion: " + first_of_group.find(above->id)->second + " ranks higher in this decision";
+                });
                 continue;
             }
             for (const RivalGroup& group : groups) first_of_group.emplace(group.id, c.offer->id);
@@ -398,11 +403,12 @@ Outcome run(const catalog::CompiledCatalog& catalog, const catalog::CompiledFlow
     int group_slots = 0;
     for (const auto& group : flow.groups) group_slots += group.slots;
     const bool at_limit = outcome.offers.size() >= static_cast<size_t>(outcome.limit) && outcome.limit < group_slots;
-    for (size_t i = 0; i < candidates.size() && stages.traced(); ++i)
+    for (size_t i = 0; i < candidates.size(); ++i)
         if (!kept[i])
-            stages.remove(*candidates[i].offer, flow.groups.empty() || at_limit
-                                                    ? "below the limit of " + std::to_string(outcome.limit)
-                                                    : "no slot left in the flow's groups");
+            stages.remove(*candidates[i].offer, [&] {
+                return flow.groups.empty() || at_limit ? "below the limit of " + std::to_string(outcome.limit)
+                                                       : std::string("no slot left in the flow's groups");
+            });
     stages.end(outcome.offers.size());
     outcome.stages = stages.take();
     return outcome;

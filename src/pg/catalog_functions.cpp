@@ -614,11 +614,7 @@ KAIREON_FUNCTION(kaireon_check_eligibility) {
             throw_bad_request("unknown flow \"" + flow_id + "\"", Json{{"path", "flow"}});
         flow = &it->second;
     }
-    decision::CustomerView view;
-    {
-        pg::SpiSession spi;
-        view = pg::read_customer(spi, tenant, customer_id, "customer_id");
-    }
+    decision::CustomerView view = pg::read_customer(tenant, customer_id, "customer_id");
     // metric() reads the customer's behavioral metrics, as in decisions.
     if (compiled->uses_metrics) pg::read_customer_history(tenant, *compiled, view, pg::now_seconds());
     const catalog::Customer& customer = view.customer;

@@ -35,8 +35,7 @@ std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& enti
 // attributes, segments, time zone and consents by channel; KR400 "unknown
 // customer" (DETAIL path `path`, the caller's name of the argument) when
 // there is none.
-decision::CustomerView read_customer(SpiSession& spi, const std::string& tenant, const std::string& customer_id,
-                                     const char* path);
+decision::CustomerView read_customer(const std::string& tenant, const std::string& customer_id, const char* path);
 
 // count_catalog_rows returns how many rows of `entity` the tenant has, as
 // this transaction sees them, or with `latest` as the latest committed data

@@ -231,11 +231,7 @@ Decided evaluate(const std::string& tenant, const Request& request) {
     }
     pg::EffectiveLicense licence = pg::effective_license(tenant);
 
-    decision::CustomerView view;
-    {
-        pg::SpiSession spi;
-        view = pg::read_customer(spi, tenant, request.customer_id, "customerId");
-    }
+    decision::CustomerView view = pg::read_customer(tenant, request.customer_id, "customerId");
     // The request's attributes and segments stand for the customer's, for this call.
     for (const auto& [key, value] : request.attributes.items()) view.customer.attributes[key] = value;
     if (request.segments) view.customer.segments = *request.segments;

@@ -116,7 +116,7 @@ Json run_action(pg::SpiSession& spi, const std::string& tenant, const catalog::C
 Json ingest(const std::string& tenant, const Event& event) {
     auto compiled = pg::compiled_catalog(tenant);
     pg::SpiSession spi;
-    decision::CustomerView view = pg::read_customer(spi, tenant, event.customer_id, "customerId");
+    decision::CustomerView view = pg::read_customer(tenant, event.customer_id, "customerId");
     const auto triggers = compiled->triggers_for(event.type);
     if (!triggers.empty()) pg::require_feature_enabled(tenant, "triggers");
     const int64_t now = pg::now_seconds();

@@ -99,8 +99,7 @@ public:
     bool holds(const expr::Program& condition) override {
         if (!customer_) {
             pg::OwnWritesSnapshot own_writes;
-            pg::SpiSession spi;
-            customer_ = pg::read_customer(spi, tenant_, instance_.customer_id, "customerId").customer;
+            customer_ = pg::read_customer(tenant_, instance_.customer_id, "customerId").customer;
         }
         return catalog::holds(condition, *customer_, nullptr, instance_.context, now_);
     }
@@ -255,7 +254,7 @@ Json pg::enroll_in_journey(const std::string& tenant, const catalog::CompiledCat
     Json answer = {{"journeyId", journey_id}, {"customerId", customer_id}, {"enrolled", false}};
     {
         OwnWritesSnapshot own_writes;
-        decision::CustomerView view = read_customer(spi, tenant, customer_id, "customerId");
+        decision::CustomerView view = read_customer(tenant, customer_id, "customerId");
         if (journey->entry_condition && !catalog::holds(*journey->entry_condition, view.customer, nullptr, context, now)) {
             answer["reason"] = "entryCondition";
             return answer;

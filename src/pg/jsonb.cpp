@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 }
@@ -361,6 +362,24 @@ Datum text_datum(const std::string& value) {
 
 std::string text_from_datum(Datum value) {
     return std::string(pg_call([&] { return text_to_cstring(DatumGetTextPP(value)); }));
+}
+
+std::vector<std::string> texts_from_datum(Datum value) {
+    Datum* elements = nullptr;
+    bool* nulls = nullptr;
+    int count = 0;
+    pg_call([&] {
+        deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+    });
+    std::vector<std::string> out;
+    out.reserve(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        if (nulls[i]) continue;
+        // An array's elements are never toasted: plain or short varlenas.
+        const char* element = DatumGetPointer(elements[i]);
+        out.emplace_back(VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
+    }
+    return out;
 }
 
 std::string required_text(FunctionCallInfo fcinfo, int n, const char* name) {

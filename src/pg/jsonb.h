@@ -3,6 +3,7 @@
 #include "pg/guard.h"
 
 #include <string>
+#include <vector>
 
 namespace kaireon::pg {
 
@@ -26,6 +27,8 @@ Json json_from_jsonb_via_text(Datum value, const char* what, const JsonLimits& l
 // text_datum / text_from_datum convert between text Datums and std::string.
 Datum text_datum(const std::string& value);
 std::string text_from_datum(Datum value);
+// texts_from_datum reads a text[] Datum (its NULL elements skipped).
+std::vector<std::string> texts_from_datum(Datum value);
 
 // required_text returns text argument `n` of a SQL-callable function, or
 // throws KR400 "<name> must not be null" (DETAIL field = name).

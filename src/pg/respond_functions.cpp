@@ -13,6 +13,7 @@
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
 #include "pg/guard.h"
+#include "pg/indexed_rows.h"
 #include "pg/journeys.h"
 #include "pg/jsonb.h"
 #include "pg/name_lock.h"
@@ -99,29 +100,28 @@ Variant from_decision(pg::SpiSession& spi, const std::string& tenant, Request& r
 // one key take turns on a lock until the first one's transaction ends; the
 // second then finds its row (or, if it rolled back, records), at any
 // isolation level.
-std::optional<std::string> recorded_before(pg::SpiSession& spi, const std::string& tenant, const Request& request) {
+std::optional<std::string> recorded_before(const std::string& tenant, const Request& request) {
     pg::lock_name(pg::NameSpace::RespondIdempotency, tenant, request.idempotency_key, true);
-    {
+    // Interactions are partitioned by time: their keys live apart, in
+    // kaireon.interaction_keys, with what a replay must match, and outlive
+    // the partitions retention drops. Read by key without the executor
+    // (indexed_rows.h), on every response.
+    const pg::IndexedRows stored = [&] {
         pg::LatestSnapshot latest;
-        // Interactions are partitioned by time: their keys live apart, in
-        // kaireon.interaction_keys, with what a replay must match, and
-        // outlive the partitions retention drops.
-        spi.execute(
-            "SELECT interaction_id::text, customer_id, offer_id, outcome, coalesce(value::text, ''), "
-            "       coalesce(decision_id::text, '') "
-            "FROM kaireon.interaction_keys WHERE tenant_id = $1 AND idempotency_key = $2",
-            {pg::text_arg(tenant), pg::text_arg(request.idempotency_key)}, true);
-    }
-    if (spi.rows() == 1) {
+        return pg::IndexedRows("interaction_keys", "interaction_keys_pkey", {tenant, request.idempotency_key},
+                               {"interaction_id", "customer_id", "offer_id", "outcome", "value", "decision_id"});
+    }();
+    if (stored.rows() == 1) {
         std::vector<std::string> differs;
-        if (spi.text(0, 1) != request.customer_id) differs.push_back("customerId");
-        if (spi.text(0, 2) != request.offer_id) differs.push_back("offerId");
-        if (spi.text(0, 3) != request.outcome) differs.push_back("outcome");
-        const std::string stored_value = spi.text(0, 4).value_or("");
+        if (stored.text(0, 1) != request.customer_id) differs.push_back("customerId");
+        if (stored.text(0, 2) != request.offer_id) differs.push_back("offerId");
+        if (stored.text(0, 3) != request.outcome) differs.push_back("outcome");
+        const std::string stored_value = stored.text(0, 4).value_or("");
         if (stored_value.empty() != !request.value.has_value() ||
             (request.value && std::fabs(std::stod(stored_value) - *request.value) > 1e-9 * std::fabs(*request.value)))
             differs.push_back("value");
-        if (request.decision_id && spi.text(0, 5) != *request.decision_id) differs.push_back("decisionId");
+        if (request.decision_id && stored.text(0, 5).value_or("") != *request.decision_id)
+            differs.push_back("decisionId");
         if (!differs.empty()) {
             std::string list;
             for (const auto& field : differs) list += (list.empty() ? "" : ", ") + field;
@@ -131,7 +131,7 @@ std::optional<std::string> recorded_before(pg::SpiSession& spi, const std::strin
                         Json{{"idempotencyKey", request.idempotency_key}, {"differs", differs}},
                         "Use a new idempotency key for a different outcome.");
         }
-        return spi.text(0, 0).value_or("");
+        return stored.text(0, 0).value_or("");
     }
     return std::nullopt;
 }
@@ -208,7 +208,7 @@ KAIREON_FUNCTION(kaireon_respond) {
 
     const bool impression = kind->second == "impression";
     std::vector<caps::CountedCap> touched;
-    std::optional<std::string> duplicate_of = recorded_before(spi, tenant, request);
+    std::optional<std::string> duplicate_of = recorded_before(tenant, request);
     std::string interaction_id;
     if (duplicate_of) {
         interaction_id = *duplicate_of;

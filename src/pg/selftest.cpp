@@ -5,6 +5,7 @@
 #include "core/error.h"
 
 #include "pg/guard.h"
+#include "pg/indexed_rows.h"
 #include "pg/jsonb.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
@@ -21,6 +22,7 @@ extern "C" {
 
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -245,4 +247,28 @@ KAIREON_FUNCTION(kaireon_selftest_jsonb_reads) {
         };
         return read(kaireon::pg::json_from_jsonb) != read(kaireon::pg::json_from_jsonb_via_text);
     }));
+}
+
+// kaireon_selftest_indexed_rows(table text, index text, keys text[],
+// columns text[]) returns jsonb: the rows IndexedRows reads (as the
+// calling role), each an array of the columns as text (null when NULL).
+KAIREON_FUNCTION(kaireon_selftest_indexed_rows) {
+    const std::string table = kaireon::pg::text_from_datum(PG_GETARG_DATUM(0));
+    const std::string index = kaireon::pg::text_from_datum(PG_GETARG_DATUM(1));
+    const std::vector<std::string> keys = kaireon::pg::texts_from_datum(PG_GETARG_DATUM(2));
+    const std::vector<std::string> columns = kaireon::pg::texts_from_datum(PG_GETARG_DATUM(3));
+    std::vector<std::string_view> key_views(keys.begin(), keys.end());
+    std::vector<const char*> column_names;
+    for (const auto& column : columns) column_names.push_back(column.c_str());
+    const kaireon::pg::IndexedRows rows(table.c_str(), index.c_str(), key_views, column_names);
+    kaireon::Json out = kaireon::Json::array();
+    for (uint64 row = 0; row < rows.rows(); ++row) {
+        kaireon::Json values = kaireon::Json::array();
+        for (size_t column = 0; column < columns.size(); ++column) {
+            auto text = rows.text(row, static_cast<int>(column));
+            values.push_back(text ? kaireon::Json(*text) : kaireon::Json(nullptr));
+        }
+        out.push_back(std::move(values));
+    }
+    return kaireon::pg::jsonb_datum(out);
 }

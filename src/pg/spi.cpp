@@ -3,10 +3,6 @@
 #include "pg/jsonb.h"
 #include "pg/xact_state.h"
 
-extern "C" {
-#include "utils/array.h"
-}
-
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -199,21 +195,7 @@ std::optional<std::vector<std::string>> SpiSession::texts(uint64 row, int column
     bool null = false;
     Datum value = datum(row, column, &null);
     if (null) return std::nullopt;
-    Datum* elements = nullptr;
-    bool* nulls = nullptr;
-    int count = 0;
-    pg_call([&] {
-        deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
-    });
-    std::vector<std::string> out;
-    out.reserve(static_cast<size_t>(count));
-    for (int i = 0; i < count; ++i) {
-        if (nulls[i]) continue;
-        // An array's elements are never toasted: plain or short varlenas.
-        const char* element = DatumGetPointer(elements[i]);
-        out.emplace_back(VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
-    }
-    return out;
+    return texts_from_datum(value);
 }
 
 std::optional<bool> SpiSession::boolean(uint64 row, int column) const {
