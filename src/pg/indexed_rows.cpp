@@ -38,8 +38,8 @@ Oid kaireon_relation(const char* name) {
 }
 
 // scan runs inside pg_call: PostgreSQL errors only.
-Found scan(const char* table, const char* index_name, const std::string_view* keys, size_t nkeys,
-           const char* const* columns, size_t width, Oid* types) {
+Found scan(const char* table, const char* index_name, const SpiArg* keys, size_t nkeys, const char* const* columns,
+           size_t width, Oid* types) {
     Oid relid = kaireon_relation(table);
     Oid index_id = kaireon_relation(index_name);
     // What a query would check: SELECT on the table, and policies that
@@ -50,17 +50,28 @@ Found scan(const char* table, const char* index_name, const std::string_view* ke
 
     Relation heap = table_open(relid, AccessShareLock);
     Relation index = index_open(index_id, AccessShareLock);
-    if (index->rd_index->indrelid != relid || index->rd_rel->relam != BTREE_AM_OID ||
+    if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_index->indrelid != relid ||
+        index->rd_rel->relam != BTREE_AM_OID ||
         static_cast<size_t>(IndexRelationGetNumberOfKeyAttributes(index)) < nkeys)
         elog(ERROR, "kaireon: kaireon.%s is not a btree index of kaireon.%s with %zu key columns", index_name, table,
              nkeys);
     ScanKeyData scan_keys[kMaxKeys];
     for (size_t i = 0; i < nkeys; ++i) {
-        if (index->rd_opcintype[i] != TEXTOID)
-            elog(ERROR, "kaireon: column %zu of kaireon.%s is not text", i + 1, index_name);
-        ScanKeyEntryInitialize(&scan_keys[i], 0, static_cast<AttrNumber>(i + 1), BTEqualStrategyNumber, InvalidOid,
-                               index->rd_indcollation[i], F_TEXTEQ,
-                               PointerGetDatum(cstring_to_text_with_len(keys[i].data(), static_cast<int>(keys[i].size()))));
+        const SpiArg& key = keys[i];
+        const Oid column_type = index->rd_opcintype[i];
+        RegProcedure equal = InvalidOid;
+        if (key.type == TEXTOID && column_type == TEXTOID) {
+            equal = F_TEXTEQ;  // most keys: no lookup
+        } else {
+            Oid op = get_opfamily_member(index->rd_opfamily[i], column_type, key.type, BTEqualStrategyNumber);
+            if (OidIsValid(op)) equal = get_opcode(op);
+        }
+        if (key.is_null || !RegProcedureIsValid(equal))
+            elog(ERROR, "kaireon: key %zu of kaireon.%s is null or of type %s, not comparable with its column", i + 1,
+                 index_name, format_type_be(key.type));
+        ScanKeyEntryInitialize(&scan_keys[i], 0, static_cast<AttrNumber>(i + 1), BTEqualStrategyNumber,
+                               key.type == column_type ? InvalidOid : key.type, index->rd_indcollation[i], equal,
+                               key.value);
     }
     TupleDesc desc = RelationGetDescr(heap);
     AttrNumber attnums[kMaxColumns];
@@ -76,6 +87,7 @@ Found scan(const char* table, const char* index_name, const std::string_view* ke
         if (attnums[c] == InvalidAttrNumber) elog(ERROR, "kaireon: kaireon.%s has no column %s", table, columns[c]);
     }
 
+    if (!ActiveSnapshotSet()) elog(ERROR, "kaireon: kaireon.%s read without a snapshot", table);
     Found found;
     uint64 capacity = 4;
     found.values = static_cast<Datum*>(palloc(sizeof(Datum) * width * capacity));
@@ -107,9 +119,24 @@ Found scan(const char* table, const char* index_name, const std::string_view* ke
 
 }  // namespace
 
-IndexedRows::IndexedRows(const char* table, const char* index, std::span<const std::string_view> keys,
+IndexedRows::IndexedRows(const char* table, const char* index, std::span<const SpiArg> keys,
                          std::span<const char* const> columns)
     : width_(columns.size()) {
+    read(table, index, keys, columns);
+}
+
+IndexedRows::IndexedRows(const char* table, const char* index, std::initializer_list<std::string_view> keys,
+                         std::initializer_list<const char*> columns)
+    : width_(columns.size()) {
+    if (keys.size() > kMaxKeys) throw Error(ErrorCode::Internal, "IndexedRows: 1 to 4 keys and 1 to 8 columns");
+    std::array<SpiArg, kMaxKeys> args;
+    size_t n = 0;
+    for (std::string_view key : keys) args[n++] = text_arg(key);
+    read(table, index, std::span(args.data(), n), std::span(columns.begin(), columns.size()));
+}
+
+void IndexedRows::read(const char* table, const char* index, std::span<const SpiArg> keys,
+                       std::span<const char* const> columns) {
     if (keys.empty() || keys.size() > kMaxKeys || width_ == 0 || width_ > kMaxColumns)
         throw Error(ErrorCode::Internal, "IndexedRows: 1 to 4 keys and 1 to 8 columns");
     const Found found =
@@ -132,6 +159,10 @@ Datum IndexedRows::value(uint64 row, int column, Oid type, bool* is_null) const 
     const size_t at = row * width_ + static_cast<size_t>(column);
     *is_null = nulls_[at];
     return values_[at];
+}
+
+Datum IndexedRows::datum(uint64 row, int column, bool* is_null) const {
+    return value(row, column, type_of(column), is_null);
 }
 
 bool IndexedRows::is_null(uint64 row, int column) const {

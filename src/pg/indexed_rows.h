@@ -13,6 +13,7 @@
 // owner).
 #pragma once
 #include "pg/postgres_headers.h"
+#include "pg/spi.h"
 
 #include <array>
 #include <initializer_list>
@@ -29,25 +30,30 @@ public:
     static constexpr size_t kMaxKeys = 4, kMaxColumns = 8;
 
     // Reads `columns` of the rows of kaireon.`table` found through its btree
-    // index kaireon.`index` whose first keys.size() columns (text) equal
-    // `keys`, in index order.
-    IndexedRows(const char* table, const char* index, std::span<const std::string_view> keys,
+    // index kaireon.`index` whose first keys.size() columns equal `keys`
+    // (typed as a query's parameters: the column's type, or one its
+    // operator family compares with it), in index order.
+    IndexedRows(const char* table, const char* index, std::span<const SpiArg> keys,
                 std::span<const char* const> columns);
+    // The same with text keys.
     IndexedRows(const char* table, const char* index, std::initializer_list<std::string_view> keys,
-                std::initializer_list<const char*> columns)
-        : IndexedRows(table, index, std::span(keys.begin(), keys.size()), std::span(columns.begin(), columns.size())) {}
+                std::initializer_list<const char*> columns);
 
     uint64 rows() const { return rows_; }
     // Accessors by row and by position in `columns` (zero-based), as
     // SpiSession's: the value as text (printed by its type's output
-    // function, as SPI_getvalue does), a boolean, a jsonb document, a text[].
+    // function, as SPI_getvalue does), a boolean, a jsonb document, a text[];
+    // datum is the value itself (copied into the memory context current
+    // when the rows were read).
     bool is_null(uint64 row, int column) const;
     std::optional<std::string> text(uint64 row, int column) const;
     std::optional<bool> boolean(uint64 row, int column) const;
     std::optional<Json> json(uint64 row, int column) const;
     std::optional<std::vector<std::string>> texts(uint64 row, int column) const;
+    Datum datum(uint64 row, int column, bool* is_null) const;
 
 private:
+    void read(const char* table, const char* index, std::span<const SpiArg> keys, std::span<const char* const> columns);
     Oid type_of(int column) const;
     Datum value(uint64 row, int column, Oid type, bool* is_null) const;
 

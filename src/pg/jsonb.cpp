@@ -356,7 +356,7 @@ Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits) {
     return json_from_jsonb_via_text(value, what, limits);
 }
 
-Datum text_datum(const std::string& value) {
+Datum text_datum(std::string_view value) {
     return pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size()))); });
 }
 

@@ -3,6 +3,7 @@
 #include "pg/guard.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kaireon::pg {
@@ -25,7 +26,7 @@ Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits = J
 Json json_from_jsonb_via_text(Datum value, const char* what, const JsonLimits& limits = JsonLimits{});
 
 // text_datum / text_from_datum convert between text Datums and std::string.
-Datum text_datum(const std::string& value);
+Datum text_datum(std::string_view value);
 std::string text_from_datum(Datum value);
 // texts_from_datum reads a text[] Datum (its NULL elements skipped).
 std::vector<std::string> texts_from_datum(Datum value);

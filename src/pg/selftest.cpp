@@ -22,7 +22,6 @@ extern "C" {
 
 #include <new>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace {
@@ -257,10 +256,11 @@ KAIREON_FUNCTION(kaireon_selftest_indexed_rows) {
     const std::string index = kaireon::pg::text_from_datum(PG_GETARG_DATUM(1));
     const std::vector<std::string> keys = kaireon::pg::texts_from_datum(PG_GETARG_DATUM(2));
     const std::vector<std::string> columns = kaireon::pg::texts_from_datum(PG_GETARG_DATUM(3));
-    std::vector<std::string_view> key_views(keys.begin(), keys.end());
+    std::vector<kaireon::pg::SpiArg> key_args;
+    for (const auto& key : keys) key_args.push_back(kaireon::pg::text_arg(key));
     std::vector<const char*> column_names;
     for (const auto& column : columns) column_names.push_back(column.c_str());
-    const kaireon::pg::IndexedRows rows(table.c_str(), index.c_str(), key_views, column_names);
+    const kaireon::pg::IndexedRows rows(table.c_str(), index.c_str(), key_args, column_names);
     kaireon::Json out = kaireon::Json::array();
     for (uint64 row = 0; row < rows.rows(); ++row) {
         kaireon::Json values = kaireon::Json::array();

@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kPinnedSearchPath = "pg_catalog, pg_temp";
 }
 
-SpiArg text_arg(const std::string& value) {
+SpiArg text_arg(std::string_view value) {
     return SpiArg{TEXTOID, text_datum(value)};
 }
 
@@ -267,6 +267,17 @@ OwnWritesSnapshot::OwnWritesSnapshot() {
 }
 
 OwnWritesSnapshot::~OwnWritesSnapshot() { PopActiveSnapshot(); }
+
+StatementSnapshot::StatementSnapshot() {
+    // As _SPI_execute_plan does for a statement that is not read-only.
+    pg_call([] {
+        PushActiveSnapshot(GetTransactionSnapshot());
+        CommandCounterIncrement();
+        UpdateActiveSnapshotCommandId();
+    });
+}
+
+StatementSnapshot::~StatementSnapshot() { PopActiveSnapshot(); }
 
 CommittedSnapshot::CommittedSnapshot() {
     pg_call([] {

@@ -18,7 +18,7 @@ struct SpiArg {
 };
 
 // SpiArg helpers for the common types.
-SpiArg text_arg(const std::string& value);
+SpiArg text_arg(std::string_view value);
 SpiArg oid_arg(Oid value);
 // null_text_arg is a text NULL; text_or_null is NULL for "" (an absent
 // optional field), else the text.
@@ -109,6 +109,18 @@ public:
     ~OwnWritesSnapshot();
     OwnWritesSnapshot(const OwnWritesSnapshot&) = delete;
     OwnWritesSnapshot& operator=(const OwnWritesSnapshot&) = delete;
+};
+
+// StatementSnapshot gives reads of its scope that take the active snapshot
+// (IndexedRows) what a query SpiSession::execute runs with read_only = false
+// sees: a new snapshot in READ COMMITTED (the transaction's in REPEATABLE
+// READ), with this transaction's writes so far.
+class StatementSnapshot {
+public:
+    StatementSnapshot();
+    ~StatementSnapshot();
+    StatementSnapshot(const StatementSnapshot&) = delete;
+    StatementSnapshot& operator=(const StatementSnapshot&) = delete;
 };
 
 // CommittedSnapshot is LatestSnapshot without this transaction's own writes

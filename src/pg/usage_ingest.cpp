@@ -12,6 +12,7 @@
 #include "pg/entitlement_state.h"
 #include "pg/events.h"
 #include "pg/guard.h"
+#include "pg/indexed_rows.h"
 #include "pg/jsonb.h"
 #include "pg/limit_gate.h"
 #include "pg/quota_state.h"
@@ -529,20 +530,25 @@ struct LatestRow {
 usage::Current read_usage(const std::string& tenant, const entitlements::FeatureDefinition& feature,
                           TimestampTz period_start, bool latest) {
     AsExtensionOwner owner;
-    SpiSession spi;
-    std::optional<LatestSnapshot> snapshot;
-    if (latest) snapshot.emplace();
-    spi.execute(
-        "SELECT sum, count, max, min, latest_value, latest_at, latest_event_id FROM kaireon.usage_rollups "
-        "WHERE tenant_id = $1 AND feature = $2 AND period_start = $3",
-        {text_arg(tenant), text_arg(feature.key), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}}, latest);
+    // The period's slot rows, read by key without the executor
+    // (indexed_rows.h): the answer of every report reads them.
+    const IndexedRows slots = [&] {
+        std::optional<LatestSnapshot> latest_snapshot;
+        std::optional<StatementSnapshot> statement_snapshot;
+        if (latest) latest_snapshot.emplace();
+        else statement_snapshot.emplace();
+        const SpiArg keys[] = {text_arg(tenant), text_arg(feature.key),
+                               SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)}};
+        const char* const columns[] = {"sum", "count", "max", "min", "latest_value", "latest_at", "latest_event_id"};
+        return IndexedRows("usage_rollups", "usage_rollups_pkey", keys, columns);
+    }();
     NumericFold sum, max, min;
     int64 count = 0;
     LatestRow latest_row;
-    for (uint64 row = 0; row < spi.rows(); ++row) {
+    for (uint64 row = 0; row < slots.rows(); ++row) {
         auto column = [&](int number) -> std::optional<Datum> {
             bool is_null = false;
-            Datum datum = spi.datum(row, number, &is_null);
+            Datum datum = slots.datum(row, number, &is_null);
             return is_null ? std::nullopt : std::optional<Datum>(datum);
         };
         if (auto value = column(0)) sum.add(*value);
