@@ -1,16 +1,16 @@
 // indexed_rows.h - the rows of a kaireon table whose leading index columns
-// equal given texts, read through that index without the executor.
+// equal given keys, read through that btree index without the executor.
 //
-// For the small reads every decision and response makes by key (a customer
-// and its consents, an idempotency key): planning nothing and starting and
-// ending no plan, they cost about half what the same read through SPI does
-// (docs/performance.md, "Reads by key without the executor"). They read
-// what the query would: the rows visible to the active snapshot (push one
-// with LatestSnapshot and its kin, as for SpiSession), as the current user.
-// Unlike a query they apply no row-level security, so they refuse a user
-// whose reads the table's policies would filter, and one without SELECT on
-// the table: both are internal errors (the extension's functions run as its
-// owner).
+// For the small reads by key on every call of the hot paths (a decision's
+// customer and consents, a response's idempotency key, a usage report's
+// slots): no plan to find, start and end, which cost about as much as the
+// index scan itself (docs/performance.md, "Reads by key without the
+// executor"). They read what the query would: the rows visible to the
+// active snapshot (push one with LatestSnapshot, StatementSnapshot and
+// their kin, as for SpiSession), as the current user. Unlike a query they
+// apply no row-level security, so they refuse a user whose reads the
+// table's policies would filter, and one without SELECT on the table: both
+// are internal errors (the extension's functions run as its owner).
 #pragma once
 #include "pg/postgres_headers.h"
 #include "pg/spi.h"
