@@ -30,6 +30,8 @@ cd "$root"
 source scripts/lib/cluster.sh
 # shellcheck source=../../scripts/lib/license.sh
 source scripts/lib/license.sh
+# shellcheck source=../../scripts/lib/perf_database.sh
+source scripts/lib/perf_database.sh
 
 decisions=${1:-2000}
 if ! [[ "$decisions" =~ ^[1-9][0-9]*$ ]]; then
@@ -46,25 +48,8 @@ chmod 755 "$work"
 trap 'kr_cluster_stop; rm -rf "$work"' EXIT
 
 # --- the database: the suite's, with 100 tenants --------------------------------------
-kr_cluster_start >/dev/null
-kr_demo_key "$work"
-{
-    kr_mint_license "$work/demo-key.pem" perf-key perf enterprise 30
-    for i in $(seq 1 99); do kr_mint_license "$work/demo-key.pem" perf-key "perf$(printf %03d "$i")" enterprise 30; done
-} >"$work/licenses"
 echo "== loading 100 tenants' catalogs"
-/usr/bin/python3 - "$work" <<'PY'
-import sys, types
-sys.path.insert(0, "test/perf")
-import harness
-work = sys.argv[1]
-args = types.SimpleNamespace(public_key_text=open(f"{work}/demo-key.pub.pem").read(),
-                             licenses=open(f"{work}/licenses").read().split())
-harness.setup(args)
-harness.add_tenants(args, 100)
-PY
-data="$KR_CLUSTER_DIR/data"
-kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$data" -m fast stop >/dev/null
+kr_suite_database "$work" 100
 
 # --- the scripts ----------------------------------------------------------------------
 decide() {  # decide N TENANT_EXPR: one statement of N dry runs
@@ -79,13 +64,8 @@ decide 300 "$every" >"$work/A.sql"
 
 # --- the runs: each on its own copy, two at a time -------------------------------------
 run() {  # run NAME: cachegrind of a single-user backend running NAME.sql
-    cp -a "$data" "$work/d_$1"
-    rm -f "$work/d_$1/postmaster.pid"
-    kr_as_postgres valgrind --tool=cachegrind --cache-sim=yes --D1=32768,8,64 --LL=1048576,16,64 \
-        --cachegrind-out-file="$work/$1.out" "$KR_PGBIN/postgres" --single -j -D "$work/d_$1" \
-        -c shared_preload_libraries=kaireon kr_perf <"$work/$1.sql" >"$work/$1.log" 2>&1
+    kr_cachegrind_single "$1" "$work" --cache-sim=yes --D1=32768,8,64 --LL=1048576,16,64
 }
-chown -R postgres: "$work"
 echo "== cachegrind: $decisions dry runs after 300 (a few minutes)"
 run A & run B100 & wait
 run B1

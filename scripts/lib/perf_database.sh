@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# scripts/lib/perf_database.sh - sourced by the benchmarks that count with
+# valgrind on single-user backends (test/perf/cache_lines.sh and
+# instructions.sh), after scripts/lib/cluster.sh and license.sh, from the
+# repository's root.
+
+# kr_suite_database WORK TENANTS: starts a throw-away cluster, loads the
+# suite's database into it (test/perf/harness.py: the demo catalog for tenant
+# perf under an enterprise licence, the response and usage tenants, and
+# TENANTS - 1 copies of perf), and stops the server. Its data directory is
+# $KR_CLUSTER_DIR/data; the caller's EXIT trap runs kr_cluster_stop.
+kr_suite_database() {
+    local work=$1 tenants=$2 i
+    kr_cluster_start >/dev/null
+    kr_demo_key "$work"
+    {
+        kr_mint_license "$work/demo-key.pem" perf-key perf enterprise 30
+        for ((i = 1; i < tenants; i++)); do
+            kr_mint_license "$work/demo-key.pem" perf-key "perf$(printf %03d "$i")" enterprise 30
+        done
+    } >"$work/licenses"
+    /usr/bin/python3 - "$work" "$tenants" <<'PY'
+import sys, types
+sys.path.insert(0, "test/perf")
+import harness
+work, tenants = sys.argv[1], int(sys.argv[2])
+args = types.SimpleNamespace(public_key_text=open(f"{work}/demo-key.pub.pem").read(),
+                             licenses=open(f"{work}/licenses").read().split())
+harness.setup(args)
+if tenants > 1:
+    harness.add_tenants(args, tenants)
+PY
+    kr_as_postgres "$KR_PGBIN/pg_ctl" -D "$KR_CLUSTER_DIR/data" -m fast stop >/dev/null
+}
+
+# kr_cachegrind_single NAME WORK CACHEGRIND_ARGS...: cachegrind (with those
+# arguments) of a single-user backend over a copy of the suite's database
+# ($KR_CLUSTER_DIR/data, database kr_perf) running WORK/NAME.sql; writes
+# WORK/NAME.out and WORK/NAME.log. `postgres --single -j` ends a command at a
+# semicolon followed by an empty line: statements on consecutive lines are
+# one command, one transaction.
+kr_cachegrind_single() {
+    local name=$1 work=$2
+    shift 2
+    cp -a "$KR_CLUSTER_DIR/data" "$work/d_$name"
+    rm -f "$work/d_$name/postmaster.pid"
+    chown -R postgres: "$work"
+    kr_as_postgres valgrind --tool=cachegrind "$@" --cachegrind-out-file="$work/$name.out" "$KR_PGBIN/postgres" \
+        --single -j -D "$work/d_$name" -c shared_preload_libraries=kaireon kr_perf <"$work/$name.sql" \
+        >"$work/$name.log" 2>&1
+    rm -rf "$work/d_$name"
+}
