@@ -20,7 +20,7 @@
 #                first, so that the key table has grown as in a benchmark)
 #   usage        usage_c_report.sql's
 #
-#   test/perf/instructions.sh [CALLS]    (default 500; about 6 minutes)
+#   test/perf/instructions.sh [CALLS]    (default 500; under a minute here)
 #
 # Prints instructions per call; keeps the cachegrind files
 # (build/instructions/*.out) for cg_diff and cg_annotate.
