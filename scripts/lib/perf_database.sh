@@ -4,6 +4,22 @@
 # instructions.sh), after scripts/lib/cluster.sh and license.sh, from the
 # repository's root.
 
+# kr_valgrind_bench NAME: what a counting benchmark needs first: valgrind
+# (installed when missing), $out = build/NAME for the cachegrind files it
+# keeps, $work = a scratch directory; at exit both the scratch directory and
+# the cluster kr_suite_database starts go.
+kr_valgrind_bench() {
+    if ! command -v valgrind >/dev/null; then
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+    fi
+    # shellcheck disable=SC2034  # the caller's
+    out="$PWD/build/$1"
+    mkdir -p "$out"
+    work=$(mktemp -d)
+    chmod 755 "$work"
+    trap 'kr_cluster_stop; rm -rf "$work"' EXIT
+}
+
 # kr_suite_database WORK TENANTS: starts a throw-away cluster, loads the
 # suite's database into it (test/perf/harness.py: the demo catalog for tenant
 # perf under an enterprise licence, the response and usage tenants, and
@@ -49,4 +65,16 @@ kr_cachegrind_single() {
         --single -j -D "$work/d_$name" -c shared_preload_libraries=kaireon kr_perf <"$work/$name.sql" \
         >"$work/$name.log" 2>&1
     rm -rf "$work/d_$name"
+}
+
+# kr_cachegrind_kept NAME: exits (status 1, with the run's errors) when the
+# run NAME of kr_cachegrind_single did not finish or its backend reported an
+# error; else keeps $work/NAME.out as $out/NAME.out.
+kr_cachegrind_kept() {
+    if ! grep -q '^summary:' "$work/$1.out" 2>/dev/null || grep -q 'ERROR' "$work/$1.log"; then
+        echo "$(basename "$0"): the $1 run failed:" >&2
+        grep -m 5 'ERROR' "$work/$1.log" >&2 || tail -20 "$work/$1.log" >&2
+        exit 1
+    fi
+    cp "$work/$1.out" "$out/$1.out"
 }

@@ -38,14 +38,7 @@ if ! [[ "$decisions" =~ ^[1-9][0-9]*$ ]]; then
     echo "usage: test/perf/cache_lines.sh [DECISIONS]" >&2
     exit 2
 fi
-if ! command -v valgrind >/dev/null; then
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-fi
-out="$root/build/cache-lines"
-mkdir -p "$out"
-work=$(mktemp -d)
-chmod 755 "$work"
-trap 'kr_cluster_stop; rm -rf "$work"' EXIT
+kr_valgrind_bench cache-lines
 
 # --- the database: the suite's, with 100 tenants --------------------------------------
 echo "== loading 100 tenants' catalogs"
@@ -69,14 +62,7 @@ run() {  # run NAME: cachegrind of a single-user backend running NAME.sql
 echo "== cachegrind: $decisions dry runs after 300 (a few minutes)"
 run A & run B100 & wait
 run B1
-for name in A B100 B1; do
-    if ! grep -q '^summary:' "$work/$name.out" 2>/dev/null || grep -q 'ERROR' "$work/$name.log"; then
-        echo "cache_lines.sh: the $name run failed:" >&2
-        tail -20 "$work/$name.log" >&2
-        exit 1
-    fi
-    cp "$work/$name.out" "$out/$name.out"
-done
+for name in A B100 B1; do kr_cachegrind_kept "$name"; done
 
 # Events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw. The misses inside glibc's
 # malloc.c are also given apart: they swing by a hundred or two between

@@ -40,14 +40,7 @@ if ! [[ "$calls" =~ ^[1-9][0-9]*$ ]]; then
     echo "usage: test/perf/instructions.sh [CALLS]" >&2
     exit 2
 fi
-if ! command -v valgrind >/dev/null; then
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-fi
-out="$root/build/instructions"
-mkdir -p "$out"
-work=$(mktemp -d)
-chmod 755 "$work"
-trap 'kr_cluster_stop; rm -rf "$work"' EXIT
+kr_valgrind_bench instructions
 
 echo "== loading the suite's database"
 kr_suite_database "$work" 1
@@ -85,14 +78,7 @@ for path in dry_run recorded respond usage; do
     kr_cachegrind_single "$path-A" "$work" --cache-sim=no &
     kr_cachegrind_single "$path-B" "$work" --cache-sim=no &
     wait
-    for name in "$path-A" "$path-B"; do
-        if ! grep -q '^summary:' "$work/$name.out" 2>/dev/null || grep -q 'ERROR' "$work/$name.log"; then
-            echo "instructions.sh: the $name run failed:" >&2
-            grep -m 5 'ERROR' "$work/$name.log" >&2 || tail -20 "$work/$name.log" >&2
-            exit 1
-        fi
-        cp "$work/$name.out" "$out/$name.out"
-    done
+    for name in "$path-A" "$path-B"; do kr_cachegrind_kept "$name"; done
     a=$(awk '/^summary:/ {print $2}' "$work/$path-A.out")
     b=$(awk '/^summary:/ {print $2}' "$work/$path-B.out")
     results+=("$(printf '  %-10s %12s' "$path" "$(( (b - a) / calls ))")")
