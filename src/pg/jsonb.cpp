@@ -1,5 +1,6 @@
 #include "pg/jsonb.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -18,17 +19,6 @@ extern "C" {
 namespace kaireon::pg {
 
 namespace {
-
-// One step of building a jsonb value with pushJsonbValue: what the text
-// path (jsonb_in over the dump) would have parsed, without the text.
-struct JsonbStep {
-    JsonbIteratorToken token;
-    enum class Kind : uint8_t { Container, String, Null, Bool, Numeric } kind;
-    const char* text = nullptr;  // a string or key: the Json's own bytes
-    int length = 0;
-    bool boolean = false;
-    Datum numeric = 0;
-};
 
 // plain_utf8 tells whether `text` goes into jsonb as it is: valid UTF-8
 // with no NUL (the dump would replace invalid bytes, and jsonb refuses
@@ -65,91 +55,134 @@ Datum numeric_of(const Json& number) {
                                                     Int32GetDatum(-1)); });
 }
 
-// flatten appends the steps that build `value`; false when the text path
-// must decide (see plain_utf8).
-bool flatten(const Json& value, JsonbIteratorToken as, std::vector<JsonbStep>& steps) {
-    JsonbStep step{as, JsonbStep::Kind::Null};
-    switch (value.type()) {
-        case Json::value_t::object:
-            steps.push_back({WJB_BEGIN_OBJECT, JsonbStep::Kind::Container});
-            // The object's own pairs: the steps point at these keys' bytes.
-            for (const auto& [key, member] : value.get_ref<const Json::object_t&>()) {
-                if (!plain_utf8(key)) return false;
-                steps.push_back({WJB_KEY, JsonbStep::Kind::String, key.data(), static_cast<int>(key.size())});
-                if (!flatten(member, WJB_VALUE, steps)) return false;
-            }
-            steps.push_back({WJB_END_OBJECT, JsonbStep::Kind::Container});
-            return true;
-        case Json::value_t::array:
-            steps.push_back({WJB_BEGIN_ARRAY, JsonbStep::Kind::Container});
-            for (const Json& element : value)
-                if (!flatten(element, WJB_ELEM, steps)) return false;
-            steps.push_back({WJB_END_ARRAY, JsonbStep::Kind::Container});
-            return true;
-        case Json::value_t::string: {
-            const std::string& text = value.get_ref<const std::string&>();
-            if (!plain_utf8(text)) return false;
-            step.kind = JsonbStep::Kind::String;
-            step.text = text.data();
-            step.length = static_cast<int>(text.size());
-            break;
-        }
-        case Json::value_t::boolean:
-            step.kind = JsonbStep::Kind::Bool;
-            step.boolean = value.get<bool>();
-            break;
-        case Json::value_t::number_float:
-            // NaN and infinities dump as null.
-            if (!std::isfinite(value.get<double>())) break;
-            [[fallthrough]];
-        case Json::value_t::number_integer:
-        case Json::value_t::number_unsigned:
-            step.kind = JsonbStep::Kind::Numeric;
-            step.numeric = numeric_of(value);
-            break;
-        default:  // null, and what dumps as null (discarded, binary: never built here)
-            if (value.type() != Json::value_t::null) return false;
-            break;
-    }
-    steps.push_back(step);
-    return true;
-}
+// The most members jsonb takes in one object or array (jsonb_util.c's
+// JSONB_MAX_PAIRS and JSONB_MAX_ELEMS); beyond, the text path refuses it.
+constexpr size_t max_pairs = std::min<size_t>(MaxAllocSize / sizeof(JsonbPair), JB_CMASK);
+constexpr size_t max_elements = std::min<size_t>(MaxAllocSize / sizeof(JsonbValue), JB_CMASK);
 
-// build runs the steps: one guarded call, over plain data only (no C++
-// object is made or destroyed inside it).
-Datum build(const std::vector<JsonbStep>& steps) {
-    return pg_call([&] {
-        JsonbParseState* state = nullptr;
-        JsonbValue* result = nullptr;
-        for (const JsonbStep& step : steps) {
-            if (step.kind == JsonbStep::Kind::Container) {
-                result = pushJsonbValue(&state, step.token, nullptr);
-                continue;
-            }
-            JsonbValue scalar;
-            switch (step.kind) {
-                case JsonbStep::Kind::String:
-                    scalar.type = jbvString;
-                    scalar.val.string.val = const_cast<char*>(step.text);
-                    scalar.val.string.len = step.length;
-                    break;
-                case JsonbStep::Kind::Bool:
-                    scalar.type = jbvBool;
-                    scalar.val.boolean = step.boolean;
-                    break;
-                case JsonbStep::Kind::Numeric:
-                    scalar.type = jbvNumeric;
-                    scalar.val.numeric = DatumGetNumeric(step.numeric);
-                    break;
-                default:
-                    scalar.type = jbvNull;
-                    break;
-            }
-            result = pushJsonbValue(&state, step.token, &scalar);
+// JsonbTree is the JsonbValue tree of a Json object or array, as
+// pushJsonbValue would leave it (each object's pairs in jsonb's key order,
+// the last of equal keys kept), for JsonbValueToJsonb to write out in one
+// pass. Its pairs and elements live here, in two arrays sized by a first
+// walk, so their addresses hold; strings and keys point at the Json's own
+// bytes, numbers are palloc'd. Built outside any PostgreSQL call but the
+// numbers' (no sort or copy through pushJsonbValue's state).
+class JsonbTree {
+public:
+    // plain is false when the text path must decide (see plain_utf8, the
+    // limits above, and what dumps as null).
+    explicit JsonbTree(const Json& value) {
+        plain_ = count(value);
+        if (!plain_) return;
+        pairs_.resize(pair_count_);
+        elements_.resize(element_count_);
+        fill(value, root_);
+    }
+    bool plain() const { return plain_; }
+    Datum datum() {
+        return pg_call([&] { return JsonbPGetDatum(JsonbValueToJsonb(&root_)); });
+    }
+
+private:
+    static bool fits(std::string_view text) { return text.size() <= JENTRY_OFFLENMASK && plain_utf8(text); }
+
+    bool count(const Json& value) {
+        switch (value.type()) {
+            case Json::value_t::object:
+                if (value.size() > max_pairs) return false;
+                pair_count_ += value.size();
+                for (const auto& [key, member] : value.get_ref<const Json::object_t&>())
+                    if (!fits(key) || !count(member)) return false;
+                return true;
+            case Json::value_t::array:
+                if (value.size() > max_elements) return false;
+                element_count_ += value.size();
+                for (const Json& element : value)
+                    if (!count(element)) return false;
+                return true;
+            case Json::value_t::string: return fits(value.get_ref<const std::string&>());
+            case Json::value_t::discarded:
+            case Json::value_t::binary: return false;
+            default: return true;
         }
-        return JsonbPGetDatum(JsonbValueToJsonb(result));
-    });
-}
+    }
+
+    // Jsonb's key order: shorter first, then bytewise; equal keys latest
+    // first, so that keeping the first of each run keeps the last written
+    // (pushJsonbValue's uniqueifyJsonbObject).
+    static bool key_before(const JsonbPair& a, const JsonbPair& b) {
+        const JsonbValue& x = a.key;
+        const JsonbValue& y = b.key;
+        if (x.val.string.len != y.val.string.len) return x.val.string.len < y.val.string.len;
+        const int order = memcmp(x.val.string.val, y.val.string.val, static_cast<size_t>(x.val.string.len));
+        if (order != 0) return order < 0;
+        return a.order > b.order;
+    }
+    static bool same_key(const JsonbPair& a, const JsonbPair& b) {
+        return a.key.val.string.len == b.key.val.string.len &&
+               memcmp(a.key.val.string.val, b.key.val.string.val, static_cast<size_t>(a.key.val.string.len)) == 0;
+    }
+
+    static void set_string(JsonbValue& out, const std::string& text) {
+        out.type = jbvString;
+        out.val.string.val = const_cast<char*>(text.data());
+        out.val.string.len = static_cast<int>(text.size());
+    }
+
+    void fill(const Json& value, JsonbValue& out) {
+        switch (value.type()) {
+            case Json::value_t::object: {
+                JsonbPair* pairs = pairs_.data() + next_pair_;
+                next_pair_ += value.size();
+                uint32 n = 0;
+                for (const auto& [key, member] : value.get_ref<const Json::object_t&>()) {
+                    JsonbPair& pair = pairs[n];
+                    set_string(pair.key, key);
+                    pair.order = n++;
+                    fill(member, pair.value);
+                }
+                std::sort(pairs, pairs + n, key_before);
+                out.type = jbvObject;
+                out.val.object.pairs = pairs;
+                out.val.object.nPairs = static_cast<int>(std::unique(pairs, pairs + n, same_key) - pairs);
+                return;
+            }
+            case Json::value_t::array: {
+                JsonbValue* elements = elements_.data() + next_element_;
+                next_element_ += value.size();
+                int n = 0;
+                for (const Json& element : value) fill(element, elements[n++]);
+                out.type = jbvArray;
+                out.val.array.elems = elements;
+                out.val.array.nElems = n;
+                out.val.array.rawScalar = false;
+                return;
+            }
+            case Json::value_t::string: set_string(out, value.get_ref<const std::string&>()); return;
+            case Json::value_t::boolean:
+                out.type = jbvBool;
+                out.val.boolean = value.get<bool>();
+                return;
+            case Json::value_t::number_float:
+                // NaN and infinities dump as null.
+                if (!std::isfinite(value.get<double>())) break;
+                [[fallthrough]];
+            case Json::value_t::number_integer:
+            case Json::value_t::number_unsigned:
+                out.type = jbvNumeric;
+                out.val.numeric = DatumGetNumeric(numeric_of(value));
+                return;
+            default: break;
+        }
+        out.type = jbvNull;
+    }
+
+    bool plain_ = false;
+    size_t pair_count_ = 0, element_count_ = 0, next_pair_ = 0, next_element_ = 0;
+    std::vector<JsonbPair> pairs_;
+    std::vector<JsonbValue> elements_;
+    JsonbValue root_{};
+};
 
 }  // namespace
 
@@ -165,10 +198,9 @@ Datum jsonb_datum(const Json& value) {
     // goes through the text, as before.
     if (!value.is_object() && !value.is_array()) return jsonb_datum_via_text(value);
     if (GetDatabaseEncoding() != PG_UTF8) return jsonb_datum_via_text(value);
-    std::vector<JsonbStep> steps;
-    steps.reserve(64);
-    if (!flatten(value, WJB_VALUE, steps)) return jsonb_datum_via_text(value);
-    return build(steps);
+    JsonbTree tree(value);
+    if (!tree.plain()) return jsonb_datum_via_text(value);
+    return tree.datum();
 }
 
 namespace {

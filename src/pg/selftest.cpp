@@ -144,8 +144,8 @@ namespace {
 // random_json makes a document of the shapes the API answers with, and the
 // awkward values: big and negative integers, doubles of any bit pattern
 // (NaN, infinities, subnormals), strings with escapes, non-ASCII and
-// invalid UTF-8, empty containers, nesting. (Not NUL: jsonb_in refuses
-// \u0000, and a PostgreSQL error ends the call.)
+// invalid UTF-8, empty containers, nesting, a key twice. (Not NUL:
+// jsonb_in refuses \u0000, and a PostgreSQL error ends the call.)
 kaireon::Json random_json(std::mt19937_64& rng, int depth) {
     const int pick = static_cast<int>(rng() % (depth > 0 ? 10 : 7));
     switch (pick) {
@@ -181,8 +181,13 @@ kaireon::Json random_json(std::mt19937_64& rng, int depth) {
             kaireon::Json object = kaireon::Json::object();
             const int count = static_cast<int>(rng() % 6);
             for (int i = 0; i < count; ++i) {
-                object["k" + std::to_string(rng() % 12) + (rng() % 16 == 0 ? std::string("\xc3") : std::string())] =
-                    random_json(rng, depth - 1);
+                std::string key = "k" + std::to_string(rng() % 12) + (rng() % 16 == 0 ? std::string("\xc3") : std::string());
+                // Now and then a key again, as a second member (the dump
+                // prints both; jsonb keeps the last).
+                if (rng() % 8 == 0)
+                    object.get_ref<kaireon::Json::object_t&>().emplace_back(std::move(key), random_json(rng, depth - 1));
+                else
+                    object[key] = random_json(rng, depth - 1);
             }
             return object;
         }
