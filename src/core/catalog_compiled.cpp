@@ -176,6 +176,55 @@ private:
     std::map<std::pair<std::string, expr::ResultType>, std::shared_ptr<Expression>> shared_;
 };
 
+// append_identity appends bytes that only an identical value gives: the
+// kind, then a number's bits (0 and -0 differ: 1/x tells them apart),
+// a string's length and bytes, a list's items.
+void append_identity(std::string& key, const expr::Value& value) {
+    using Kind = expr::Value::Kind;
+    key.push_back(static_cast<char>(value.kind()));
+    auto append_raw = [&](const auto& raw) { key.append(reinterpret_cast<const char*>(&raw), sizeof(raw)); };
+    switch (value.kind()) {
+        case Kind::Null: break;
+        case Kind::Bool: key.push_back(value.as_bool() ? 1 : 0); break;
+        case Kind::Number: append_raw(value.as_number()); break;
+        case Kind::String:
+            append_raw(value.as_string().size());
+            key.append(value.as_string());
+            break;
+        case Kind::List:
+            append_raw(value.as_list().size());
+            for (const expr::Value& item : value.as_list()) append_identity(key, item);
+            break;
+    }
+}
+
+// classify_offers keeps `expression` (bound, reading offer paths) by class
+// of offers: offers with identical values at its offer paths get one class
+// number, and the results for a class are the same (SubjectValues keeps
+// them). Only where classes are few and shared (at most kMaxClasses, two
+// offers a class on average): else a decision would clear many results to
+// reuse few.
+void classify_offers(CompiledCatalog& catalog, PathTable& table, Expression& expression) {
+    constexpr size_t kMaxClasses = 256;
+    if (!expression.reads_offer || catalog.offers.size() < 2) return;
+    std::map<std::string, uint32_t> classes;
+    std::vector<uint32_t> class_of;
+    class_of.reserve(catalog.offers.size());
+    std::string key;
+    for (const CompiledOffer& offer : catalog.offers) {
+        key.clear();
+        for (const PathRef& path : expression.paths)
+            if (path.reads_offer()) append_identity(key, offer.path_values[path.index]);
+        class_of.push_back(classes.emplace(key, static_cast<uint32_t>(classes.size())).first->second);
+        if (classes.size() > kMaxClasses) return;
+    }
+    if (classes.size() * 2 > catalog.offers.size()) return;
+    expression.class_slot = static_cast<uint32_t>(catalog.offers.front().path_values.size());
+    expression.first_result = table.kept_results;
+    table.kept_results += static_cast<uint32_t>(classes.size());
+    for (size_t i = 0; i < catalog.offers.size(); ++i) catalog.offers[i].path_values.emplace_back(class_of[i]);
+}
+
 // bind_paths gives the paths of every expression evaluated against offers
 // their index in one table of the catalog, and each program that reads no
 // offer path its number there (offers that share an eligibility text share
@@ -202,13 +251,18 @@ void bind_paths(CompiledCatalog& catalog, ExpressionCompiler& expressions) {
         if (added) ++table->subject_programs;
         expression.subject_program = at->second;
     };
-    expressions.for_each_shared(bind);
+    std::vector<Expression*> bound;
+    auto bind_one = [&](Expression& expression) {
+        bind(expression);
+        bound.push_back(&expression);
+    };
+    expressions.for_each_shared(bind_one);
     for (auto& [id, model] : catalog.models)
-        for (auto& [when, points] : model.rules) bind(when);
+        for (auto& [when, points] : model.rules) bind_one(when);
     for (auto& [id, flow] : catalog.flows)
-        if (flow.relevance) bind(*flow.relevance);
+        if (flow.relevance) bind_one(*flow.relevance);
     for (auto& policy : catalog.policies)
-        if (policy.condition) bind(*policy.condition);
+        if (policy.condition) bind_one(*policy.condition);
     static const Customer kNobody;
     static const Json kNoContext = Json::object();
     for (auto& offer : catalog.offers) {
@@ -217,6 +271,8 @@ void bind_paths(CompiledCatalog& catalog, ExpressionCompiler& expressions) {
         for (const std::string& text : table->offer_paths)
             offer.path_values.push_back(resolve(text, kNobody, &offer.row, kNoContext));
     }
+    table->kept_results = table->subject_programs;
+    for (Expression* expression : bound) classify_offers(catalog, *table, *expression);
     catalog.path_table = std::move(table);
 }
 
@@ -535,7 +591,7 @@ SubjectValues::SubjectValues(std::shared_ptr<const PathTable> table, const Custo
     const size_t count = table_ == nullptr ? 0 : table_->subject_paths.size();
     values_.resize(count);  // never resized again: bindings point into it
     resolved_.resize(count, false);
-    results_.resize(table_ == nullptr ? 0 : table_->subject_programs);
+    results_.resize(table_ == nullptr ? 0 : table_->kept_results);
 }
 
 const expr::Value& SubjectValues::value(const PathRef& path) {
@@ -551,14 +607,28 @@ bool SubjectValues::serves(const Expression& expression, const Customer& custome
            &context == &context_;
 }
 
-const SubjectValues::Result* SubjectValues::result(const Expression& expression, bool test, double now) const {
-    if (expression.subject_program >= results_.size()) return nullptr;
-    const Result& kept = results_[expression.subject_program];
+size_t SubjectValues::kept_at(const Expression& expression, const CompiledOffer* offer) const {
+    if (!expression.reads_offer) return expression.subject_program;
+    // An offer of the expression's catalog, and its class number there.
+    if (offer == nullptr || expression.class_slot == PathRef::kUnbound ||
+        offer->path_table.get() != expression.table.get() || expression.class_slot >= offer->path_values.size())
+        return results_.size();
+    const expr::Value& number = offer->path_values[expression.class_slot];
+    return expression.first_result + static_cast<size_t>(number.as_number());
+}
+
+const SubjectValues::Result* SubjectValues::result(const Expression& expression, const CompiledOffer* offer, bool test,
+                                                   double now) const {
+    const size_t at = kept_at(expression, offer);
+    if (at >= results_.size()) return nullptr;
+    const Result& kept = results_[at];
     return kept.known && kept.test == test && kept.now == now ? &kept : nullptr;
 }
 
-void SubjectValues::keep(const Expression& expression, bool test, double now, std::optional<double> value) {
-    if (expression.subject_program < results_.size()) results_[expression.subject_program] = {true, test, now, value};
+void SubjectValues::keep(const Expression& expression, const CompiledOffer* offer, bool test, double now,
+                         std::optional<double> value) {
+    const size_t at = kept_at(expression, offer);
+    if (at < results_.size()) results_[at] = {true, test, now, value};
 }
 
 namespace {
@@ -566,14 +636,16 @@ namespace {
 // evaluate_once returns `evaluate()`, computed once per decision (`subject`)
 // and `now` for an expression that reads no offer path: its customer and
 // context paths, metric(), has_segment() and days_since() are the same for
-// every offer. (Only such an expression has a subject_program, so
-// SubjectValues keeps no other.)
-std::optional<double> evaluate_once(const Expression& expression, const Customer& customer, const Json& context,
-                                    double now, SubjectValues* subject, bool test, auto&& evaluate) {
+// every offer; and once per class of offers for one kept by class (its
+// offer paths' values are the same within a class). SubjectValues keeps
+// no other.
+std::optional<double> evaluate_once(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
+                                    const Json& context, double now, SubjectValues* subject, bool test,
+                                    auto&& evaluate) {
     if (subject == nullptr || !subject->serves(expression, customer, context)) return evaluate();
-    if (const SubjectValues::Result* kept = subject->result(expression, test, now)) return kept->value;
+    if (const SubjectValues::Result* kept = subject->result(expression, offer, test, now)) return kept->value;
     std::optional<double> value = evaluate();
-    subject->keep(expression, test, now, value);
+    subject->keep(expression, offer, test, now, value);
     return value;
 }
 
@@ -581,7 +653,7 @@ std::optional<double> evaluate_once(const Expression& expression, const Customer
 
 bool holds(const Expression& expression, const Customer& customer, const CompiledOffer* offer, const Json& context,
            double now, SubjectValues* subject) {
-    return evaluate_once(expression, customer, context, now, subject, true, [&]() -> std::optional<double> {
+    return evaluate_once(expression, customer, offer, context, now, subject, true, [&]() -> std::optional<double> {
                return expression.program.test(ResolvedBindings(expression, customer, offer, context, now, subject)) ? 1
                                                                                                                    : 0;
            }) == 1.0;
@@ -589,7 +661,7 @@ bool holds(const Expression& expression, const Customer& customer, const Compile
 
 std::optional<double> value_of(const Expression& expression, const Customer& customer, const CompiledOffer* offer,
                                const Json& context, double now, SubjectValues* subject) {
-    return evaluate_once(expression, customer, context, now, subject, false, [&] {
+    return evaluate_once(expression, customer, offer, context, now, subject, false, [&] {
         return expression.program.number(ResolvedBindings(expression, customer, offer, context, now, subject));
     });
 }

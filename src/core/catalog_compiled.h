@@ -67,6 +67,10 @@ struct PathTable {
     // (Expression::subject_program numbers them): SubjectValues keeps one
     // result of each per decision.
     uint32_t subject_programs = 0;
+    // All the results SubjectValues may keep: the subject programs', then
+    // those of the expressions kept by class of offers (Expression::
+    // first_result).
+    uint32_t kept_results = 0;
 };
 
 // Expression is a compiled expression evaluated against offers: the program
@@ -83,6 +87,13 @@ struct Expression {
     // the table (SubjectValues keeps the result there).
     bool reads_offer = false;
     uint32_t subject_program = PathRef::kUnbound;
+    // One that reads the offer has the same result for offers whose values
+    // at its offer paths are the same: where few classes of such offers
+    // cover many offers (a scorecard rule on offer.categoryId), each offer
+    // has its class number in its path_values at `class_slot`, and
+    // SubjectValues keeps the result of class k at first_result + k.
+    uint32_t class_slot = PathRef::kUnbound;
+    uint32_t first_result = PathRef::kUnbound;
 
     const std::string& source() const { return program.source(); }
     bool uses_metric() const { return program.uses_metric(); }
@@ -140,7 +151,9 @@ struct alignas(64) CompiledOffer {
 
     // The values of the catalog's offer paths for this offer, by index in
     // `path_table`'s offer_paths (compile_catalog fills both; an offer built
-    // otherwise has none, and its paths are read from `row`).
+    // otherwise has none, and its paths are read from `row`); after them,
+    // the offer's class number in each expression kept by class
+    // (Expression::class_slot), where a scoring reads anyway.
     std::vector<expr::Value> path_values;
     std::shared_ptr<const PathTable> path_table;
     double priority = 50, value = 0, lever = 1;
@@ -324,8 +337,10 @@ expr::Value resolve(const PathRef& path, const Customer& customer, const Json* o
 // then shared by every offer and expression of the decision. It also keeps
 // the result of each expression that reads no offer path (offer
 // eligibility such as `customer.age >= 18`, most scorecard rules): evaluated
-// for the first offer, then the same for every other one. The customer, the
-// context and the table must outlive it; not for several threads.
+// for the first offer, then the same for every other one; and of one kept by
+// class of offers (`offer.categoryId = 'loans' and ...`), evaluated for the
+// first offer of each class. The customer, the context and the table must
+// outlive it; not for several threads.
 class SubjectValues {
 public:
     SubjectValues(std::shared_ptr<const PathTable> table, const Customer& customer, const Json& context);
@@ -339,17 +354,19 @@ public:
     // for `customer` and `context` (the same objects, not equal ones).
     bool serves(const Expression& expression, const Customer& customer, const Json& context) const;
 
-    // A kept result of an expression's program (one it serves, reading no
-    // offer path): a test's (1 or 0) or a number's (nullopt: null) at `now`.
+    // A kept result of an expression (one it serves): a test's (1 or 0) or
+    // a number's (nullopt: null) at `now`, for every offer when it reads no
+    // offer path, else for the offer's class (Expression::class_slot).
     struct Result {
         bool known = false;
         bool test = false;
         double now = 0;
         std::optional<double> value;
     };
-    // result returns the kept result, or nullptr.
-    const Result* result(const Expression& expression, bool test, double now) const;
-    void keep(const Expression& expression, bool test, double now, std::optional<double> value);
+    // result returns the kept result for `offer` (may be null), or nullptr.
+    const Result* result(const Expression& expression, const CompiledOffer* offer, bool test, double now) const;
+    void keep(const Expression& expression, const CompiledOffer* offer, bool test, double now,
+              std::optional<double> value);
 
 private:
     std::shared_ptr<const PathTable> table_;
@@ -357,7 +374,9 @@ private:
     const Json& context_;
     std::vector<expr::Value> values_;
     std::vector<bool> resolved_;
-    std::vector<Result> results_;  // by Expression::subject_program
+    // by Expression::subject_program, then first_result + an offer's class
+    std::vector<Result> results_;
+    size_t kept_at(const Expression& expression, const CompiledOffer* offer) const;
 };
 
 // holds tells whether a condition is true for the customer, the offer (may

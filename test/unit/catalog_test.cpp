@@ -1757,7 +1757,9 @@ TEST(CatalogOfferPaths, PrecomputedValuesAreTheWalkOfTheRow) {
     const Customer nobody;
     for (const auto& offer : c.offers) {
         const std::vector<std::string>& table = offer.path_table->offer_paths;
-        ASSERT_EQ(offer.path_values.size(), table.size()) << offer.id;
+        // Then the offer's class in each expression kept by class.
+        ASSERT_GE(offer.path_values.size(), table.size()) << offer.id;
+        for (size_t i = table.size(); i < offer.path_values.size(); ++i) EXPECT_TRUE(offer.path_values[i].is_number());
         for (size_t i = 0; i < table.size(); ++i)
             EXPECT_EQ(offer.path_values[i], resolve(table[i], nobody, &offer.row, Json::object()))
                 << offer.id << " " << table[i];
@@ -1936,6 +1938,75 @@ TEST(CatalogOfferPaths, OffersWithOneEligibilityTextShareIt) {
     EXPECT_FALSE(holds(*c.offers[3].eligibility, nobody, &c.offers[3], Json::object(), kStart));
 }
 
+// An expression that reads the offer is kept by class of offers where
+// classes are few: offers with identical values at its offer paths share a
+// class and its result within a decision; values that only look alike (1
+// and "1", 0 and -0) do not. Where nearly every offer is its own class, it
+// is evaluated for each. metric() changed within the decision shows what
+// was kept.
+TEST(CatalogOfferPaths, OfferReadingExpressionsKeptByClassOfOffers) {
+    RowsByKey rows;
+    for (const char* offer :
+         {R"({"id": "a1", "categoryId": "cards", "attributes": {"n": 1}})",
+          R"({"id": "a2", "categoryId": "cards", "attributes": {"n": 1}})",
+          R"({"id": "a3", "categoryId": "cards", "attributes": {"n": "1"}})",
+          R"({"id": "b1", "categoryId": "loans", "attributes": {"n": 0}})",
+          R"({"id": "b2", "categoryId": "loans", "attributes": {"n": -0.0}})",
+          R"({"id": "c1", "attributes": {"n": 0}})", R"({"id": "c2", "attributes": {"n": 0}})",
+          R"({"id": "c3", "attributes": {"n": 0}})", R"({"id": "c4", "attributes": {"n": 0}})",
+          R"({"id": "c5", "attributes": {"n": 0}})"})
+        rows["offers"].push_back(check("offers", json(offer)).row);
+    Json rules = Json::array();
+    for (const char* when : {"metric('m') >= 1 and offer.categoryId = 'cards'",
+                             "metric('m') >= 1 and (offer.categoryId = 'loans' or 1 / offer.n < 0)",
+                             "metric('m') >= 1 and offer.id != 'zz'"})
+        rules.push_back({{"when", when}, {"points", 1}});
+    rows["models"].push_back(
+        check("models", Json{{"id", "m"}, {"type", "scorecard"}, {"definition", {{"rules", rules}}}}).row);
+    const CompiledCatalog c = compile_catalog(rows);
+    const Expression& by_category = c.models.at("m").rules[0].first;
+    const Expression& by_both = c.models.at("m").rules[1].first;
+    const Expression& by_id = c.models.at("m").rules[2].first;
+    auto offer = [&](std::string_view id) { return c.offer(id); };
+    auto class_of = [&](const Expression& e, std::string_view id) {
+        return offer(id)->path_values.at(e.class_slot).as_number();
+    };
+    // Three classes of ten offers: cards, loans, none.
+    ASSERT_NE(by_category.class_slot, PathRef::kUnbound);
+    EXPECT_EQ(class_of(by_category, "a1"), class_of(by_category, "a3"));
+    EXPECT_EQ(class_of(by_category, "c1"), class_of(by_category, "c3"));
+    EXPECT_NE(class_of(by_category, "a1"), class_of(by_category, "b1"));
+    EXPECT_NE(class_of(by_category, "b1"), class_of(by_category, "c1"));
+    // Category and n: (cards, 1) (cards, "1") (loans, 0) (loans, -0) (none, 0).
+    ASSERT_NE(by_both.class_slot, PathRef::kUnbound);
+    EXPECT_EQ(class_of(by_both, "a1"), class_of(by_both, "a2"));
+    EXPECT_NE(class_of(by_both, "a1"), class_of(by_both, "a3"));
+    EXPECT_NE(class_of(by_both, "b1"), class_of(by_both, "b2"));
+    EXPECT_EQ(class_of(by_both, "c1"), class_of(by_both, "c2"));
+    EXPECT_EQ(by_id.class_slot, PathRef::kUnbound);  // ten classes of ten offers
+    EXPECT_EQ(c.path_table->kept_results, c.path_table->subject_programs + 3 + 5);
+
+    Customer customer = sample_customer();
+    customer.metrics["m"] = 2;
+    const Json context = Json::object();
+    SubjectValues subject(c.path_table, customer, context);
+    EXPECT_TRUE(holds(by_category, customer, offer("a1"), context, kStart, &subject));
+    EXPECT_FALSE(holds(by_category, customer, offer("c1"), context, kStart, &subject));
+    EXPECT_TRUE(holds(by_both, customer, offer("b2"), context, kStart, &subject));  // loans
+    EXPECT_TRUE(holds(by_id, customer, offer("a1"), context, kStart, &subject));
+    customer.metrics["m"] = 0;  // not within one decision, but it shows what is kept
+    EXPECT_TRUE(holds(by_category, customer, offer("a3"), context, kStart, &subject));   // a1's class
+    EXPECT_FALSE(holds(by_category, customer, offer("b1"), context, kStart, &subject));  // evaluated
+    EXPECT_TRUE(holds(by_both, customer, offer("b2"), context, kStart, &subject));       // kept
+    EXPECT_FALSE(holds(by_both, customer, offer("b1"), context, kStart, &subject));      // 0, not -0
+    EXPECT_FALSE(holds(by_id, customer, offer("a2"), context, kStart, &subject));        // not kept by class
+    EXPECT_FALSE(holds(by_category, customer, offer("a2"), context, kStart + 1, &subject));  // another `now`
+    // Without the subject, or for an offer of another catalog: evaluated.
+    EXPECT_FALSE(holds(by_category, customer, offer("a2"), context, kStart));
+    const CompiledCatalog other = compile_catalog(rows);
+    EXPECT_FALSE(holds(by_category, customer, other.offer("a2"), context, kStart, &subject));
+}
+
 // What the candidates and qualification stages read of every offer is in
 // its first cache line (docs/architecture.md, "The decision catalog").
 TEST(CatalogOfferPaths, WhatEveryDecisionReadsOfAnOfferIsItsFirstCacheLine) {
@@ -1985,7 +2056,8 @@ TEST(CatalogOfferPaths, CustomerOnlyExpressionsEvaluatedOncePerDecision) {
     EXPECT_TRUE(holds(*c.offers[2].eligibility, customer, &c.offers[2], context, kStart, &subject));
     customer.metrics["m"] = 0;  // not within one decision, but it shows what is kept
     EXPECT_TRUE(holds(*c.offers[1].eligibility, customer, &c.offers[1], context, kStart, &subject));  // kept
-    EXPECT_FALSE(holds(*c.offers[3].eligibility, customer, &c.offers[3], context, kStart, &subject));  // reads the offer
+    // Reads the offer, but the same rank as c: kept for that class of offers.
+    EXPECT_TRUE(holds(*c.offers[3].eligibility, customer, &c.offers[3], context, kStart, &subject));
     EXPECT_FALSE(holds(*c.offers[1].eligibility, customer, &c.offers[1], context, kStart));  // no subject: evaluated
     // At another `now`, evaluated again.
     EXPECT_FALSE(holds(*c.offers[1].eligibility, customer, &c.offers[1], context, kStart + 1, &subject));
