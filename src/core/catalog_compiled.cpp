@@ -478,20 +478,44 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         out.metrics.push_back(std::move(metric));
     }
     std::sort(out.metrics.begin(), out.metrics.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    for (const Json& row : rows_of("categories")) out.category_parents[text(row, "id")] = text(row, "parentId");
+    std::map<std::string, std::string, std::less<>> parents;
+    for (const Json& row : rows_of("categories")) parents[text(row, "id")] = text(row, "parentId");
+    out.categories = CategoryTree(std::move(parents));
     bind_paths(out, expressions);
     return out;
 }
 
-bool in_category(const CompiledCatalog& catalog, std::string_view category_id, std::string_view ancestor) {
-    std::string_view at = category_id;
-    for (size_t depth = 0; !at.empty() && depth <= catalog.category_parents.size(); ++depth) {
-        if (at == ancestor) return true;
-        auto it = catalog.category_parents.find(at);
-        if (it == catalog.category_parents.end()) return false;
-        at = it->second;
+CategoryTree::CategoryTree(std::map<std::string, std::string, std::less<>> parents) : parents_(std::move(parents)) {
+    nodes_.reserve(parents_.size());
+    node_of_.reserve(parents_.size());
+    for (const auto& [id, parent] : parents_) {
+        node_of_.emplace(id, static_cast<uint32_t>(nodes_.size()));
+        nodes_.push_back({parent, kNoNode});
+    }
+    for (Node& node : nodes_) {
+        auto it = node_of_.find(node.parent);
+        if (it != node_of_.end()) node.parent_node = it->second;
+    }
+}
+
+bool CategoryTree::contains(std::string_view ancestor, std::string_view category) const {
+    if (category.empty()) return false;
+    if (category == ancestor) return true;
+    auto it = node_of_.find(category);
+    if (it == node_of_.end()) return false;
+    const Node* node = &nodes_[it->second];
+    // Step d compares the d-th ancestor; a cycle ends after size() steps.
+    for (size_t depth = 1; depth <= nodes_.size(); ++depth) {
+        if (node->parent.empty()) return false;
+        if (node->parent == ancestor) return true;
+        if (node->parent_node == kNoNode) return false;
+        node = &nodes_[node->parent_node];
     }
     return false;
+}
+
+bool in_category(const CompiledCatalog& catalog, std::string_view category_id, std::string_view ancestor) {
+    return catalog.categories.contains(ancestor, category_id);
 }
 
 xgboost::Forest load_forest(const Json& model) {

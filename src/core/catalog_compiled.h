@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace kaireon::catalog {
@@ -165,6 +166,38 @@ struct alignas(64) CompiledOffer {
     Json row;  // the validated document object
 };
 
+// CategoryTree is the catalog's categories with their parents. Policies,
+// caps and metrics ask whether a category is at or below another for every
+// candidate and history bucket: a hash lookup, then a walk up by index
+// (string compares), not a tree search per level.
+class CategoryTree {
+public:
+    CategoryTree() = default;
+    // From each category id to its parent id ("" at the top; a parent that
+    // is no category ends the walk there).
+    explicit CategoryTree(std::map<std::string, std::string, std::less<>> parents);
+
+    const std::map<std::string, std::string, std::less<>>& parents() const { return parents_; }
+    // contains tells whether `category` is `ancestor` or below it (a cycle,
+    // which the catalog refuses, ends after as many steps as categories).
+    bool contains(std::string_view ancestor, std::string_view category) const;
+
+private:
+    struct TextHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+    };
+    struct Node {
+        std::string parent;
+        uint32_t parent_node;  // kNoNode: the parent is no category
+    };
+    static constexpr uint32_t kNoNode = UINT32_MAX;
+
+    std::map<std::string, std::string, std::less<>> parents_;
+    std::vector<Node> nodes_;
+    std::unordered_map<std::string, uint32_t, TextHash, std::equal_to<>> node_of_;
+};
+
 // CompiledModel is a scoring model (scoring.h scores it).
 struct CompiledModel {
     std::string id;
@@ -275,7 +308,7 @@ struct CompiledCatalog {
     // The outcome types some journey waits for or branches on: a response or
     // an ingested event of one of them is news for the customer's journeys.
     std::set<std::string, std::less<>> journey_outcomes;
-    std::map<std::string, std::string, std::less<>> category_parents;  // category id -> parent id ("" at the top)
+    CategoryTree categories;
     bool uses_metrics = false;  // an expression calls metric() or a policy is a metric_condition
     // A bayesian model or a bandit over offers learns from offer
     // statistics: respond counts them (per customer segment too when one

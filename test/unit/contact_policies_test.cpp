@@ -1506,7 +1506,7 @@ TEST(ContactPolicyCompiled, PoliciesMetricsBudgetsAndCategories) {
     for (uint32_t index : cat.budgeted_offers) budgeted.push_back(cat.offers.at(index).id);
     EXPECT_THAT(budgeted, ElementsAre("budgeted"));
 
-    EXPECT_THAT(cat.category_parents,
+    EXPECT_THAT(cat.categories.parents(),
                 ElementsAre(Pair("cards", ""), Pair("loans", ""), Pair("premium", "cards")));
 }
 
@@ -1521,6 +1521,40 @@ TEST(ContactPolicyCompiled, InCategory) {
     EXPECT_FALSE(catalog::in_category(cat, "", ""));
     EXPECT_FALSE(catalog::in_category(cat, "ghost", "cards"));
     EXPECT_TRUE(catalog::in_category(cat, "ghost", "ghost"));
+}
+
+// The tree answers as the walk up the parents map does (the definition):
+// random forests with cycles, self-parents, parents that are no category
+// and empty ids, every pair of names asked.
+TEST(ContactPolicyCompiled, CategoryTreeAnswersAsTheWalkUpItsParents) {
+    auto walk = [](const std::map<std::string, std::string, std::less<>>& parents, std::string_view category,
+                   std::string_view ancestor) {
+        std::string_view at = category;
+        for (size_t depth = 0; !at.empty() && depth <= parents.size(); ++depth) {
+            if (at == ancestor) return true;
+            auto it = parents.find(at);
+            if (it == parents.end()) return false;
+            at = it->second;
+        }
+        return false;
+    };
+    std::mt19937 rng(7);
+    const std::vector<std::string> names = {"", "a", "b", "c", "d", "e", "f", "g", "ghost"};
+    size_t contained = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::map<std::string, std::string, std::less<>> parents;
+        const int count = static_cast<int>(rng() % 7);
+        for (int i = 0; i < count; ++i) parents[names[1 + rng() % 7]] = names[rng() % names.size()];
+        const catalog::CategoryTree tree(parents);
+        for (const std::string& category : names)
+            for (const std::string& ancestor : names) {
+                const bool expected = walk(parents, category, ancestor);
+                ASSERT_EQ(tree.contains(ancestor, category), expected)
+                    << "round " << round << ": " << category << " under " << ancestor;
+                contained += expected;
+            }
+    }
+    EXPECT_GT(contained, 2000u);  // not only the trivial answers
 }
 
 // ---- hostile inputs --------------------------------------------------------------------
@@ -1545,7 +1579,9 @@ TEST(ContactPolicyHostile, ACategoryCycleEnds) {
 
     // A category that is its own parent (compiled from rows that skipped the check).
     catalog::CompiledCatalog self = s.cat;
-    self.category_parents["self"] = "self";
+    auto parents = self.categories.parents();
+    parents["self"] = "self";
+    self.categories = catalog::CategoryTree(parents);
     EXPECT_TRUE(catalog::in_category(self, "self", "self"));
     EXPECT_FALSE(catalog::in_category(self, "self", "cards"));
 }
