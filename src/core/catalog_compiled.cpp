@@ -435,6 +435,9 @@ CompiledCatalog compile_catalog(const RowsByKey& rows) {
         policy.bypassable = row.value("bypassable", true);
         if (auto config = row.find("config"); config != row.end() && config->is_object()) policy.config = *config;
         policy.condition = expressions.compile(policy.config, "condition", expr::ResultType::Bool);
+        policy.offer_ids = string_items(policy.config, "offerIds");
+        policy.category_ids = string_items(policy.config, "categoryIds");
+        policy.channels = string_items(policy.config, "channels");
         if ((policy.condition && policy.condition->uses_metric()) || policy.type == "metric_condition")
             out.uses_metrics = true;
         out.policies.push_back(std::move(policy));

@@ -256,6 +256,9 @@ struct CompiledPolicy {
     bool bypassable = true;
     Json config = Json::object();
     std::optional<Expression> condition;  // category_suppression's
+    // The config's offerIds, categoryIds and channels (its strings), read
+    // by the policy gate for every candidate.
+    std::vector<std::string> offer_ids, category_ids, channels;
 };
 
 // CompiledTrigger is a trigger (SPEC 6.7): when an ingested event of its

@@ -40,14 +40,6 @@ std::string ago(int64_t seconds) {
     return std::to_string(seconds / kDay) + "d";
 }
 
-std::vector<std::string> texts(const Json& config, const char* key) {
-    std::vector<std::string> out;
-    if (auto it = config.find(key); it != config.end() && it->is_array())
-        for (const Json& item : *it)
-            if (item.is_string()) out.push_back(item.get<std::string>());
-    return out;
-}
-
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -166,7 +158,7 @@ Needs needs(const catalog::CompiledCatalog& catalog, const std::string& zone, in
             add(cooldown_start(now, number_of(config, "cooldownHours", 0)));
         } else if (type == "outcome_based") {
             add(now - static_cast<int64_t>(number_of(config, "lookbackDays", 1)) * kDay);
-            add_outcomes(texts(config, "outcomeTypes"));
+            add_outcomes(string_items(config, "outcomeTypes"));
         } else if (type == "mutual_exclusion") {
             const int64_t days = count_of(config, "withinDays").value_or(0);
             if (days > 0) add(now - days * kDay);
@@ -256,9 +248,6 @@ Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, Budg
         PolicyState state;
         state.type = from_name(kTypes, policy.type).value_or(Type::Unknown);
         state.scope = from_name(kScopes, policy.scope).value_or(Scope::Unknown);
-        state.offer_ids = texts(policy.config, "offerIds");
-        state.category_ids = texts(policy.config, "categoryIds");
-        state.channels = texts(policy.config, "channels");
         switch (state.type) {
             case Type::FrequencyCap:
             case Type::CustomerTotalCap:
@@ -270,10 +259,17 @@ Gate::Gate(const catalog::CompiledCatalog& catalog, const History& history, Budg
             case Type::MetricCondition: state.shared = true; break;
             default: break;
         }
+        if (state.type == Type::MutualExclusion) state.within_days = count_of(policy.config, "withinDays").value_or(0);
         if (state.type == Type::AllowOverride)
-            overridden_.insert(overridden_.end(), state.offer_ids.begin(), state.offer_ids.end());
+            overridden_.insert(overridden_.end(), policy.offer_ids.begin(), policy.offer_ids.end());
         states_.push_back(std::move(state));
     }
+}
+
+catalog::SubjectValues& Gate::subject(const decision::CustomerView& customer) const {
+    if (!subject_ || &subject_->customer() != &customer.customer)
+        subject_.emplace(catalog_.path_table, customer.customer, context_);
+    return *subject_;
 }
 
 Gate::PolicyState& Gate::state_of(const catalog::CompiledPolicy& policy) const {
@@ -311,12 +307,11 @@ bool Gate::at_scope(const catalog::CompiledPolicy& policy, const Bucket& bucket)
 // member: the offer is one of a mutual_exclusion's offerIds or in one of
 // its categoryIds.
 bool Gate::member(const catalog::CompiledPolicy& policy, std::string_view offer_id) const {
-    const PolicyState& state = state_of(policy);
-    if (contains(state.offer_ids, offer_id)) return true;
-    if (state.category_ids.empty()) return false;
+    if (contains(policy.offer_ids, offer_id)) return true;
+    if (policy.category_ids.empty()) return false;
     const catalog::CompiledOffer* offer = catalog_.offer(offer_id);
     std::string_view category = offer != nullptr ? std::string_view(offer->category_id) : std::string_view();
-    for (const auto& id : state.category_ids)
+    for (const auto& id : policy.category_ids)
         if (catalog::in_category(catalog_, category, id)) return true;
     return false;
 }
@@ -334,7 +329,7 @@ std::optional<std::string> Gate::blocks(const catalog::CompiledPolicy& policy, c
                                         const decision::CustomerView& customer) const {
     PolicyState& state = state_of(policy);
     if (!state.shared) return evaluate(policy, offer, creative, customer);
-    if (state.type == Type::CrossChannelCap && !contains(state.channels, creative.channel_id)) return std::nullopt;
+    if (state.type == Type::CrossChannelCap && !contains(policy.channels, creative.channel_id)) return std::nullopt;
     if (verdicts_for_ != &customer) {  // the memo holds one customer's verdicts
         for (PolicyState& s : states_) s.verdict.reset();
         verdicts_for_ = &customer;
@@ -352,7 +347,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         return history_.totals([&](const Bucket& b) { return impression(b) && match(b); }, since).count;
     };
     if (type == Type::FrequencyCap || type == Type::CustomerTotalCap || type == Type::CrossChannelCap) {
-        const std::vector<std::string>& channels = state_of(policy).channels;
+        const std::vector<std::string>& channels = policy.channels;
         if (type == Type::CrossChannelCap && !contains(channels, creative.channel_id)) return std::nullopt;
         auto match = [&](const Bucket& b) {
             if (type == Type::CustomerTotalCap) return true;
@@ -392,7 +387,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
                offer.budget->metric + " for offer=" + offer.id;
     }
     if (type == Type::OutcomeBased) {
-        const std::vector<std::string> outcomes = texts(config, "outcomeTypes");
+        const std::vector<std::string> outcomes = string_items(config, "outcomeTypes");
         const int64_t days = count_of(config, "lookbackDays").value_or(1);
         const int64_t count =
             history_.totals([&](const Bucket& b) { return contains(outcomes, b.outcome) && at_scope(policy, b); },
@@ -403,7 +398,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
                "d at scope=" + scope_text(policy);
     }
     if (type == Type::SegmentExclusion) {
-        for (const auto& segment : texts(config, "segments"))
+        for (const auto& segment : string_items(config, "segments"))
             if (contains(customer.customer.segments, segment)) return "segment_exclusion: segment=" + segment;
         return std::nullopt;
     }
@@ -412,7 +407,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         if (zone.empty()) zone = "UTC";
         const LocalTime local = clock_(zone, now_);
         std::vector<int> days;
-        for (const auto& day : texts(config, "allowedDays"))
+        for (const auto& day : string_items(config, "allowedDays"))
             days.push_back(static_cast<int>(std::find(std::begin(kWeekdays), std::end(kWeekdays), day) -
                                             std::begin(kWeekdays)) + 1);
         std::sort(days.begin(), days.end());
@@ -429,7 +424,7 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
                two_digits(local.minute) + " outside " + window + " (" + zone + ")";
     }
     if (type == Type::MutualExclusion) {
-        const int64_t days = count_of(config, "withinDays").value_or(0);
+        const int64_t days = state_of(policy).within_days;
         if (days == 0 || !member(policy, offer.id)) return std::nullopt;
         // The latest impression of another member in the window names it.
         std::optional<std::pair<int64_t, std::string>> latest;
@@ -445,10 +440,10 @@ std::optional<std::string> Gate::evaluate(const catalog::CompiledPolicy& policy,
         return "mutual_exclusion: " + latest->second + " shown " + ago(now_ - latest->first) + " ago";
     }
     if (type == Type::CategorySuppression) {
-        for (const auto& category : state_of(policy).category_ids) {
+        for (const auto& category : policy.category_ids) {
             if (!catalog::in_category(catalog_, offer.category_id, category)) continue;
-            if (!policy.condition ||
-                !catalog::holds(*policy.condition, customer.customer, &offer, context_, static_cast<double>(now_)))
+            if (!policy.condition || !catalog::holds(*policy.condition, customer.customer, &offer, context_,
+                                                     static_cast<double>(now_), &subject(customer)))
                 return std::nullopt;
             return "category_suppression: " + category + " while " + config.value("condition", std::string());
         }

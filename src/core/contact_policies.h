@@ -140,10 +140,10 @@ private:
                                         const decision::CustomerView& customer) const;
 
     // PolicyState is what the gate knows of one policy (same index as
-    // catalog_.policies) for this decision: its lists parsed once, and the
-    // verdict of a policy whose verdict is the same for every candidate it
-    // applies to (it counts at its own scope, or looks only at the
-    // customer), computed once per customer.
+    // catalog_.policies) for this decision: a mutual exclusion's window
+    // read once, and the verdict of a policy whose verdict is the same for
+    // every candidate it applies to (it counts at its own scope, or looks
+    // only at the customer), computed once per customer.
     // Its type and scope are parsed here too: judging compares them for
     // every candidate, and an enum costs less than a string each time.
     enum class Type : uint8_t {
@@ -155,16 +155,20 @@ private:
     struct PolicyState {
         Type type = Type::Unknown;
         Scope scope = Scope::Unknown;
-        std::vector<std::string> offer_ids, category_ids, channels;
         bool shared = false;
+        int64_t within_days = 0;  // mutual_exclusion's withinDays
         std::optional<std::optional<std::string>> verdict;
     };
     PolicyState& state_of(const catalog::CompiledPolicy& policy) const;  // states_ is the decision's memo
+    // The customer and context values of the decision, for the policies'
+    // conditions (created for the first customer judged, as the verdicts).
+    catalog::SubjectValues& subject(const decision::CustomerView& customer) const;
 
     const catalog::CompiledCatalog& catalog_;
     const History& history_;
     mutable std::vector<PolicyState> states_;
     mutable const decision::CustomerView* verdicts_for_ = nullptr;
+    mutable std::optional<catalog::SubjectValues> subject_;
     BudgetSpent budgets_;
     const Json& context_;
     int64_t now_;

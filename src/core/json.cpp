@@ -107,6 +107,14 @@ Json json_object(size_t members) {
     return object;
 }
 
+std::vector<std::string> string_items(const Json& object, const char* key) {
+    std::vector<std::string> out;
+    if (auto it = object.find(key); it != object.end() && it->is_array())
+        for (const Json& item : *it)
+            if (item.is_string()) out.push_back(item.get<std::string>());
+    return out;
+}
+
 Json json_number(double value) {
     // 2^63 is exact in a double; anything at or past it stays a double.
     if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9223372036854775808.0) {
