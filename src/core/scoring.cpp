@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -24,15 +25,25 @@ public:
 // ScorecardScorer: raw = base + the points of every rule whose `when` holds;
 // linear: score = factor x raw, propensity = score clamped to [0, 1];
 // logistic: score = propensity = 1 / (1 + e^(-factor x raw)). The rules'
-// customer and context paths are resolved once per decision.
+// customer and context paths are resolved once per decision, and the rules
+// that read no offer path are judged once per decision (`met_`); the
+// points are still added in the rules' order, so the sum is the same to
+// the bit.
 class ScorecardScorer final : public Scorer {
 public:
     explicit ScorecardScorer(const catalog::CompiledModel& model) : model_(model) {}
     Score score(const CompiledOffer& offer, const CustomerView& view, const Json& context, double now) const override {
         if (!subject_ && !model_.rules.empty()) subject_.emplace(model_.rules.front().first.table, view.customer, context);
+        catalog::SubjectValues* subject = subject_ ? &*subject_ : nullptr;
+        const std::vector<Met>& met = judged(offer, view, context, now);
         double raw = model_.base;
-        for (const auto& [when, points] : model_.rules)
-            if (catalog::holds(when, view.customer, &offer, context, now, subject_ ? &*subject_ : nullptr)) raw += points;
+        for (size_t i = 0; i < model_.rules.size(); ++i) {
+            const auto& [when, points] = model_.rules[i];
+            const Met known = i < met.size() ? met[i] : Met::PerOffer;
+            if (known == Met::PerOffer ? catalog::holds(when, view.customer, &offer, context, now, subject)
+                                       : known == Met::Yes)
+                raw += points;
+        }
         if (model_.logistic) {
             double p = 1 / (1 + std::exp(-model_.factor * raw));
             return {p, p};
@@ -43,8 +54,32 @@ public:
     }
 
 private:
+    enum class Met : uint8_t { PerOffer, Yes, No };
+
+    // judged returns, by rule, whether each rule that reads no offer path
+    // holds for this decision's customer, context and `now` (PerOffer: the
+    // rule reads the offer, or the subject is another customer's or
+    // context's: judged for each offer).
+    const std::vector<Met>& judged(const CompiledOffer& offer, const CustomerView& view, const Json& context,
+                                   double now) const {
+        static const std::vector<Met> kNone;
+        if (!subject_) return kNone;
+        if (&view.customer != &subject_->customer() || &context != &subject_->context()) return kNone;
+        if (!met_.empty() && met_now_ == now) return met_;
+        met_.assign(model_.rules.size(), Met::PerOffer);
+        met_now_ = now;
+        for (size_t i = 0; i < model_.rules.size(); ++i) {
+            const catalog::Expression& when = model_.rules[i].first;
+            if (when.reads_offer || !subject_->serves(when, view.customer, context)) continue;
+            met_[i] = catalog::holds(when, view.customer, &offer, context, now, &*subject_) ? Met::Yes : Met::No;
+        }
+        return met_;
+    }
+
     const catalog::CompiledModel& model_;
     mutable std::optional<catalog::SubjectValues> subject_;  // this decision's (holds ignores it for another customer)
+    mutable std::vector<Met> met_;
+    mutable double met_now_ = 0;
 };
 
 // BayesianScorer: score = propensity = the posterior mean (bayes.h).

@@ -556,6 +556,27 @@ TEST(PipelineScoring, LinearScorecard) {
     EXPECT_NEAR(chosen(o, "small").score, 0.1, 1e-12);
 }
 
+// A rule about the customer is judged once per decision, but its points are
+// added in the rules' order among the offer rules': (0.1 + 0.2) + 3 is 3.3,
+// (0.1 + 3) + 0.2 is 3.3000000000000003 in doubles.
+TEST(PipelineScoring, ScorecardAddsPointsInTheRulesOrder) {
+    Catalog c;
+    c.model(R"J({"id": "m", "type": "scorecard", "definition": {"base": 0.1, "rules": [
+        {"when": "offer.value > 100", "points": 0.2},
+        {"when": "customer.age >= 30", "points": 3},
+        {"when": "customer.age >= 99", "points": 1000}]}})J");
+    c.web_offer("big", {{"value", 200}}).web_offer("small", {{"value", 10}});
+    c.flow(R"J({"id": "f", "modelId": "m"})J");
+    auto cat = c.build();
+    Outcome o = Decide{cat, "f", {}, customer({{"age", 40}})}();
+    EXPECT_EQ(chosen(o, "big").score, (0.1 + 0.2) + 3.0);
+    EXPECT_NE(chosen(o, "big").score, (0.1 + 3.0) + 0.2);
+    EXPECT_EQ(chosen(o, "small").score, 0.1 + 3.0);
+    o = Decide{cat, "f", {}, customer({{"age", 20}})}();
+    EXPECT_EQ(chosen(o, "big").score, 0.1 + 0.2);
+    EXPECT_EQ(chosen(o, "small").score, 0.1);
+}
+
 TEST(PipelineScoring, LinearPropensityIsClampedToZeroOne) {
     Catalog c;
     c.model(R"J({"id": "m", "type": "scorecard", "definition": {"base": 0.5, "factor": 3, "rules": [
