@@ -471,7 +471,12 @@ decision::GateVerdict Gate::judge(const catalog::CompiledOffer& offer, const cat
                                   const decision::CustomerView& customer) const {
     decision::GateVerdict verdict;
     for (const catalog::CompiledPolicy& policy : catalog_.policies) {
-        if (state_of(policy).type == Type::AllowOverride || !applies(policy, offer, creative, customer)) continue;
+        const PolicyState& state = state_of(policy);
+        if (state.type == Type::AllowOverride) continue;
+        // A policy whose verdict is the customer's, already found not to
+        // block: whether it applies to this candidate changes nothing.
+        if (state.shared && verdicts_for_ == &customer && state.verdict && !*state.verdict) continue;
+        if (!applies(policy, offer, creative, customer)) continue;
         auto reason = blocks(policy, offer, creative, customer);
         if (!reason) continue;
         if (auto lifted = lift(policy, offer)) {
