@@ -50,18 +50,19 @@ PY
 }
 
 # kr_cachegrind_single NAME WORK CACHEGRIND_ARGS...: cachegrind (with those
-# arguments) of a single-user backend over a copy of the suite's database
-# ($KR_CLUSTER_DIR/data, database kr_perf) running WORK/NAME.sql; writes
-# WORK/NAME.out and WORK/NAME.log. `postgres --single -j` ends a command at a
-# semicolon followed by an empty line: statements on consecutive lines are
-# one command, one transaction.
+# arguments; callgrind when KR_VALGRIND_TOOL=callgrind) of a single-user
+# backend over a copy of the suite's database ($KR_CLUSTER_DIR/data,
+# database kr_perf) running WORK/NAME.sql; writes WORK/NAME.out and
+# WORK/NAME.log. `postgres --single -j` ends a command at a semicolon
+# followed by an empty line: statements on consecutive lines are one
+# command, one transaction.
 kr_cachegrind_single() {
-    local name=$1 work=$2
+    local name=$1 work=$2 tool=${KR_VALGRIND_TOOL:-cachegrind}
     shift 2
     cp -a "$KR_CLUSTER_DIR/data" "$work/d_$name"
     rm -f "$work/d_$name/postmaster.pid"
     chown -R postgres: "$work"
-    kr_as_postgres valgrind --tool=cachegrind "$@" --cachegrind-out-file="$work/$name.out" "$KR_PGBIN/postgres" \
+    kr_as_postgres valgrind --tool="$tool" "$@" --"$tool"-out-file="$work/$name.out" "$KR_PGBIN/postgres" \
         --single -j -D "$work/d_$name" -c shared_preload_libraries=kaireon kr_perf <"$work/$name.sql" \
         >"$work/$name.log" 2>&1
     rm -rf "$work/d_$name"
