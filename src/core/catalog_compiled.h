@@ -256,8 +256,9 @@ struct CompiledPolicy {
     bool bypassable = true;
     Json config = Json::object();
     std::optional<Expression> condition;  // category_suppression's
-    // The config's offerIds, categoryIds and channels (its strings), read
-    // by the policy gate for every candidate.
+    // The config's offerIds, categoryIds and channels (its strings;
+    // compile_catalog reads them from `config`), read by the policy gate
+    // for every candidate.
     std::vector<std::string> offer_ids, category_ids, channels;
 };
 
