@@ -107,21 +107,20 @@ private:
         }
     }
 
-    // Jsonb's key order: shorter first, then bytewise; equal keys latest
-    // first, so that keeping the first of each run keeps the last written
-    // (pushJsonbValue's uniqueifyJsonbObject).
+    // Jsonb's key order: shorter first, then bytewise.
+    static int key_order(const JsonbPair& a, const JsonbPair& b) {
+        const auto& x = a.key.val.string;
+        const auto& y = b.key.val.string;
+        if (x.len != y.len) return x.len < y.len ? -1 : 1;
+        return memcmp(x.val, y.val, static_cast<size_t>(x.len));
+    }
+    // Equal keys latest first, so that keeping the first of each run keeps
+    // the last written (pushJsonbValue's uniqueifyJsonbObject).
     static bool key_before(const JsonbPair& a, const JsonbPair& b) {
-        const JsonbValue& x = a.key;
-        const JsonbValue& y = b.key;
-        if (x.val.string.len != y.val.string.len) return x.val.string.len < y.val.string.len;
-        const int order = memcmp(x.val.string.val, y.val.string.val, static_cast<size_t>(x.val.string.len));
-        if (order != 0) return order < 0;
-        return a.order > b.order;
+        const int order = key_order(a, b);
+        return order != 0 ? order < 0 : a.order > b.order;
     }
-    static bool same_key(const JsonbPair& a, const JsonbPair& b) {
-        return a.key.val.string.len == b.key.val.string.len &&
-               memcmp(a.key.val.string.val, b.key.val.string.val, static_cast<size_t>(a.key.val.string.len)) == 0;
-    }
+    static bool same_key(const JsonbPair& a, const JsonbPair& b) { return key_order(a, b) == 0; }
 
     static void set_string(JsonbValue& out, const std::string& text) {
         out.type = jbvString;
