@@ -31,12 +31,6 @@ struct Found {
     uint64 rows = 0;
 };
 
-Oid kaireon_relation(const char* name) {
-    Oid relid = get_relname_relid(name, get_namespace_oid("kaireon", false));
-    if (!OidIsValid(relid)) elog(ERROR, "kaireon: relation kaireon.%s does not exist", name);
-    return relid;
-}
-
 // scan runs inside pg_call: PostgreSQL errors only.
 Found scan(const char* table, const char* index_name, const SpiArg* keys, size_t nkeys, const char* const* columns,
            size_t width, Oid* types) {

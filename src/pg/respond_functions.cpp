@@ -12,6 +12,7 @@
 #include "pg/cap_state.h"
 #include "pg/catalog_state.h"
 #include "pg/clock.h"
+#include "pg/direct_insert.h"
 #include "pg/guard.h"
 #include "pg/indexed_rows.h"
 #include "pg/journeys.h"
@@ -137,36 +138,47 @@ std::optional<std::string> recorded_before(const std::string& tenant, const Requ
 }
 
 // record inserts the interaction and its idempotency key (whose primary key
-// is the last guard against a second row) and returns its id.
-std::string record(pg::SpiSession& spi, const std::string& tenant, const Request& request, const std::string& kind,
+// is the last guard against a second row) and returns its id. Directly, as
+// on every response (direct_insert.h).
+std::string record(const std::string& tenant, const Request& request, const std::string& kind,
                    const std::string& category, const Variant& variant, int64_t now) {
     const double occurred = request.occurred_at.value_or(static_cast<double>(now));
-    spi.execute(
-        "WITH recorded AS ("
-        "  INSERT INTO kaireon.interactions (tenant_id, idempotency_key, decision_id, customer_id, offer_id, "
-        "      category_id, creative_id, channel, placement, outcome, kind, value, occurred_at, recorded_at, "
-        "      experiment_id, variant, id) "
-        "  VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, $13, $14, "
-        "          $15, $16, $17) "
-        "  RETURNING tenant_id, idempotency_key, id, recorded_at, customer_id, offer_id, outcome, value, "
-        "            decision_id) "
-        "INSERT INTO kaireon.interaction_keys (tenant_id, idempotency_key, interaction_id, recorded_at, customer_id, "
-        "    offer_id, outcome, value, decision_id) "
-        "SELECT * FROM recorded "
-        "RETURNING interaction_id::text",
-        {pg::text_arg(tenant), pg::text_arg(request.idempotency_key),
-         request.decision_id ? pg::text_arg(*request.decision_id) : pg::null_text_arg(),
-         pg::text_arg(request.customer_id), pg::text_arg(request.offer_id), pg::text_or_null(category),
-         pg::text_or_null(request.creative_id), pg::text_or_null(request.channel), pg::text_or_null(request.placement),
-         pg::text_arg(request.outcome), pg::text_arg(kind),
-         request.value ? pg::text_arg(value_text(*request.value)) : pg::null_text_arg(),
-         // to_timestamp(float8)'s own conversion, without the text between.
-         pg::SpiArg{TIMESTAMPTZOID,
-                    pg::pg_call([&] { return DirectFunctionCall1(float8_timestamptz, Float8GetDatum(occurred)); })},
-         pg::SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))},
-         pg::text_or_null(variant.experiment_id), pg::text_or_null(variant.variant),
-         pg::SpiArg{UUIDOID, pg::time_ordered_uuid()}});
-    return spi.text(0, 0).value_or("");
+    const pg::SpiArg id{UUIDOID, pg::time_ordered_uuid()};
+    const pg::SpiArg recorded_at{TIMESTAMPTZOID, TimestampTzGetDatum(pg::timestamp_from_seconds(now))};
+    const pg::SpiArg decision_id = request.decision_id ? pg::text_arg(*request.decision_id) : pg::null_text_arg();
+    const pg::SpiArg value = request.value ? pg::text_arg(value_text(*request.value)) : pg::null_text_arg();
+    pg::insert_row("interactions",
+                   {{"tenant_id", pg::text_arg(tenant)},
+                    {"idempotency_key", pg::text_arg(request.idempotency_key)},
+                    {"decision_id", decision_id},
+                    {"customer_id", pg::text_arg(request.customer_id)},
+                    {"offer_id", pg::text_arg(request.offer_id)},
+                    {"category_id", pg::text_or_null(category)},
+                    {"creative_id", pg::text_or_null(request.creative_id)},
+                    {"channel", pg::text_or_null(request.channel)},
+                    {"placement", pg::text_or_null(request.placement)},
+                    {"outcome", pg::text_arg(request.outcome)},
+                    {"kind", pg::text_arg(kind)},
+                    {"value", value},
+                    // to_timestamp(float8)'s own conversion, without the text between.
+                    {"occurred_at", pg::SpiArg{TIMESTAMPTZOID, pg::pg_call([&] {
+                                                   return DirectFunctionCall1(float8_timestamptz,
+                                                                              Float8GetDatum(occurred));
+                                               })}},
+                    {"recorded_at", recorded_at},
+                    {"experiment_id", pg::text_or_null(variant.experiment_id)},
+                    {"variant", pg::text_or_null(variant.variant)},
+                    {"id", id}});
+    pg::insert_row("interaction_keys", {{"tenant_id", pg::text_arg(tenant)},
+                                        {"idempotency_key", pg::text_arg(request.idempotency_key)},
+                                        {"interaction_id", id},
+                                        {"recorded_at", recorded_at},
+                                        {"customer_id", pg::text_arg(request.customer_id)},
+                                        {"offer_id", pg::text_arg(request.offer_id)},
+                                        {"outcome", pg::text_arg(request.outcome)},
+                                        {"value", value},
+                                        {"decision_id", decision_id}});
+    return pg::pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, id.value))); });
 }
 
 }  // namespace
@@ -223,7 +235,7 @@ KAIREON_FUNCTION(kaireon_respond) {
                                            request.customer_id, now);
         // The offer's budget (budget_exhausted) counts the same way.
         if (offer != nullptr) pg::count_budget(tenant, *offer, kind->second, request.value, now);
-        interaction_id = record(spi, tenant, request, kind->second, category, variant, now);
+        interaction_id = record(tenant, request, kind->second, category, variant, now);
         // Bayesian models' and bandits' offer statistics learn from it, and
         // so does the arm of the bandit that placed the decision (SPEC 6.5).
         pg::count_offer_stats(tenant, *compiled, request.offer_id, request.customer_id, kind->second);

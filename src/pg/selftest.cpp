@@ -4,6 +4,7 @@
 // schema, so a production database never sees them.
 #include "core/error.h"
 
+#include "pg/direct_insert.h"
 #include "pg/guard.h"
 #include "pg/indexed_rows.h"
 #include "pg/jsonb.h"
@@ -276,4 +277,24 @@ KAIREON_FUNCTION(kaireon_selftest_indexed_rows) {
         out.push_back(std::move(values));
     }
     return kaireon::pg::jsonb_datum(out);
+}
+
+// kaireon_selftest_insert_row(table text, row jsonb) returns text: inserts
+// the row (an object of column names and their values as text, or null)
+// with insert_row, and tells how it was written ("direct" or "statement").
+KAIREON_FUNCTION(kaireon_selftest_insert_row) {
+    const std::string table = kaireon::pg::text_from_datum(PG_GETARG_DATUM(0));
+    const kaireon::Json row = kaireon::pg::json_from_jsonb(PG_GETARG_DATUM(1), "row");
+    if (!row.is_object()) throw kaireon::Error(kaireon::ErrorCode::BadRequest, "selftest: row must be an object");
+    std::vector<std::string> names;
+    std::vector<kaireon::pg::ColumnValue> columns;
+    names.reserve(row.size());
+    for (const auto& [name, value] : row.items()) {
+        names.push_back(name);
+        columns.push_back({names.back().c_str(), value.is_null() ? kaireon::pg::null_text_arg()
+                                                 : kaireon::pg::text_arg(value.is_string() ? value.get<std::string>()
+                                                                                           : value.dump())});
+    }
+    const auto path = kaireon::pg::insert_row(table.c_str(), columns);
+    return kaireon::pg::text_datum(path == kaireon::pg::InsertPath::Direct ? "direct" : "statement");
 }

@@ -126,14 +126,18 @@ SPIPlanPtr cached_plan(const char* sql, int n, Oid* types, int cursor_options) {
 }  // namespace
 
 uint64 SpiSession::execute(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
+    return run(sql, std::span(args.begin(), args.size()), read_only, 0);
+}
+
+uint64 SpiSession::execute(const char* sql, std::span<const SpiArg> args, bool read_only) {
     return run(sql, args, read_only, 0);
 }
 
 uint64 SpiSession::execute_generic(const char* sql, std::initializer_list<SpiArg> args, bool read_only) {
-    return run(sql, args, read_only, CURSOR_OPT_GENERIC_PLAN);
+    return run(sql, std::span(args.begin(), args.size()), read_only, CURSOR_OPT_GENERIC_PLAN);
 }
 
-uint64 SpiSession::run(const char* sql, std::initializer_list<SpiArg> args, bool read_only, int cursor_options) {
+uint64 SpiSession::run(const char* sql, std::span<const SpiArg> args, bool read_only, int cursor_options) {
     constexpr size_t kMaxArgs = 24;
     if (args.size() > kMaxArgs) throw Error(ErrorCode::Internal, "too many SPI arguments");
     Oid types[kMaxArgs];
@@ -210,6 +214,12 @@ std::optional<Oid> SpiSession::oid(uint64 row, int column) const {
     Datum value = datum(row, column, &null);
     if (null) return std::nullopt;
     return DatumGetObjectId(value);
+}
+
+Oid kaireon_relation(const char* name) {
+    Oid relid = get_relname_relid(name, get_namespace_oid("kaireon", false));
+    if (!OidIsValid(relid)) elog(ERROR, "kaireon: relation kaireon.%s does not exist", name);
+    return relid;
 }
 
 Oid extension_owner() {

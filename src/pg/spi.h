@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,7 @@ public:
 
     // execute runs `sql` with `args` and returns the number of rows processed.
     uint64 execute(const char* sql, std::initializer_list<SpiArg> args = {}, bool read_only = false);
+    uint64 execute(const char* sql, std::span<const SpiArg> args, bool read_only = false);
     // execute_generic is execute with the plan made once for any arguments
     // (never a custom plan per call): for a query over time partitions that
     // its arguments prune, where PostgreSQL's plan cache would otherwise
@@ -59,11 +61,15 @@ public:
     Datum datum(uint64 row, int column, bool* is_null) const;
 
 private:
-    uint64 run(const char* sql, std::initializer_list<SpiArg> args, bool read_only, int cursor_options);
+    uint64 run(const char* sql, std::span<const SpiArg> args, bool read_only, int cursor_options);
 
     bool connected_ = false;
     MemoryContext caller_context_;  // where results built during the session live
 };
+
+// kaireon_relation returns the oid of kaireon.`name`, or raises a
+// PostgreSQL error when there is none: call it inside pg_call.
+Oid kaireon_relation(const char* name);
 
 // extension_owner returns the role that owns the kaireon schema (the
 // superuser who created the extension).

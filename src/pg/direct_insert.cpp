@@ -1,0 +1,284 @@
+#include "pg/direct_insert.h"
+
+extern "C" {
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/tupconvert.h"
+#include "executor/execPartition.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+}
+
+#include <string>
+
+namespace kaireon::pg {
+namespace {
+
+// Attempt is the row as the table's columns take it (in the caller's memory
+// context, also for the statement) and whether it was stored directly.
+struct Attempt {
+    bool stored = false;
+    Oid types[kMaxInsertColumns];
+    Datum values[kMaxInsertColumns];
+    bool nulls[kMaxInsertColumns];
+};
+
+bool has_insert_trigger(const TriggerDesc* triggers) {
+    return triggers != nullptr &&
+           (triggers->trig_insert_before_row || triggers->trig_insert_after_row || triggers->trig_insert_instead_row ||
+            triggers->trig_insert_before_statement || triggers->trig_insert_after_statement ||
+            triggers->trig_insert_new_table);
+}
+
+// stores_only: inserting into `rel` runs nothing of the table's own
+// (triggers, rules, stored generated columns) beyond its constraints.
+bool stores_only(Relation rel) {
+    return !has_insert_trigger(rel->trigdesc) && rel->rd_rules == nullptr &&
+           !(rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored);
+}
+
+// The functions below run inside pg_call: PostgreSQL errors only.
+
+// ParsedChecks are a relation's CHECK constraints read from their text once:
+// ExecConstraints would read them for every row (stringToNode), a sixth of
+// what a response's two inserts cost. An invalidation of the relation's
+// relcache entry (any ALTER TABLE of it) marks them stale; they are parsed
+// again at their next use, not freed in the callback, which may run while
+// they are being prepared (a catalog lookup takes a lock).
+struct ParsedChecks {
+    Oid relid;  // the hash key
+    bool stale;
+    MemoryContext memory;
+    int count;
+    Expr** exprs;  // count (the relation's num_check), in the relcache's order
+};
+
+HTAB* g_parsed_checks = nullptr;
+
+void on_relation_changed(Datum, Oid relid) {
+    if (g_parsed_checks == nullptr) return;
+    if (OidIsValid(relid)) {
+        if (auto* entry = static_cast<ParsedChecks*>(hash_search(g_parsed_checks, &relid, HASH_FIND, nullptr)))
+            entry->stale = true;
+        return;
+    }
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, g_parsed_checks);
+    while (auto* entry = static_cast<ParsedChecks*>(hash_seq_search(&scan))) entry->stale = true;
+}
+
+// prepared_checks are `target`'s CHECK constraints ready to evaluate, as
+// ExecConstraints would prepare them (it uses them when set).
+ExprState** prepared_checks(ResultRelInfo* target, EState* estate) {
+    if (g_parsed_checks == nullptr) {
+        HASHCTL control{};
+        control.keysize = sizeof(Oid);
+        control.entrysize = sizeof(ParsedChecks);
+        control.hcxt = CacheMemoryContext;
+        g_parsed_checks = hash_create("kaireon parsed checks", 16, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        CacheRegisterRelcacheCallback(on_relation_changed, 0);
+    }
+    Relation rel = target->ri_RelationDesc;
+    const Oid relid = RelationGetRelid(rel);
+    const TupleConstr* constraints = rel->rd_att->constr;
+    bool found = false;
+    auto* entry = static_cast<ParsedChecks*>(hash_search(g_parsed_checks, &relid, HASH_ENTER, &found));
+    if (found && (entry->stale || entry->count != constraints->num_check)) {
+        MemoryContextDelete(entry->memory);
+        found = false;
+    }
+    if (!found) {
+        entry->stale = true;  // until parsed: after an error below, parsed again
+        entry->memory = AllocSetContextCreate(CacheMemoryContext, "kaireon parsed checks", ALLOCSET_SMALL_SIZES);
+        entry->count = constraints->num_check;
+        MemoryContext caller = MemoryContextSwitchTo(entry->memory);
+        entry->exprs = static_cast<Expr**>(palloc(sizeof(Expr*) * constraints->num_check));
+        for (int i = 0; i < constraints->num_check; ++i)
+            entry->exprs[i] = static_cast<Expr*>(stringToNode(constraints->check[i].ccbin));
+        MemoryContextSwitchTo(caller);
+        entry->stale = false;
+    }
+    MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
+    auto** states = static_cast<ExprState**>(palloc(sizeof(ExprState*) * constraints->num_check));
+    for (int i = 0; i < constraints->num_check; ++i) states[i] = ExecPrepareExpr(entry->exprs[i], estate);
+    MemoryContextSwitchTo(caller);
+    return states;
+}
+
+// column_value is `value` as a value of the column `attr` (text read by the
+// column type's input function, as `$n::type` would).
+Datum column_value(const SpiArg& value, Form_pg_attribute attr, const char* table) {
+    if (value.is_null || value.type == attr->atttypid) return value.value;
+    if (value.type != TEXTOID)
+        elog(ERROR, "kaireon: a %s value for kaireon.%s.%s, of type %s", format_type_be(value.type), table,
+             NameStr(attr->attname), format_type_be(attr->atttypid));
+    Oid input = InvalidOid, io_param = InvalidOid;
+    getTypeInputInfo(attr->atttypid, &input, &io_param);
+    return OidInputFunctionCall(input, TextDatumGetCString(value.value), io_param, attr->atttypmod);
+}
+
+// store inserts the row (given values at `attnums`, defaults elsewhere) into
+// `rel` or the partition that takes it, unless that partition does more
+// than store: then it writes nothing and returns false. A default may have
+// been evaluated by then (an identity's next value: a gap, as a failed
+// INSERT leaves).
+bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row) {
+    EState* estate = CreateExecutorState();
+    RangeTblEntry* range = makeNode(RangeTblEntry);
+    range->rtekind = RTE_RELATION;
+    range->relid = RelationGetRelid(rel);
+    range->relkind = rel->rd_rel->relkind;
+    range->rellockmode = RowExclusiveLock;
+    ExecInitRangeTable(estate, list_make1(range));
+    ResultRelInfo* root = makeNode(ResultRelInfo);
+    InitResultRelInfo(root, rel, 1, nullptr, 0);
+    estate->es_output_cid = GetCurrentCommandId(true);
+
+    TupleDesc desc = RelationGetDescr(rel);
+    TupleTableSlot* slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+    ExecClearTuple(slot);
+    bool* given = static_cast<bool*>(palloc0(sizeof(bool) * static_cast<size_t>(desc->natts)));
+    for (int a = 0; a < desc->natts; ++a) {
+        slot->tts_values[a] = 0;
+        slot->tts_isnull[a] = true;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        slot->tts_values[attnums[i] - 1] = row.values[i];
+        slot->tts_isnull[attnums[i] - 1] = row.nulls[i];
+        given[attnums[i] - 1] = true;
+    }
+    for (int a = 0; a < desc->natts; ++a) {
+        if (given[a] || TupleDescAttr(desc, a)->attisdropped) continue;
+        Node* fallback = build_column_default(rel, a + 1);
+        if (fallback == nullptr) continue;
+        ExprState* state = ExecPrepareExpr(reinterpret_cast<Expr*>(fallback), estate);
+        slot->tts_values[a] = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &slot->tts_isnull[a]);
+    }
+    ExecStoreVirtualTuple(slot);
+
+    // The partition that takes the row (INSERT's error when none does), as
+    // logical replication's apply worker routes without a plan.
+    ResultRelInfo* target = root;
+    TupleTableSlot* stored_slot = slot;
+    ModifyTableState* modify = nullptr;
+    PartitionTupleRouting* routing = nullptr;
+    if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE) {
+        modify = makeNode(ModifyTableState);
+        modify->ps.plan = nullptr;
+        modify->ps.state = estate;
+        modify->operation = CMD_INSERT;
+        modify->resultRelInfo = root;
+        modify->rootResultRelInfo = root;
+        routing = ExecSetupPartitionTupleRouting(estate, rel);
+        target = ExecFindPartition(modify, root, routing, slot, estate);
+        if (target->ri_RootToPartitionMap != nullptr) {
+            TupleTableSlot* partition_slot = target->ri_PartitionTupleSlot;
+            if (partition_slot == nullptr)
+                partition_slot = table_slot_create(target->ri_RelationDesc, &estate->es_tupleTable);
+            stored_slot = execute_attr_map_slot(target->ri_RootToPartitionMap->attrMap, slot, partition_slot);
+        }
+    } else {
+        ExecOpenIndices(root, false);
+    }
+
+    Relation leaf = target->ri_RelationDesc;
+    bool direct = leaf->rd_rel->relkind == RELKIND_RELATION && stores_only(leaf) &&
+                  !has_insert_trigger(target->ri_TrigDesc);
+    // A deferrable unique index checks again at commit, through the
+    // after-trigger queue INSERT keeps.
+    for (int i = 0; direct && i < target->ri_NumIndices; ++i)
+        if (!target->ri_IndexRelationDescs[i]->rd_index->indimmediate) direct = false;
+    if (direct) {
+        // What ExecInsert does for a routed row without BEFORE triggers
+        // (whose partition constraint routing has met).
+        if (leaf->rd_att->constr != nullptr) {
+            if (leaf->rd_att->constr->num_check > 0) target->ri_ConstraintExprs = prepared_checks(target, estate);
+            ExecConstraints(target, stored_slot, estate);
+        }
+        table_tuple_insert(leaf, stored_slot, estate->es_output_cid, 0, nullptr);
+        if (target->ri_NumIndices > 0)
+            list_free(ExecInsertIndexTuples(target, stored_slot, estate, false, false, nullptr, NIL));
+    }
+
+    if (routing != nullptr) {
+        ExecCleanupTupleRouting(modify, routing);
+    } else {
+        ExecCloseIndices(root);
+    }
+    ExecResetTupleTable(estate->es_tupleTable, false);
+    FreeExecutorState(estate);
+    // The next command sees the row, as after an INSERT statement.
+    if (direct) CommandCounterIncrement();
+    return direct;
+}
+
+void attempt(const char* table, const ColumnValue* row, size_t n, Attempt* out) {
+    const Oid relid = kaireon_relation(table);
+    Relation rel = table_open(relid, RowExclusiveLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    AttrNumber attnums[kMaxInsertColumns];
+    int next = 0;  // callers mostly name the columns in the table's order
+    for (size_t i = 0; i < n; ++i) {
+        attnums[i] = InvalidAttrNumber;
+        for (int k = 0; k < desc->natts && attnums[i] == InvalidAttrNumber; ++k) {
+            const int a = (next + k) % desc->natts;
+            Form_pg_attribute attr = TupleDescAttr(desc, a);
+            if (!attr->attisdropped && strcmp(NameStr(attr->attname), row[i].column) == 0) {
+                attnums[i] = attr->attnum;
+                next = a + 1;
+            }
+        }
+        if (attnums[i] == InvalidAttrNumber)
+            elog(ERROR, "kaireon: kaireon.%s has no column %s", table, row[i].column);
+        for (size_t j = 0; j < i; ++j)
+            if (attnums[j] == attnums[i]) elog(ERROR, "kaireon: kaireon.%s.%s given twice", table, row[i].column);
+        Form_pg_attribute attr = TupleDescAttr(desc, attnums[i] - 1);
+        if (attr->attidentity == ATTRIBUTE_IDENTITY_ALWAYS || attr->attgenerated != '\0')
+            elog(ERROR, "kaireon: kaireon.%s.%s is generated, not given", table, row[i].column);
+        out->types[i] = attr->atttypid;
+        out->nulls[i] = row[i].value.is_null;
+        out->values[i] = column_value(row[i].value, attr, table);
+    }
+    // What INSERT would check or apply beyond storing: the statement does it.
+    const char kind = rel->rd_rel->relkind;
+    if ((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) && stores_only(rel) &&
+        pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK &&
+        check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+        out->stored = store(rel, attnums, n, *out);
+    table_close(rel, NoLock);
+}
+
+}  // namespace
+
+InsertPath insert_row(const char* table, std::span<const ColumnValue> row) {
+    if (row.empty() || row.size() > kMaxInsertColumns)
+        throw Error(ErrorCode::Internal, "insert_row: 1 to " + std::to_string(kMaxInsertColumns) + " columns");
+    Attempt attempted;
+    pg_call([&] { attempt(table, row.data(), row.size(), &attempted); });
+    if (attempted.stored) return InsertPath::Direct;
+
+    std::string sql = "INSERT INTO kaireon.";
+    sql += pg_call([&] { return quote_identifier(table); });
+    std::string values;
+    SpiArg args[kMaxInsertColumns];
+    for (size_t i = 0; i < row.size(); ++i) {
+        sql += i == 0 ? " (" : ", ";
+        sql += pg_call([&] { return quote_identifier(row[i].column); });
+        values += (i == 0 ? "$" : ", $") + std::to_string(i + 1);
+        args[i] = SpiArg{attempted.types[i], attempted.values[i], attempted.nulls[i]};
+    }
+    sql += ") VALUES (" + values + ")";
+    SpiSession spi;
+    spi.execute(sql.c_str(), std::span<const SpiArg>(args, row.size()));
+    return InsertPath::Statement;
+}
+
+}  // namespace kaireon::pg

@@ -1,0 +1,47 @@
+// direct_insert.h - one row inserted into a kaireon table without the
+// executor, as indexed_rows.h reads rows without it.
+//
+// For the rows the hot paths write on every call (a response's interaction
+// and its idempotency key, a decision): an INSERT through SPI spends about as
+// many instructions starting, running and ending its plan as storing the row
+// and its index entries (docs/performance.md, "Rows written without the
+// executor"). insert_row does what INSERT does for a table as the extension
+// made it: the columns not given get their defaults (identity and clock
+// included), the row goes to its partition (or fails as INSERT does when none
+// takes it), NOT NULL and CHECK constraints are checked with INSERT's
+// errors, the tuple and its index entries are stored (a unique index refuses
+// a duplicate, waiting for a racing transaction as INSERT does), and the next
+// command of the transaction sees the row.
+//
+// Where INSERT would do more, insert_row runs the INSERT statement itself,
+// through SPI, with the same values: a table or partition with an INSERT
+// trigger, a rule or a stored generated column, a partition that is not a
+// plain table, a deferrable unique index, or a calling role who may not
+// insert into the table or whose inserts its policies would check.
+#pragma once
+#include "pg/postgres_headers.h"
+#include "pg/spi.h"
+
+#include <initializer_list>
+#include <span>
+
+namespace kaireon::pg {
+
+// ColumnValue is one column of the row: its value of the column's type, or
+// text that the column's type reads (as `$n::type` would).
+struct ColumnValue {
+    const char* column;
+    SpiArg value;
+};
+
+enum class InsertPath { Direct, Statement };
+
+inline constexpr size_t kMaxInsertColumns = 24;
+
+// insert_row inserts one row into kaireon.`table` and tells how (for tests).
+InsertPath insert_row(const char* table, std::span<const ColumnValue> row);
+inline InsertPath insert_row(const char* table, std::initializer_list<ColumnValue> row) {
+    return insert_row(table, std::span(row.begin(), row.size()));
+}
+
+}  // namespace kaireon::pg
