@@ -20,6 +20,7 @@
 #include "pg/clock.h"
 #include "pg/custom_scorer.h"
 #include "pg/decision_functions.h"
+#include "pg/direct_insert.h"
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
@@ -43,6 +44,7 @@ extern "C" {
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 }
@@ -296,23 +298,28 @@ void record(const std::string& tenant, const Request& request, Decided& decided,
         // quota_period tells which period the decision counted in: the
         // quota's durable record (quota_state.h).
         const bool counted = counts(request, decided);
-        pg::SpiSession spi;
-        spi.execute(
-            "INSERT INTO kaireon.decisions (tenant_id, customer_id, flow, channel, offers, trace_id, quota_period, "
-            "    experiment, id) "
-            "VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN gen_random_uuid() END, $7, $8, $9) "
-            "RETURNING id::text, trace_id::text",
-            {pg::text_arg(tenant), pg::text_arg(request.customer_id), pg::text_arg(request.flow),
-             decided.channel.empty() ? pg::null_text_arg() : pg::text_arg(decided.channel),
-             pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}, pg::SpiArg{BOOLOID, BoolGetDatum(trace_id.has_value())},
-             pg::SpiArg{TIMESTAMPTZOID,
-                        TimestampTzGetDatum(pg::timestamp_from_seconds(quota.snapshot.period.start)), !counted},
-             decided.experiment ? pg::SpiArg{JSONBOID, pg::jsonb_datum(experiment_json(decided))}
-                                : pg::SpiArg{JSONBOID, 0, true},
-             pg::SpiArg{UUIDOID, pg::time_ordered_uuid()}});
-        decided.decision_id = *spi.text(0, 0);
+        const pg::SpiArg id{UUIDOID, pg::time_ordered_uuid()};
+        const pg::SpiArg trace{UUIDOID, trace_id ? pg::pg_call([] { return OidFunctionCall0(F_GEN_RANDOM_UUID); }) : 0,
+                               !trace_id};
+        // Directly, as on every recorded decision (direct_insert.h).
+        pg::insert_row("decisions",
+                       {{"tenant_id", pg::text_arg(tenant)},
+                        {"id", id},
+                        {"customer_id", pg::text_arg(request.customer_id)},
+                        {"flow", pg::text_arg(request.flow)},
+                        {"channel", pg::text_or_null(decided.channel)},
+                        {"offers", pg::SpiArg{JSONBOID, pg::jsonb_datum(offers)}},
+                        {"experiment", decided.experiment ? pg::SpiArg{JSONBOID, pg::jsonb_datum(experiment_json(decided))}
+                                                          : pg::SpiArg{JSONBOID, 0, true}},
+                        {"trace_id", trace},
+                        {"quota_period", pg::SpiArg{TIMESTAMPTZOID,
+                                                    TimestampTzGetDatum(
+                                                        pg::timestamp_from_seconds(quota.snapshot.period.start)),
+                                                    !counted}}});
+        decided.decision_id = pg::uuid_text(id.value);
         if (trace_id) {
-            trace_id = *spi.text(0, 1);
+            trace_id = pg::uuid_text(trace.value);
+            pg::SpiSession spi;
             spi.execute(
                 "INSERT INTO kaireon.decision_traces (tenant_id, id, decision_id, customer_id, flow, stages) "
                 "VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6)",

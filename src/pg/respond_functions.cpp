@@ -178,7 +178,7 @@ std::string record(const std::string& tenant, const Request& request, const std:
                                         {"outcome", pg::text_arg(request.outcome)},
                                         {"value", value},
                                         {"decision_id", decision_id}});
-    return pg::pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, id.value))); });
+    return pg::uuid_text(id.value);
 }
 
 }  // namespace

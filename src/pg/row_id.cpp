@@ -66,4 +66,8 @@ Datum time_ordered_uuid() {
     });
 }
 
+std::string uuid_text(Datum uuid) {
+    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, uuid))); });
+}
+
 }  // namespace kaireon::pg

@@ -5,6 +5,8 @@
 #pragma once
 #include "pg/postgres_headers.h"
 
+#include <string>
+
 namespace kaireon::pg {
 
 // time_ordered_uuid returns a version 7 uuid Datum.
@@ -25,5 +27,8 @@ namespace kaireon::pg {
 // (refilled after a fork, never shared), no byte handed out twice. Throws
 // Error (Internal) when no strong randomness is available.
 Datum time_ordered_uuid();
+
+// uuid_text is a uuid Datum's text (as uuid_out prints it).
+std::string uuid_text(Datum uuid);
 
 }  // namespace kaireon::pg
