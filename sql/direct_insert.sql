@@ -89,6 +89,13 @@ SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "e2
 ALTER TABLE kaireon.selftest_rows DROP CONSTRAINT small;
 SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "f", "amount": "5"}');
 SELECT k, amount FROM kaireon.selftest_rows WHERE k IN ('d', 'e', 'f') ORDER BY k;
+-- So does a default changed or dropped (kept with the constraints).
+ALTER TABLE kaireon.selftest_rows ALTER COLUMN mood SET DEFAULT 'busy';
+SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "f2"}');
+ALTER TABLE kaireon.selftest_rows ALTER COLUMN mood DROP DEFAULT;
+SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "f3"}');
+ALTER TABLE kaireon.selftest_rows ALTER COLUMN mood SET DEFAULT 'calm';
+SELECT k, mood FROM kaireon.selftest_rows WHERE k LIKE 'f%' ORDER BY k;
 
 -- A table that does more than store gets the INSERT statement: triggers
 -- (of the table, of a partition, for each statement), a deferrable unique

@@ -2,6 +2,7 @@
 
 #include "pg/audit.h"
 
+#include "pg/direct_insert.h"
 #include "pg/events.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
@@ -51,10 +52,11 @@ void audit(const std::string& tenant, std::string_view action, const std::option
     const char* actor = pg_call([] { return GetUserNameFromId(GetOuterUserId(), true); });
     std::string actor_name = actor != nullptr ? actor : "?";
     AsExtensionOwner owner;
-    SpiSession spi;
-    spi.execute("INSERT INTO kaireon.audit_log (tenant_id, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)",
-                {text_arg(tenant), text_arg(actor_name), text_arg(std::string(action)),
-                 target ? text_arg(*target) : null_text_arg(), SpiArg{JSONBOID, jsonb_datum(details)}});
+    insert_row("audit_log", {{"tenant_id", text_arg(tenant)},
+                             {"actor", text_arg(actor_name)},
+                             {"action", text_arg(action)},
+                             {"target", target ? text_arg(*target) : null_text_arg()},
+                             {"details", SpiArg{JSONBOID, jsonb_datum(details)}}});
 }
 
 namespace {

@@ -47,68 +47,82 @@ bool stores_only(Relation rel) {
 
 // The functions below run inside pg_call: PostgreSQL errors only.
 
-// ParsedChecks are a relation's CHECK constraints read from their text once:
-// ExecConstraints would read them for every row (stringToNode), a sixth of
-// what a response's two inserts cost. An invalidation of the relation's
-// relcache entry (any ALTER TABLE of it) marks them stale; they are parsed
-// again at their next use, not freed in the callback, which may run while
-// they are being prepared (a catalog lookup takes a lock).
-struct ParsedChecks {
+// ParsedExprs are a relation's CHECK constraints and column defaults read
+// from their text once: INSERT's plan reads the defaults when it is made
+// (and identity columns look up their sequence), ExecConstraints reads the
+// checks for every row (stringToNode: a sixth of what a response's two
+// inserts cost). An invalidation of the relation's relcache entry (any ALTER
+// TABLE of it) marks them stale; they are read again at their next use, not
+// freed in the callback, which may run while they are being prepared (a
+// catalog lookup takes a lock). (A domain's default is read with them and
+// not watched: the extension's tables use none.)
+struct ParsedExprs {
     Oid relid;  // the hash key
     bool stale;
     MemoryContext memory;
-    int count;
-    Expr** exprs;  // count (the relation's num_check), in the relcache's order
+    int check_count;  // the relation's num_check, in the relcache's order
+    Expr** checks;
+    int column_count;  // natts; defaults[a] is null for none
+    Expr** defaults;
 };
 
-HTAB* g_parsed_checks = nullptr;
+HTAB* g_parsed = nullptr;
 
 void on_relation_changed(Datum, Oid relid) {
-    if (g_parsed_checks == nullptr) return;
+    if (g_parsed == nullptr) return;
     if (OidIsValid(relid)) {
-        if (auto* entry = static_cast<ParsedChecks*>(hash_search(g_parsed_checks, &relid, HASH_FIND, nullptr)))
+        if (auto* entry = static_cast<ParsedExprs*>(hash_search(g_parsed, &relid, HASH_FIND, nullptr)))
             entry->stale = true;
         return;
     }
     HASH_SEQ_STATUS scan;
-    hash_seq_init(&scan, g_parsed_checks);
-    while (auto* entry = static_cast<ParsedChecks*>(hash_seq_search(&scan))) entry->stale = true;
+    hash_seq_init(&scan, g_parsed);
+    while (auto* entry = static_cast<ParsedExprs*>(hash_seq_search(&scan))) entry->stale = true;
+}
+
+const ParsedExprs& parsed_exprs(Relation rel) {
+    if (g_parsed == nullptr) {
+        HASHCTL control{};
+        control.keysize = sizeof(Oid);
+        control.entrysize = sizeof(ParsedExprs);
+        control.hcxt = CacheMemoryContext;
+        g_parsed = hash_create("kaireon parsed expressions", 16, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        CacheRegisterRelcacheCallback(on_relation_changed, 0);
+    }
+    const Oid relid = RelationGetRelid(rel);
+    TupleDesc desc = RelationGetDescr(rel);
+    const int check_count = desc->constr != nullptr ? desc->constr->num_check : 0;
+    bool found = false;
+    auto* entry = static_cast<ParsedExprs*>(hash_search(g_parsed, &relid, HASH_ENTER, &found));
+    if (found && (entry->stale || entry->check_count != check_count || entry->column_count != desc->natts)) {
+        MemoryContextDelete(entry->memory);
+        found = false;
+    }
+    if (found) return *entry;
+    entry->stale = true;  // until read: after an error below, read again
+    entry->memory = AllocSetContextCreate(CacheMemoryContext, "kaireon parsed expressions", ALLOCSET_SMALL_SIZES);
+    MemoryContext caller = MemoryContextSwitchTo(entry->memory);
+    entry->check_count = check_count;
+    entry->checks = static_cast<Expr**>(palloc0(sizeof(Expr*) * static_cast<size_t>(check_count + 1)));
+    for (int i = 0; i < check_count; ++i)
+        entry->checks[i] = static_cast<Expr*>(stringToNode(desc->constr->check[i].ccbin));
+    entry->column_count = desc->natts;
+    entry->defaults = static_cast<Expr**>(palloc0(sizeof(Expr*) * static_cast<size_t>(desc->natts + 1)));
+    for (int a = 0; a < desc->natts; ++a)
+        if (!TupleDescAttr(desc, a)->attisdropped)
+            entry->defaults[a] = reinterpret_cast<Expr*>(build_column_default(rel, a + 1));
+    MemoryContextSwitchTo(caller);
+    entry->stale = false;
+    return *entry;
 }
 
 // prepared_checks are `target`'s CHECK constraints ready to evaluate, as
 // ExecConstraints would prepare them (it uses them when set).
 ExprState** prepared_checks(ResultRelInfo* target, EState* estate) {
-    if (g_parsed_checks == nullptr) {
-        HASHCTL control{};
-        control.keysize = sizeof(Oid);
-        control.entrysize = sizeof(ParsedChecks);
-        control.hcxt = CacheMemoryContext;
-        g_parsed_checks = hash_create("kaireon parsed checks", 16, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-        CacheRegisterRelcacheCallback(on_relation_changed, 0);
-    }
-    Relation rel = target->ri_RelationDesc;
-    const Oid relid = RelationGetRelid(rel);
-    const TupleConstr* constraints = rel->rd_att->constr;
-    bool found = false;
-    auto* entry = static_cast<ParsedChecks*>(hash_search(g_parsed_checks, &relid, HASH_ENTER, &found));
-    if (found && (entry->stale || entry->count != constraints->num_check)) {
-        MemoryContextDelete(entry->memory);
-        found = false;
-    }
-    if (!found) {
-        entry->stale = true;  // until parsed: after an error below, parsed again
-        entry->memory = AllocSetContextCreate(CacheMemoryContext, "kaireon parsed checks", ALLOCSET_SMALL_SIZES);
-        entry->count = constraints->num_check;
-        MemoryContext caller = MemoryContextSwitchTo(entry->memory);
-        entry->exprs = static_cast<Expr**>(palloc(sizeof(Expr*) * constraints->num_check));
-        for (int i = 0; i < constraints->num_check; ++i)
-            entry->exprs[i] = static_cast<Expr*>(stringToNode(constraints->check[i].ccbin));
-        MemoryContextSwitchTo(caller);
-        entry->stale = false;
-    }
+    const ParsedExprs& parsed = parsed_exprs(target->ri_RelationDesc);
     MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
-    auto** states = static_cast<ExprState**>(palloc(sizeof(ExprState*) * constraints->num_check));
-    for (int i = 0; i < constraints->num_check; ++i) states[i] = ExecPrepareExpr(entry->exprs[i], estate);
+    auto** states = static_cast<ExprState**>(palloc(sizeof(ExprState*) * static_cast<size_t>(parsed.check_count)));
+    for (int i = 0; i < parsed.check_count; ++i) states[i] = ExecPrepareExpr(parsed.checks[i], estate);
     MemoryContextSwitchTo(caller);
     return states;
 }
@@ -155,11 +169,10 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
         slot->tts_isnull[attnums[i] - 1] = row.nulls[i];
         given[attnums[i] - 1] = true;
     }
+    const ParsedExprs& parsed = parsed_exprs(rel);
     for (int a = 0; a < desc->natts; ++a) {
-        if (given[a] || TupleDescAttr(desc, a)->attisdropped) continue;
-        Node* fallback = build_column_default(rel, a + 1);
-        if (fallback == nullptr) continue;
-        ExprState* state = ExecPrepareExpr(reinterpret_cast<Expr*>(fallback), estate);
+        if (given[a] || parsed.defaults[a] == nullptr) continue;
+        ExprState* state = ExecPrepareExpr(parsed.defaults[a], estate);
         slot->tts_values[a] = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &slot->tts_isnull[a]);
     }
     ExecStoreVirtualTuple(slot);
