@@ -4,6 +4,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/tupconvert.h"
+#include "catalog/pg_trigger.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
@@ -11,6 +12,7 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -23,25 +25,35 @@ namespace kaireon::pg {
 namespace {
 
 // Attempt is the row as the table's columns take it (in the caller's memory
-// context, also for the statement) and whether it was stored directly.
+// context, also for the statement), the columns to return, and whether it
+// was stored directly.
 struct Attempt {
     bool stored = false;
     Oid types[kMaxInsertColumns];
     Datum values[kMaxInsertColumns];
     bool nulls[kMaxInsertColumns];
+    AttrNumber returning[kMaxInsertColumns];
 };
 
-bool has_insert_trigger(const TriggerDesc* triggers) {
-    return triggers != nullptr &&
-           (triggers->trig_insert_before_row || triggers->trig_insert_after_row || triggers->trig_insert_instead_row ||
-            triggers->trig_insert_before_statement || triggers->trig_insert_after_statement ||
-            triggers->trig_insert_new_table);
+// has_insert_trigger: a trigger fires on INSERT, other than the caller's own
+// (which the caller names; only a statement trigger can be that).
+bool has_insert_trigger(const TriggerDesc* triggers, const char* callers_trigger) {
+    if (triggers == nullptr) return false;
+    for (int i = 0; i < triggers->numtriggers; ++i) {
+        const Trigger& trigger = triggers->triggers[i];
+        if (!TRIGGER_FOR_INSERT(trigger.tgtype)) continue;
+        if (callers_trigger != nullptr && !TRIGGER_FOR_ROW(trigger.tgtype) &&
+            strcmp(trigger.tgname, callers_trigger) == 0)
+            continue;
+        return true;
+    }
+    return false;
 }
 
 // stores_only: inserting into `rel` runs nothing of the table's own
 // (triggers, rules, stored generated columns) beyond its constraints.
-bool stores_only(Relation rel) {
-    return !has_insert_trigger(rel->trigdesc) && rel->rd_rules == nullptr &&
+bool stores_only(Relation rel, const char* callers_trigger) {
+    return !has_insert_trigger(rel->trigdesc, callers_trigger) && rel->rd_rules == nullptr &&
            !(rel->rd_att->constr != nullptr && rel->rd_att->constr->has_generated_stored);
 }
 
@@ -144,7 +156,7 @@ Datum column_value(const SpiArg& value, Form_pg_attribute attr, const char* tabl
 // than store: then it writes nothing and returns false. A default may have
 // been evaluated by then (an identity's next value: a gap, as a failed
 // INSERT leaves).
-bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row) {
+bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row, const InsertExtras& extras) {
     EState* estate = CreateExecutorState();
     RangeTblEntry* range = makeNode(RangeTblEntry);
     range->rtekind = RTE_RELATION;
@@ -203,8 +215,8 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
     }
 
     Relation leaf = target->ri_RelationDesc;
-    bool direct = leaf->rd_rel->relkind == RELKIND_RELATION && stores_only(leaf) &&
-                  !has_insert_trigger(target->ri_TrigDesc);
+    bool direct = leaf->rd_rel->relkind == RELKIND_RELATION && stores_only(leaf, extras.callers_trigger) &&
+                  !has_insert_trigger(target->ri_TrigDesc, extras.callers_trigger);
     // A deferrable unique index checks again at commit, through the
     // after-trigger queue INSERT keeps.
     for (int i = 0; direct && i < target->ri_NumIndices; ++i)
@@ -219,6 +231,14 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
         table_tuple_insert(leaf, stored_slot, estate->es_output_cid, 0, nullptr);
         if (target->ri_NumIndices > 0)
             list_free(ExecInsertIndexTuples(target, stored_slot, estate, false, false, nullptr, NIL));
+        // Copied out of the executor state's memory, freed below.
+        for (size_t i = 0; i < extras.returning.size(); ++i) {
+            const int a = row.returning[i] - 1;
+            Form_pg_attribute attr = TupleDescAttr(desc, a);
+            extras.returned[i].is_null = slot->tts_isnull[a];
+            extras.returned[i].value =
+                slot->tts_isnull[a] ? 0 : datumCopy(slot->tts_values[a], attr->attbyval, attr->attlen);
+        }
     }
 
     if (routing != nullptr) {
@@ -233,10 +253,20 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
     return direct;
 }
 
-void attempt(const char* table, const ColumnValue* row, size_t n, Attempt* out) {
+AttrNumber column_number(TupleDesc desc, const char* table, const char* column) {
+    for (int a = 0; a < desc->natts; ++a) {
+        Form_pg_attribute attr = TupleDescAttr(desc, a);
+        if (!attr->attisdropped && strcmp(NameStr(attr->attname), column) == 0) return attr->attnum;
+    }
+    elog(ERROR, "kaireon: kaireon.%s has no column %s", table, column);
+}
+
+void attempt(const char* table, const ColumnValue* row, size_t n, const InsertExtras& extras, Attempt* out) {
     const Oid relid = kaireon_relation(table);
     Relation rel = table_open(relid, RowExclusiveLock);
     TupleDesc desc = RelationGetDescr(rel);
+    for (size_t i = 0; i < extras.returning.size(); ++i)
+        out->returning[i] = column_number(desc, table, extras.returning[i]);
     AttrNumber attnums[kMaxInsertColumns];
     int next = 0;  // callers mostly name the columns in the table's order
     for (size_t i = 0; i < n; ++i) {
@@ -262,20 +292,21 @@ void attempt(const char* table, const ColumnValue* row, size_t n, Attempt* out) 
     }
     // What INSERT would check or apply beyond storing: the statement does it.
     const char kind = rel->rd_rel->relkind;
-    if ((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) && stores_only(rel) &&
+    if ((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) && stores_only(rel, extras.callers_trigger) &&
         pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK &&
         check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
-        out->stored = store(rel, attnums, n, *out);
+        out->stored = store(rel, attnums, n, *out, extras);
     table_close(rel, NoLock);
 }
 
 }  // namespace
 
-InsertPath insert_row(const char* table, std::span<const ColumnValue> row) {
-    if (row.empty() || row.size() > kMaxInsertColumns)
+InsertPath insert_row(const char* table, std::span<const ColumnValue> row, const InsertExtras& extras) {
+    if (row.empty() || row.size() > kMaxInsertColumns || extras.returning.size() > kMaxInsertColumns ||
+        (!extras.returning.empty() && extras.returned == nullptr))
         throw Error(ErrorCode::Internal, "insert_row: 1 to " + std::to_string(kMaxInsertColumns) + " columns");
     Attempt attempted;
-    pg_call([&] { attempt(table, row.data(), row.size(), &attempted); });
+    pg_call([&] { attempt(table, row.data(), row.size(), extras, &attempted); });
     if (attempted.stored) return InsertPath::Direct;
 
     std::string sql = "INSERT INTO kaireon.";
@@ -289,8 +320,23 @@ InsertPath insert_row(const char* table, std::span<const ColumnValue> row) {
         args[i] = SpiArg{attempted.types[i], attempted.values[i], attempted.nulls[i]};
     }
     sql += ") VALUES (" + values + ")";
+    for (size_t i = 0; i < extras.returning.size(); ++i) {
+        sql += i == 0 ? " RETURNING " : ", ";
+        sql += pg_call([&] { return quote_identifier(extras.returning[i]); });
+    }
     SpiSession spi;
     spi.execute(sql.c_str(), std::span<const SpiArg>(args, row.size()));
+    for (size_t i = 0; i < extras.returning.size(); ++i) {
+        Returned& out = extras.returned[i];
+        Datum value = spi.datum(0, static_cast<int>(i), &out.is_null);
+        // Copied: SPI's result is freed when the session ends.
+        out.value = out.is_null ? 0 : pg_call([&] {
+            int16 length = 0;
+            bool by_value = false;
+            get_typlenbyval(SPI_gettypeid(SPI_tuptable->tupdesc, static_cast<int>(i) + 1), &length, &by_value);
+            return datumCopy(value, by_value, length);
+        });
+    }
     return InsertPath::Statement;
 }
 

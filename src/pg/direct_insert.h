@@ -15,7 +15,8 @@
 //
 // Where INSERT would do more, insert_row runs the INSERT statement itself,
 // through SPI, with the same values: a table or partition with an INSERT
-// trigger, a rule or a stored generated column, a partition that is not a
+// trigger (but the one the caller names as its own), a rule or a stored
+// generated column, a partition that is not a
 // plain table, a deferrable unique index, or a calling role who may not
 // insert into the table or whose inserts its policies would check.
 #pragma once
@@ -36,12 +37,29 @@ struct ColumnValue {
 
 enum class InsertPath { Direct, Statement };
 
+// Returned is a column of the inserted row, in the caller's memory context.
+struct Returned {
+    Datum value = 0;
+    bool is_null = true;
+};
+
+// InsertExtras: the columns to read back from the row (as RETURNING would,
+// defaults included) into `returned` (returning.size() of them), and a
+// statement trigger of the table whose work the caller does itself for a
+// row written directly (the INSERT statement fires it as usual).
+struct InsertExtras {
+    std::span<const char* const> returning = {};
+    Returned* returned = nullptr;
+    const char* callers_trigger = nullptr;
+};
+
 inline constexpr size_t kMaxInsertColumns = 24;
 
-// insert_row inserts one row into kaireon.`table` and tells how (for tests).
-InsertPath insert_row(const char* table, std::span<const ColumnValue> row);
-inline InsertPath insert_row(const char* table, std::initializer_list<ColumnValue> row) {
-    return insert_row(table, std::span(row.begin(), row.size()));
+// insert_row inserts one row into kaireon.`table` and tells how.
+InsertPath insert_row(const char* table, std::span<const ColumnValue> row, const InsertExtras& extras = {});
+inline InsertPath insert_row(const char* table, std::initializer_list<ColumnValue> row,
+                             const InsertExtras& extras = {}) {
+    return insert_row(table, std::span(row.begin(), row.size()), extras);
 }
 
 }  // namespace kaireon::pg

@@ -5,6 +5,7 @@
 #include "core/usage.h"
 
 #include "pg/clock.h"
+#include "pg/direct_insert.h"
 #include "pg/entitlement_state.h"
 #include "pg/guard.h"
 #include "pg/jsonb.h"
@@ -112,15 +113,24 @@ KAIREON_FUNCTION(kaireon_report_usage) {
 
     int64 event_id = 0;
     {
+        // Directly, the trigger's work done here for the one event; through
+        // the INSERT statement and its trigger when the table asks for it
+        // (direct_insert.h).
         pg::ReportScope scope;
-        pg::SpiSession spi;
-        spi.execute(
-            "INSERT INTO kaireon.usage_events (tenant_id, feature, value, occurred_at, idempotency_key, properties) "
-            "VALUES ($1, $2, $3, coalesce($4, kaireon.clock()), $5, $6) RETURNING id::text",
-            {pg::text_arg(tenant), pg::text_arg(feature_key), nullable(fcinfo, kValue, NUMERICOID),
-             nullable(fcinfo, kOccurredAt, TIMESTAMPTZOID), nullable(fcinfo, kKey, TEXTOID),
-             pg::SpiArg{JSONBOID, properties}});
-        event_id = std::stoll(spi.text(0, 0).value_or("0"));
+        std::vector<pg::ColumnValue> row{{"tenant_id", pg::text_arg(tenant)},
+                                         {"feature", pg::text_arg(feature_key)},
+                                         {"value", pg::SpiArg{NUMERICOID, PG_GETARG_DATUM(kValue)}},
+                                         {"idempotency_key", nullable(fcinfo, kKey, TEXTOID)},
+                                         {"properties", pg::SpiArg{JSONBOID, properties}}};
+        if (!PG_ARGISNULL(kOccurredAt)) row.push_back({"occurred_at", nullable(fcinfo, kOccurredAt, TIMESTAMPTZOID)});
+        const char* returning[] = {"id", "occurred_at"};
+        pg::Returned returned[2];
+        const pg::InsertPath path =
+            pg::insert_row("usage_events", row, pg::InsertExtras{returning, returned, pg::kUsageAggregateTrigger});
+        event_id = DatumGetInt64(returned[0].value);
+        if (path == pg::InsertPath::Direct)
+            pg::aggregate_reported_event(tenant, event_id, feature_key, PG_GETARG_DATUM(kValue),
+                                         DatumGetTimestampTz(returned[1].value), key, properties);
     }
     Json result = answer(tenant, *feature);
     if (key) {

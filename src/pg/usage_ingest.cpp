@@ -296,114 +296,110 @@ void audit_statement(const std::string& tenant, const Groups& groups, size_t key
           Json{{"events", events}, {"keyedEvents", keyed_rows}, {"features", features}});
 }
 
-// aggregate_statement is the trigger's work; see usage_ingest.h.
-void aggregate_statement(TriggerData* trigger) {
-    // A superuser loading without a tenant (pg_restore) is a maintenance load:
-    // the rows are aggregated as they are, not judged again.
-    const bool maintenance = is_maintenance_load();
-    const std::string current = maintenance ? std::string() : require_current_tenant();
-    TupleDesc desc = trigger->tg_relation->rd_att;
-    const Columns columns = find_columns(desc);
-    const double now = static_cast<double>(now_seconds());
+// Rollup folds a statement's events (the trigger's transition table, or the
+// one event report_usage inserted itself) into one group per tenant, feature
+// and period, judging each row as it comes; finish() applies the limits and
+// writes the slots, the audit record and the bulk-loaded keys.
+class Rollup {
+public:
+    Rollup()
+        // A superuser loading without a tenant (pg_restore) is a maintenance
+        // load: the rows are aggregated as they are, not judged again.
+        : maintenance_(is_maintenance_load()),
+          current_(maintenance_ ? std::string() : require_current_tenant()),
+          now_(static_cast<double>(now_seconds())) {}
 
-    std::map<std::string, FeaturePtr> features;
+    // add takes row number `index` (zero-based) with its properties (valid
+    // for the call).
+    void add(size_t index, Row row, Jsonb* properties);
+    void finish();
+
+private:
     using GroupKey = std::tuple<std::string, std::string, TimestampTz>;  // tenant, feature, period start
-    std::map<GroupKey, Group> groups;
-    std::vector<Row> keyed;  // bulk-loaded keys to register
-    size_t keyed_rows = 0;
-    std::set<std::string> keys;
 
-    TupleTableSlot* slot = pg_call([&] { return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple); });
-    for (size_t index = 0;; ++index) {
-        if (!pg_call([&] { return tuplestore_gettupleslot(trigger->tg_newtable, true, false, slot); })) break;
-        auto column = [&](int number, bool* is_null) {
-            return pg_call([&] { return slot_getattr(slot, number, is_null); });
-        };
-        bool is_null = false;
-        Row row;
-        row.tenant = text_from_datum(column(columns.tenant_id, &is_null));
-        row.id = DatumGetInt64(column(columns.id, &is_null));
-        row.feature = text_from_datum(column(columns.feature, &is_null));
-        Datum value = column(columns.value, &is_null);
-        row.value = pg_call([&] { return datumCopy(value, false, -1); });  // outlives the slot's tuple
-        row.occurred_at = DatumGetTimestampTz(column(columns.occurred_at, &is_null));
-        Datum key = column(columns.idempotency_key, &is_null);
-        if (!is_null) row.key = text_from_datum(key);
-        Datum properties = column(columns.properties, &is_null);
-        Jsonb* jsonb = pg_call([&] { return DatumGetJsonbP(properties); });  // valid until the next row
+    const bool maintenance_;
+    const std::string current_;
+    const double now_;
+    std::map<std::string, FeaturePtr> features_;
+    std::map<GroupKey, Group> groups_;
+    std::vector<Row> keyed_;  // bulk-loaded keys to register
+    size_t keyed_rows_ = 0;
+    std::set<std::string> keys_;
+};
 
-        if (!maintenance && row.tenant != current) {
-            throw Error(ErrorCode::TenantAccessDenied,
-                        row_path(index) + " is for tenant \"" + row.tenant + "\", not the current tenant",
-                        Json{{"row", index + 1}, {"tenantId", row.tenant}, {"currentTenant", current}});
-        }
-        auto found = features.find(row.feature);
-        if (found == features.end()) found = features.emplace(row.feature, find_feature(row.feature)).first;
-        const entitlements::FeatureDefinition& definition = found->second->definition;
-        if (definition.type != entitlements::FeatureType::Numeric) {
-            refuse_row(index, "feature \"" + row.feature + "\" is " + std::string(entitlements::name(definition.type)) +
-                                  "; only numeric features are metered",
-                       Json{{"feature", row.feature}});
-        }
-        if (std::string source = counted_source(row.feature); !source.empty()) {
-            refuse_row(index, "feature \"" + row.feature + "\" counts " + source + "; it is not reported",
-                       Json{{"feature", row.feature}});
-        }
-        const double number = to_double(row.value);
-        if (!std::isfinite(number)) refuse_row(index, "value must be a finite number", Json{{"path", "value"}});
-        if (definition.non_negative && number < 0) {
-            refuse_row(index, "feature \"" + row.feature + "\" is nonNegative: value must be >= 0",
-                       Json{{"path", "value"}, {"feature", row.feature}});
-        }
-        if (!maintenance) {
-            std::string problem = usage::occurred_at_problem(
-                static_cast<double>(row.occurred_at) / USECS_PER_SEC + static_cast<double>(seconds_from_timestamp(0)),
-                now, g_max_event_lateness);
-            if (!problem.empty()) {
-                refuse_row(index, problem,
-                           Json{{"path", "occurred_at"}, {"occurredAt", iso_or_null(row.occurred_at)},
-                                {"maxEventLatenessSeconds", g_max_event_lateness}});
-            }
-        }
-        if (!JB_ROOT_IS_OBJECT(jsonb) || JB_ROOT_IS_SCALAR(jsonb)) {
-            refuse_row(index, "properties must be a JSON object", Json{{"path", "properties"}});
-        }
-        if (VARSIZE(jsonb) > kMaxPropertiesBytes) {
-            refuse_row(index, "properties must be at most 64 KiB", Json{{"path", "properties"}});
-        }
-        if (row.key) {
-            if (std::string problem = usage::idempotency_key_problem(*row.key); !problem.empty()) {
-                refuse_row(index, problem, Json{{"path", "idempotency_key"}});
-            }
-            if (!keys.insert(row.tenant + '\0' + *row.key).second) {
-                throw Error(ErrorCode::IdempotencyConflict,
-                            "idempotency key \"" + *row.key + "\" appears twice in one statement",
-                            Json{{"row", index + 1}, {"idempotencyKey", *row.key}});
-            }
-        }
-
-        Group& group = groups[GroupKey{row.tenant, row.feature,
-                                       period_start_timestamp(entitlements::name(definition.period), row.occurred_at)}];
-        const usage::EventStamp stamp{row.occurred_at, row.id};
-        group.rollup.add(Numeric{row.value}, stamp);
-        group.total += number;
-        group.largest = std::max(group.largest, number);
-        group.smallest = std::min(group.smallest, number);
-        if (group.rollup.latest_at == stamp) group.latest = number;
-        if (row.key) ++keyed_rows;
-        if (row.key && !maintenance && g_report_scopes == 0) {
-            row.properties = pg_call([&] { return datumCopy(PointerGetDatum(jsonb), false, -1); });
-            keyed.push_back(std::move(row));
+void Rollup::add(size_t index, Row row, Jsonb* jsonb) {
+    if (!maintenance_ && row.tenant != current_) {
+        throw Error(ErrorCode::TenantAccessDenied,
+                    row_path(index) + " is for tenant \"" + row.tenant + "\", not the current tenant",
+                    Json{{"row", index + 1}, {"tenantId", row.tenant}, {"currentTenant", current_}});
+    }
+    auto found = features_.find(row.feature);
+    if (found == features_.end()) found = features_.emplace(row.feature, find_feature(row.feature)).first;
+    const entitlements::FeatureDefinition& definition = found->second->definition;
+    if (definition.type != entitlements::FeatureType::Numeric) {
+        refuse_row(index, "feature \"" + row.feature + "\" is " + std::string(entitlements::name(definition.type)) +
+                              "; only numeric features are metered",
+                   Json{{"feature", row.feature}});
+    }
+    if (std::string source = counted_source(row.feature); !source.empty()) {
+        refuse_row(index, "feature \"" + row.feature + "\" counts " + source + "; it is not reported",
+                   Json{{"feature", row.feature}});
+    }
+    const double number = to_double(row.value);
+    if (!std::isfinite(number)) refuse_row(index, "value must be a finite number", Json{{"path", "value"}});
+    if (definition.non_negative && number < 0) {
+        refuse_row(index, "feature \"" + row.feature + "\" is nonNegative: value must be >= 0",
+                   Json{{"path", "value"}, {"feature", row.feature}});
+    }
+    if (!maintenance_) {
+        std::string problem = usage::occurred_at_problem(
+            static_cast<double>(row.occurred_at) / USECS_PER_SEC + static_cast<double>(seconds_from_timestamp(0)),
+            now_, g_max_event_lateness);
+        if (!problem.empty()) {
+            refuse_row(index, problem,
+                       Json{{"path", "occurred_at"}, {"occurredAt", iso_or_null(row.occurred_at)},
+                            {"maxEventLatenessSeconds", g_max_event_lateness}});
         }
     }
-    pg_call([&] { ExecDropSingleTupleTableSlot(slot); });
+    if (!JB_ROOT_IS_OBJECT(jsonb) || JB_ROOT_IS_SCALAR(jsonb)) {
+        refuse_row(index, "properties must be a JSON object", Json{{"path", "properties"}});
+    }
+    if (VARSIZE(jsonb) > kMaxPropertiesBytes) {
+        refuse_row(index, "properties must be at most 64 KiB", Json{{"path", "properties"}});
+    }
+    if (row.key) {
+        if (std::string problem = usage::idempotency_key_problem(*row.key); !problem.empty()) {
+            refuse_row(index, problem, Json{{"path", "idempotency_key"}});
+        }
+        if (!keys_.insert(row.tenant + '\0' + *row.key).second) {
+            throw Error(ErrorCode::IdempotencyConflict,
+                        "idempotency key \"" + *row.key + "\" appears twice in one statement",
+                        Json{{"row", index + 1}, {"idempotencyKey", *row.key}});
+        }
+    }
 
+    Group& group = groups_[GroupKey{row.tenant, row.feature,
+                                    period_start_timestamp(entitlements::name(definition.period), row.occurred_at)}];
+    const usage::EventStamp stamp{row.occurred_at, row.id};
+    group.rollup.add(Numeric{row.value}, stamp);
+    group.total += number;
+    group.largest = std::max(group.largest, number);
+    group.smallest = std::min(group.smallest, number);
+    if (group.rollup.latest_at == stamp) group.latest = number;
+    if (row.key) ++keyed_rows_;
+    if (row.key && !maintenance_ && g_report_scopes == 0) {
+        row.properties = pg_call([&] { return datumCopy(PointerGetDatum(jsonb), false, -1); });
+        keyed_.push_back(std::move(row));
+    }
+}
+
+void Rollup::finish() {
     std::map<std::string, Limits> limits;
-    for (const auto& [group_key, group] : groups) {
+    for (const auto& [group_key, group] : groups_) {
         const auto& [tenant, feature_key, period_start] = group_key;
-        const FeatureEntry& feature = *features.at(feature_key);
+        const FeatureEntry& feature = *features_.at(feature_key);
         const entitlements::FeatureDefinition& definition = feature.definition;
-        if (maintenance) {
+        if (maintenance_) {
             add_to_slot(tenant, feature_key, period_start, group);
             continue;
         }
@@ -443,15 +439,58 @@ void aggregate_statement(TriggerData* trigger) {
                             ThresholdCaller::UsageReport);
         }
     }
-    if (!maintenance) audit_statement(current, groups, keyed_rows);
-    if (!keyed.empty()) {
+    if (!maintenance_) audit_statement(current_, groups_, keyed_rows_);
+    if (!keyed_.empty()) {
         std::vector<const Row*> rows;
-        for (const Row& row : keyed) rows.push_back(&row);
-        register_keys(current, rows);
+        for (const Row& row : keyed_) rows.push_back(&row);
+        register_keys(current_, rows);
     }
 }
 
+// aggregate_statement is the trigger's work; see usage_ingest.h.
+void aggregate_statement(TriggerData* trigger) {
+    Rollup rollup;
+    TupleDesc desc = trigger->tg_relation->rd_att;
+    const Columns columns = find_columns(desc);
+    TupleTableSlot* slot = pg_call([&] { return MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple); });
+    for (size_t index = 0;; ++index) {
+        if (!pg_call([&] { return tuplestore_gettupleslot(trigger->tg_newtable, true, false, slot); })) break;
+        auto column = [&](int number, bool* is_null) {
+            return pg_call([&] { return slot_getattr(slot, number, is_null); });
+        };
+        bool is_null = false;
+        Row row;
+        row.tenant = text_from_datum(column(columns.tenant_id, &is_null));
+        row.id = DatumGetInt64(column(columns.id, &is_null));
+        row.feature = text_from_datum(column(columns.feature, &is_null));
+        Datum value = column(columns.value, &is_null);
+        row.value = pg_call([&] { return datumCopy(value, false, -1); });  // outlives the slot's tuple
+        row.occurred_at = DatumGetTimestampTz(column(columns.occurred_at, &is_null));
+        Datum key = column(columns.idempotency_key, &is_null);
+        if (!is_null) row.key = text_from_datum(key);
+        Datum properties = column(columns.properties, &is_null);
+        Jsonb* jsonb = pg_call([&] { return DatumGetJsonbP(properties); });  // valid until the next row
+        rollup.add(index, std::move(row), jsonb);
+    }
+    pg_call([&] { ExecDropSingleTupleTableSlot(slot); });
+    rollup.finish();
+}
+
 }  // namespace
+
+void aggregate_reported_event(const std::string& tenant, int64_t id, const std::string& feature, Datum value,
+                              TimestampTz occurred_at, const std::optional<std::string>& key, Datum properties) {
+    Rollup rollup;
+    Row row;
+    row.tenant = tenant;
+    row.id = id;
+    row.feature = feature;
+    row.value = value;
+    row.occurred_at = occurred_at;
+    row.key = key;
+    rollup.add(0, std::move(row), pg_call([&] { return DatumGetJsonbP(properties); }));
+    rollup.finish();
+}
 
 void emit_thresholds(const std::string& tenant, const FeatureEntry& feature, double limit, double usage_after,
                      TimestampTz period_start, ThresholdCaller caller) {

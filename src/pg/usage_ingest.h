@@ -28,6 +28,16 @@ public:
     ReportScope& operator=(const ReportScope&) = delete;
 };
 
+// kUsageAggregateTrigger is kaireon.usage_events' statement trigger, whose
+// work report_usage does itself for the event it inserts directly
+// (direct_insert.h): aggregate_reported_event judges the event, applies the
+// limits and writes the slot, thresholds and audit record exactly as the
+// trigger does for a statement of one row. (The event's idempotency key is
+// report_usage's, as under a ReportScope.)
+inline constexpr const char* kUsageAggregateTrigger = "aggregate";
+void aggregate_reported_event(const std::string& tenant, int64_t id, const std::string& feature, Datum value,
+                              TimestampTz occurred_at, const std::optional<std::string>& key, Datum properties);
+
 // The settings: kaireon.idempotency_ttl and kaireon.max_event_lateness, in
 // seconds.
 int64_t idempotency_ttl_seconds();
