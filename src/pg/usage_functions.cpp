@@ -1,6 +1,6 @@
 // usage_functions.cpp - the metering API (SPEC section 4): report_usage and
-// the idempotency-key purge. Validation and aggregation happen in the insert
-// trigger (usage_ingest.cpp), the same for a report and a bulk load.
+// the idempotency-key purge. Validation and aggregation are the insert
+// trigger's code (usage_ingest.cpp), the same for a report and a bulk load.
 #include "core/entitlements.h"
 #include "core/usage.h"
 

@@ -1,10 +1,11 @@
-// usage_ingest.h - what happens to every statement that inserts into
-// kaireon.usage_events, whether report_usage wrote one row or an application
-// bulk-loaded many: the statement-level trigger validates each row, folds the
-// statement into one rollup per feature and period (C++, one pass over the
-// transition table), enforces hard limits through the limit gate, adds the
-// rollups to this backend's slot rows, registers idempotency keys and emits
-// threshold events.
+// usage_ingest.h - what happens to every event inserted into
+// kaireon.usage_events, whether an application bulk-loaded many or
+// report_usage wrote one: the statement-level trigger (or, for the event
+// report_usage inserts directly, aggregate_reported_event, the same code)
+// validates each row, folds the statement into one rollup per feature and
+// period (C++, one pass over the transition table), enforces hard limits
+// through the limit gate, adds the rollups to this backend's slot rows,
+// registers idempotency keys and emits threshold events.
 #pragma once
 #include "core/entitlements.h"
 #include "core/usage.h"
