@@ -147,6 +147,12 @@ bool PublicKey::verify(std::string_view message, std::string_view signature) con
     std::string der;
     const EVP_MD* digest = alg_ == Algorithm::EdDSA ? nullptr : EVP_sha256();
     if (EVP_DigestVerifyInit(ctx.get(), &pctx, digest, nullptr, impl_->key.get()) != 1) return false;
+    // RFC 8017 8.1.2 and 8.2.2, step 1: an RSA signature is exactly as long
+    // as the modulus. OpenSSL takes a shorter one as the number it encodes,
+    // so a signature whose first byte is zero would verify without it too.
+    if ((alg_ == Algorithm::PS256 || alg_ == Algorithm::RS256) &&
+        signature.size() != static_cast<size_t>(EVP_PKEY_get_size(impl_->key.get())))
+        return false;
     if (alg_ == Algorithm::PS256) {
         if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
