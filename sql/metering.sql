@@ -531,21 +531,27 @@ SELECT count(*) AS slot_rows_of_this_backend FROM kaireon.usage_rollups
 WHERE tenant_id = 'met-a' AND feature LIKE 'm\_s\_%' AND slot < 100001;
 
 -- A report inserts its event without the executor and does the trigger's
--- work itself (src/pg/direct_insert.h). With an INSERT trigger of the
--- operator's own on usage_events it goes through the INSERT statement and
--- the aggregating trigger: counted once and audited once either way.
+-- work itself, and adds to its slot row in place (src/pg/direct_insert.h).
+-- With an INSERT trigger of the operator's own on usage_events it goes
+-- through the INSERT statement and the aggregating trigger, and with an
+-- UPDATE trigger on usage_rollups through the upsert statement: counted
+-- once and audited once every way.
 SELECT count(*) AS audited_before FROM kaireon.audit_log WHERE tenant_id = 'met-a' AND action = 'usage.reported' \gset
 CREATE FUNCTION public.regress_met_seen() RETURNS trigger LANGUAGE plpgsql AS
-    $$BEGIN RAISE NOTICE 'row trigger saw % %', NEW.feature, NEW.value; RETURN NEW; END$$;
+    $$BEGIN RAISE NOTICE 'trigger % saw %', TG_NAME, NEW.feature; RETURN NEW; END$$;
 CREATE TRIGGER regress_seen BEFORE INSERT ON kaireon.usage_events FOR EACH ROW EXECUTE FUNCTION public.regress_met_seen();
 SELECT kaireon.report_usage('m_s_sum', 0.5) ->> 'currentUsage' AS sum_through_the_statement;
 DROP TRIGGER regress_seen ON kaireon.usage_events;
+CREATE TRIGGER regress_seen_slot BEFORE UPDATE ON kaireon.usage_rollups FOR EACH ROW
+    EXECUTE FUNCTION public.regress_met_seen();
+SELECT kaireon.report_usage('m_s_sum', 0.125) ->> 'currentUsage' AS sum_through_the_upsert_statement;
+DROP TRIGGER regress_seen_slot ON kaireon.usage_rollups;
 DROP FUNCTION public.regress_met_seen();
 SELECT kaireon.report_usage('m_s_sum', 0.25) ->> 'currentUsage' AS sum_direct_again;
 SELECT count(*) - :audited_before AS reports_audited FROM kaireon.audit_log
 WHERE tenant_id = 'met-a' AND action = 'usage.reported';
 SELECT count(*) AS events FROM kaireon.usage_events
-WHERE tenant_id = 'met-a' AND feature = 'm_s_sum' AND value IN (0.5, 0.25);
+WHERE tenant_id = 'met-a' AND feature = 'm_s_sum' AND value IN (0.5, 0.125, 0.25);
 
 RESET kaireon.tenant;
 RESET kaireon.test_clock;

@@ -1,6 +1,7 @@
 #include "pg/direct_insert.h"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/tupconvert.h"
@@ -8,6 +9,7 @@ extern "C" {
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
+#include "nodes/bitmapset.h"
 #include "nodes/execnodes.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -151,22 +153,35 @@ Datum column_value(const SpiArg& value, Form_pg_attribute attr, const char* tabl
     return OidInputFunctionCall(input, TextDatumGetCString(value.value), io_param, attr->atttypmod);
 }
 
-// store inserts the row (given values at `attnums`, defaults elsewhere) into
-// `rel` or the partition that takes it, unless that partition does more
-// than store: then it writes nothing and returns false. A default may have
-// been evaluated by then (an identity's next value: a gap, as a failed
-// INSERT leaves).
-bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row, const InsertExtras& extras) {
+// result_relation is `rel` as the one result relation of a new executor
+// state, as a plan's would be: its range table entry too, which error
+// details (the columns a role may see) and index hints (the columns an
+// UPDATE sets, `updated`) read.
+ResultRelInfo* result_relation(Relation rel, EState** estate_out, std::span<const AttrNumber> updated = {}) {
     EState* estate = CreateExecutorState();
     RangeTblEntry* range = makeNode(RangeTblEntry);
     range->rtekind = RTE_RELATION;
     range->relid = RelationGetRelid(rel);
     range->relkind = rel->rd_rel->relkind;
     range->rellockmode = RowExclusiveLock;
+    for (AttrNumber column : updated)
+        range->updatedCols = bms_add_member(range->updatedCols, column - FirstLowInvalidHeapAttributeNumber);
     ExecInitRangeTable(estate, list_make1(range));
-    ResultRelInfo* root = makeNode(ResultRelInfo);
-    InitResultRelInfo(root, rel, 1, nullptr, 0);
+    ResultRelInfo* target = makeNode(ResultRelInfo);
+    InitResultRelInfo(target, rel, 1, nullptr, 0);
     estate->es_output_cid = GetCurrentCommandId(true);
+    *estate_out = estate;
+    return target;
+}
+
+// store inserts the row (given values at `attnums`, defaults elsewhere) into
+// `rel` or the partition that takes it, unless that partition does more
+// than store: then it writes nothing and returns false. A default may have
+// been evaluated by then (an identity's next value: a gap, as a failed
+// INSERT leaves).
+bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row, const InsertExtras& extras) {
+    EState* estate = nullptr;
+    ResultRelInfo* root = result_relation(rel, &estate);
 
     TupleDesc desc = RelationGetDescr(rel);
     TupleTableSlot* slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
@@ -261,13 +276,11 @@ AttrNumber column_number(TupleDesc desc, const char* table, const char* column) 
     elog(ERROR, "kaireon: kaireon.%s has no column %s", table, column);
 }
 
-void attempt(const char* table, const ColumnValue* row, size_t n, const InsertExtras& extras, Attempt* out) {
-    const Oid relid = kaireon_relation(table);
-    Relation rel = table_open(relid, RowExclusiveLock);
+// resolve_columns finds the given columns in `rel` and reads their values
+// as the columns take them.
+void resolve_columns(Relation rel, const char* table, const ColumnValue* row, size_t n, AttrNumber* attnums,
+                     Attempt* out) {
     TupleDesc desc = RelationGetDescr(rel);
-    for (size_t i = 0; i < extras.returning.size(); ++i)
-        out->returning[i] = column_number(desc, table, extras.returning[i]);
-    AttrNumber attnums[kMaxInsertColumns];
     int next = 0;  // callers mostly name the columns in the table's order
     for (size_t i = 0; i < n; ++i) {
         attnums[i] = InvalidAttrNumber;
@@ -290,16 +303,134 @@ void attempt(const char* table, const ColumnValue* row, size_t n, const InsertEx
         out->nulls[i] = row[i].value.is_null;
         out->values[i] = column_value(row[i].value, attr, table);
     }
+}
+
+// may_write: the calling role may do `modes` (each of them) on `relid` and no
+// policy applies to it.
+bool may_write(Oid relid, std::initializer_list<AclMode> modes) {
+    for (AclMode mode : modes)
+        if (pg_class_aclcheck(relid, GetUserId(), mode) != ACLCHECK_OK) return false;
+    return check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
+}
+
+void attempt(const char* table, const ColumnValue* row, size_t n, const InsertExtras& extras, Attempt* out) {
+    const Oid relid = kaireon_relation(table);
+    Relation rel = table_open(relid, RowExclusiveLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    for (size_t i = 0; i < extras.returning.size(); ++i)
+        out->returning[i] = column_number(desc, table, extras.returning[i]);
+    AttrNumber attnums[kMaxInsertColumns];
+    resolve_columns(rel, table, row, n, attnums, out);
     // What INSERT would check or apply beyond storing: the statement does it.
     const char kind = rel->rd_rel->relkind;
     if ((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) && stores_only(rel, extras.callers_trigger) &&
-        pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK &&
-        check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+        may_write(relid, {ACL_INSERT}))
         out->stored = store(rel, attnums, n, *out, extras);
     table_close(rel, NoLock);
 }
 
+bool has_update_trigger(const TriggerDesc* triggers) {
+    return triggers != nullptr && (triggers->trig_update_before_row || triggers->trig_update_after_row ||
+                                   triggers->trig_update_instead_row || triggers->trig_update_before_statement ||
+                                   triggers->trig_update_after_statement || triggers->trig_update_old_table ||
+                                   triggers->trig_update_new_table);
+}
+
+// update_or_store: the row whose primary key `key` equals the given key
+// columns, found and locked as logical replication's apply worker finds a
+// row (waiting for a transaction that writes it, again after a concurrent
+// update), updated to the merge; or, when there is none, the row inserted.
+bool update_or_store(Relation rel, Oid key, const AttrNumber* attnums, size_t n, Attempt& row, UpsertMerge merge,
+                     void* context) {
+    TupleDesc desc = RelationGetDescr(rel);
+    Relation key_index = index_open(key, RowExclusiveLock);
+    for (int k = 0; k < IndexRelationGetNumberOfKeyAttributes(key_index); ++k) {
+        bool given = false;
+        for (size_t i = 0; i < n; ++i) given = given || attnums[i] == key_index->rd_index->indkey.values[k];
+        if (!given) elog(ERROR, "kaireon: an upsert of kaireon.%s must give its primary key", RelationGetRelationName(rel));
+    }
+    index_close(key_index, NoLock);
+
+    EState* estate = nullptr;
+    ResultRelInfo* target = result_relation(rel, &estate, std::span(attnums, n));
+    ExecOpenIndices(target, false);
+    bool direct = true;
+    for (int i = 0; direct && i < target->ri_NumIndices; ++i)
+        if (!target->ri_IndexRelationDescs[i]->rd_index->indimmediate) direct = false;
+    bool exists = false;
+    if (direct) {
+        TupleTableSlot* search = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+        ExecClearTuple(search);
+        for (int a = 0; a < desc->natts; ++a) search->tts_isnull[a] = true;
+        for (size_t i = 0; i < n; ++i) {
+            search->tts_values[attnums[i] - 1] = row.values[i];
+            search->tts_isnull[attnums[i] - 1] = row.nulls[i];
+        }
+        ExecStoreVirtualTuple(search);
+        TupleTableSlot* found = table_slot_create(rel, &estate->es_tupleTable);
+        exists = RelationFindReplTupleByIndex(rel, key, LockTupleExclusive, search, found);
+        if (exists) {
+            slot_getallattrs(found);
+            Datum stored[kMaxInsertColumns];
+            bool stored_nulls[kMaxInsertColumns];
+            for (size_t i = 0; i < n; ++i) {
+                stored[i] = found->tts_values[attnums[i] - 1];
+                stored_nulls[i] = found->tts_isnull[attnums[i] - 1];
+            }
+            merge(stored, stored_nulls, row.values, row.nulls, context);
+            TupleTableSlot* updated = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+            ExecClearTuple(updated);
+            for (int a = 0; a < desc->natts; ++a) {
+                updated->tts_values[a] = found->tts_values[a];
+                updated->tts_isnull[a] = found->tts_isnull[a];
+            }
+            for (size_t i = 0; i < n; ++i) {
+                updated->tts_values[attnums[i] - 1] = row.values[i];
+                updated->tts_isnull[attnums[i] - 1] = row.nulls[i];
+            }
+            ExecStoreVirtualTuple(updated);
+            // What ExecUpdate does for a row without triggers.
+            if (desc->constr != nullptr) {
+                if (desc->constr->num_check > 0) target->ri_ConstraintExprs = prepared_checks(target, estate);
+                ExecConstraints(target, updated, estate);
+            }
+            bool update_indexes = false;
+            simple_table_tuple_update(rel, &found->tts_tid, updated, estate->es_snapshot, &update_indexes);
+            if (update_indexes && target->ri_NumIndices > 0)
+                list_free(ExecInsertIndexTuples(target, updated, estate, true, false, nullptr, NIL));
+        }
+    }
+    ExecCloseIndices(target);
+    ExecResetTupleTable(estate->es_tupleTable, false);
+    FreeExecutorState(estate);
+    if (!direct) return false;
+    if (!exists) return store(rel, attnums, n, row, InsertExtras{});
+    CommandCounterIncrement();
+    return true;
+}
+
+void upsert_attempt(const char* table, const ColumnValue* row, size_t n, UpsertMerge merge, void* context,
+                    Attempt* out) {
+    const Oid relid = kaireon_relation(table);
+    Relation rel = table_open(relid, RowExclusiveLock);
+    AttrNumber attnums[kMaxInsertColumns];
+    resolve_columns(rel, table, row, n, attnums, out);
+    const Oid key = RelationGetPrimaryKeyIndex(rel);
+    if (rel->rd_rel->relkind == RELKIND_RELATION && OidIsValid(key) && stores_only(rel, nullptr) &&
+        !has_update_trigger(rel->trigdesc) && may_write(relid, {ACL_INSERT, ACL_UPDATE, ACL_SELECT}))
+        out->stored = update_or_store(rel, key, attnums, n, *out, merge, context);
+    table_close(rel, NoLock);
+}
+
 }  // namespace
+
+bool upsert_row(const char* table, std::span<const ColumnValue> row, UpsertMerge merge, void* context) {
+    if (row.empty() || row.size() > kMaxInsertColumns || merge == nullptr)
+        throw Error(ErrorCode::Internal, "upsert_row: 1 to " + std::to_string(kMaxInsertColumns) + " columns");
+    Attempt attempted;
+    pg_call([&] { upsert_attempt(table, row.data(), row.size(), merge, context, &attempted); });
+    return attempted.stored;
+}
 
 InsertPath insert_row(const char* table, std::span<const ColumnValue> row, const InsertExtras& extras) {
     if (row.empty() || row.size() > kMaxInsertColumns || extras.returning.size() > kMaxInsertColumns ||

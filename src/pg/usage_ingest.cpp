@@ -9,6 +9,7 @@
 #include "pg/audit.h"
 #include "pg/cache_watch.h"
 #include "pg/clock.h"
+#include "pg/direct_insert.h"
 #include "pg/entitlement_state.h"
 #include "pg/events.h"
 #include "pg/guard.h"
@@ -173,16 +174,76 @@ Percents tenant_thresholds(const std::string& tenant, const std::string& feature
     throw Error(ErrorCode::UsageLimitReached, "usage limit reached for feature \"" + feature.key + "\"", extra, hint);
 }
 
+// The slot row's columns as add_to_slot gives them, and merge_slot: a
+// rollup added to the slot's, as the upsert statement below adds it (NULLs
+// as it treats them: greatest/least skip them, a row comparison with one is
+// not true).
+enum SlotColumn { kTenant, kFeature, kPeriod, kSlot, kSum, kCount, kMax, kMin, kLatestValue, kLatestAt, kLatestId };
+
+void merge_slot(const Datum* stored, const bool* stored_nulls, Datum* row, bool* row_nulls, void*) {
+    auto numeric_pick = [&](int column, bool larger) {
+        if (stored_nulls[column]) return;
+        if (row_nulls[column] ||
+            (DatumGetInt32(DirectFunctionCall2(numeric_cmp, stored[column], row[column])) > 0) == larger) {
+            row[column] = stored[column];
+            row_nulls[column] = false;
+        }
+    };
+    row[kSum] = stored_nulls[kSum] || row_nulls[kSum] ? 0 : DirectFunctionCall2(numeric_add, stored[kSum], row[kSum]);
+    row_nulls[kSum] = stored_nulls[kSum] || row_nulls[kSum];
+    row[kCount] = Int64GetDatum(DatumGetInt64(stored[kCount]) + DatumGetInt64(row[kCount]));
+    row_nulls[kCount] = stored_nulls[kCount] || row_nulls[kCount];
+    numeric_pick(kMax, true);
+    numeric_pick(kMin, false);
+    const bool newer =
+        !row_nulls[kLatestAt] && !stored_nulls[kLatestAt] &&
+        (DatumGetTimestampTz(row[kLatestAt]) > DatumGetTimestampTz(stored[kLatestAt]) ||
+         (DatumGetTimestampTz(row[kLatestAt]) == DatumGetTimestampTz(stored[kLatestAt]) && !row_nulls[kLatestId] &&
+          !stored_nulls[kLatestId] && DatumGetInt64(row[kLatestId]) > DatumGetInt64(stored[kLatestId])));
+    const Datum latest_at = row[kLatestAt];
+    const bool latest_at_null = row_nulls[kLatestAt];
+    if (!newer) {
+        for (int column : {kLatestValue, kLatestId}) {
+            row[column] = stored[column];
+            row_nulls[column] = stored_nulls[column];
+        }
+    }
+    // greatest(stored, reported)
+    if (latest_at_null || (!stored_nulls[kLatestAt] &&
+                           DatumGetTimestampTz(stored[kLatestAt]) > DatumGetTimestampTz(latest_at))) {
+        row[kLatestAt] = stored[kLatestAt];
+        row_nulls[kLatestAt] = stored_nulls[kLatestAt];
+    }
+}
+
 // add_to_slot adds a statement's rollup to this backend's slot row: no other
 // open transaction ever writes the same row (backend ids are unique among
-// live backends), so reporters never wait on each other here. An upsert,
-// not an UPDATE first: it finds the row through the unique index itself,
-// whereas the UPDATE's plan is the planner's choice, and on a slot table
-// bloated by updates it chose a bitmap heap scan whose set-up doubled the
-// statement's cost (measured; docs/performance.md).
+// live backends), so reporters never wait on each other here. Directly
+// (upsert_row: the row found through its primary key, updated in place);
+// else an upsert statement, not an UPDATE first: it finds the row through
+// the unique index itself, whereas the UPDATE's plan is the planner's
+// choice, and on a slot table bloated by updates it chose a bitmap heap scan
+// whose set-up doubled the statement's cost (measured; docs/performance.md).
 void add_to_slot(const std::string& tenant, const std::string& feature, TimestampTz period_start, const Group& group) {
     const auto& r = group.rollup;
     AsExtensionOwner owner;
+    const SpiArg values[] = {text_arg(tenant),
+                             text_arg(feature),
+                             SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
+                             SpiArg{INT4OID, Int32GetDatum(MyBackendId)},
+                             SpiArg{NUMERICOID, r.sum.datum},
+                             SpiArg{INT8OID, Int64GetDatum(r.count)},
+                             SpiArg{NUMERICOID, r.max->datum},
+                             SpiArg{NUMERICOID, r.min->datum},
+                             SpiArg{NUMERICOID, r.latest->datum},
+                             SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
+                             SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}};
+    static constexpr const char* kColumns[] = {"tenant_id", "feature",      "period_start", "slot",
+                                               "sum",       "count",        "max",          "min",
+                                               "latest_value", "latest_at", "latest_event_id"};
+    ColumnValue row[std::size(kColumns)];
+    for (size_t i = 0; i < std::size(kColumns); ++i) row[i] = ColumnValue{kColumns[i], values[i]};
+    if (upsert_row("usage_rollups", row, merge_slot, nullptr)) return;
     SpiSession spi;
     spi.execute(
         "INSERT INTO kaireon.usage_rollups AS r "
@@ -196,12 +257,7 @@ void add_to_slot(const std::string& tenant, const std::string& feature, Timestam
         "latest_event_id = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event_id) > (r.latest_at, r.latest_event_id) "
         "                    THEN EXCLUDED.latest_event_id ELSE r.latest_event_id END, "
         "latest_at = greatest(r.latest_at, EXCLUDED.latest_at)",
-        {text_arg(tenant), text_arg(feature), SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(period_start)},
-         SpiArg{INT4OID, Int32GetDatum(MyBackendId)}, SpiArg{NUMERICOID, r.sum.datum},
-         SpiArg{INT8OID, Int64GetDatum(r.count)}, SpiArg{NUMERICOID, r.max->datum},
-         SpiArg{NUMERICOID, r.min->datum}, SpiArg{NUMERICOID, r.latest->datum},
-         SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(r.latest_at.occurred_at)},
-         SpiArg{INT8OID, Int64GetDatum(r.latest_at.id)}});
+        std::span<const SpiArg>(values, std::size(values)));
 }
 
 // register_keys records bulk-loaded idempotency keys; a key already in use
