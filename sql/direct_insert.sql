@@ -96,6 +96,15 @@ ALTER TABLE kaireon.selftest_rows ALTER COLUMN mood DROP DEFAULT;
 SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "f3"}');
 ALTER TABLE kaireon.selftest_rows ALTER COLUMN mood SET DEFAULT 'calm';
 SELECT k, mood FROM kaireon.selftest_rows WHERE k LIKE 'f%' ORDER BY k;
+-- A default that calls a SQL function (inlined when the default is read, as
+-- kaireon.clock() is): the function replaced counts from the next row.
+CREATE FUNCTION kaireon_selftest.note() RETURNS text LANGUAGE sql STABLE AS $$SELECT 'first'$$;
+ALTER TABLE kaireon.selftest_rows ALTER COLUMN note SET DEFAULT kaireon_selftest.note();
+SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "n1"}');
+CREATE OR REPLACE FUNCTION kaireon_selftest.note() RETURNS text LANGUAGE sql STABLE AS $$SELECT 'second'$$;
+SELECT kaireon_selftest.insert_row('selftest_rows', '{"tenant_id": "t", "k": "n2"}');
+ALTER TABLE kaireon.selftest_rows ALTER COLUMN note DROP DEFAULT;
+SELECT k, note FROM kaireon.selftest_rows WHERE k IN ('n1', 'n2') ORDER BY k;
 
 -- A table that does more than store gets the INSERT statement: triggers
 -- (of the table, of a partition, for each statement), a deferrable unique

@@ -13,6 +13,7 @@ extern "C" {
 #include "nodes/execnodes.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -62,14 +63,15 @@ bool stores_only(Relation rel, const char* callers_trigger) {
 // The functions below run inside pg_call: PostgreSQL errors only.
 
 // ParsedExprs are a relation's CHECK constraints and column defaults read
-// from their text once: INSERT's plan reads the defaults when it is made
-// (and identity columns look up their sequence), ExecConstraints reads the
+// from their text and planned once (`expression_planner`: SQL functions
+// such as kaireon.clock() inlined), as INSERT's cached plan holds them:
+// identity columns look up their sequence, and ExecConstraints reads the
 // checks for every row (stringToNode: a sixth of what a response's two
 // inserts cost). An invalidation of the relation's relcache entry (any ALTER
-// TABLE of it) marks them stale; they are read again at their next use, not
-// freed in the callback, which may run while they are being prepared (a
-// catalog lookup takes a lock). (A domain's default is read with them and
-// not watched: the extension's tables use none.)
+// TABLE of it) or of any function marks them stale; they are read again at
+// their next use, not freed in the callback, which may run while they are
+// being prepared (a catalog lookup takes a lock). (A domain's default is read
+// with them and not watched: the extension's tables use none.)
 struct ParsedExprs {
     Oid relid;  // the hash key
     bool stale;
@@ -94,6 +96,8 @@ void on_relation_changed(Datum, Oid relid) {
     while (auto* entry = static_cast<ParsedExprs*>(hash_seq_search(&scan))) entry->stale = true;
 }
 
+void on_function_changed(Datum, int, uint32) { on_relation_changed(0, InvalidOid); }
+
 const ParsedExprs& parsed_exprs(Relation rel) {
     if (g_parsed == nullptr) {
         HASHCTL control{};
@@ -102,6 +106,7 @@ const ParsedExprs& parsed_exprs(Relation rel) {
         control.hcxt = CacheMemoryContext;
         g_parsed = hash_create("kaireon parsed expressions", 16, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
         CacheRegisterRelcacheCallback(on_relation_changed, 0);
+        CacheRegisterSyscacheCallback(PROCOID, on_function_changed, 0);
     }
     const Oid relid = RelationGetRelid(rel);
     TupleDesc desc = RelationGetDescr(rel);
@@ -119,12 +124,13 @@ const ParsedExprs& parsed_exprs(Relation rel) {
     entry->check_count = check_count;
     entry->checks = static_cast<Expr**>(palloc0(sizeof(Expr*) * static_cast<size_t>(check_count + 1)));
     for (int i = 0; i < check_count; ++i)
-        entry->checks[i] = static_cast<Expr*>(stringToNode(desc->constr->check[i].ccbin));
+        entry->checks[i] = expression_planner(static_cast<Expr*>(stringToNode(desc->constr->check[i].ccbin)));
     entry->column_count = desc->natts;
     entry->defaults = static_cast<Expr**>(palloc0(sizeof(Expr*) * static_cast<size_t>(desc->natts + 1)));
     for (int a = 0; a < desc->natts; ++a)
         if (!TupleDescAttr(desc, a)->attisdropped)
-            entry->defaults[a] = reinterpret_cast<Expr*>(build_column_default(rel, a + 1));
+            if (Node* fallback = build_column_default(rel, a + 1))
+                entry->defaults[a] = expression_planner(reinterpret_cast<Expr*>(fallback));
     MemoryContextSwitchTo(caller);
     entry->stale = false;
     return *entry;
@@ -136,7 +142,7 @@ ExprState** prepared_checks(ResultRelInfo* target, EState* estate) {
     const ParsedExprs& parsed = parsed_exprs(target->ri_RelationDesc);
     MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
     auto** states = static_cast<ExprState**>(palloc(sizeof(ExprState*) * static_cast<size_t>(parsed.check_count)));
-    for (int i = 0; i < parsed.check_count; ++i) states[i] = ExecPrepareExpr(parsed.checks[i], estate);
+    for (int i = 0; i < parsed.check_count; ++i) states[i] = ExecInitExpr(parsed.checks[i], nullptr);
     MemoryContextSwitchTo(caller);
     return states;
 }
@@ -199,7 +205,9 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
     const ParsedExprs& parsed = parsed_exprs(rel);
     for (int a = 0; a < desc->natts; ++a) {
         if (given[a] || parsed.defaults[a] == nullptr) continue;
-        ExprState* state = ExecPrepareExpr(parsed.defaults[a], estate);
+        MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
+        ExprState* state = ExecInitExpr(parsed.defaults[a], nullptr);
+        MemoryContextSwitchTo(caller);
         slot->tts_values[a] = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &slot->tts_isnull[a]);
     }
     ExecStoreVirtualTuple(slot);
