@@ -207,8 +207,13 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
         if (given[a] || parsed.defaults[a] == nullptr) continue;
         MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
         ExprState* state = ExecInitExpr(parsed.defaults[a], nullptr);
+        Datum value = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &slot->tts_isnull[a]);
+        // Copied: a constant default points into the parsed expressions,
+        // which the next parsed_exprs() of this relation frees when an
+        // invalidation (while a partition or index is opened) made them stale.
+        Form_pg_attribute attr = TupleDescAttr(desc, a);
+        slot->tts_values[a] = slot->tts_isnull[a] ? 0 : datumCopy(value, attr->attbyval, attr->attlen);
         MemoryContextSwitchTo(caller);
-        slot->tts_values[a] = ExecEvalExprSwitchContext(state, GetPerTupleExprContext(estate), &slot->tts_isnull[a]);
     }
     ExecStoreVirtualTuple(slot);
 
