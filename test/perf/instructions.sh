@@ -12,7 +12,8 @@
 # WARM calls, B the same and then CALLS more; (B - A) / CALLS is one call.
 # Each call is its own statement and transaction, as pgbench's are, and
 # includes parsing and planning that statement (pgbench -M prepared plans
-# it once). Paths (test/perf/*.sql):
+# it once; --prepared does too: PREPARE once, then EXECUTE per call, what
+# the suite's pgbench runs). Paths (test/perf/*.sql):
 #
 #   dry_run      decisions_d_dry_run.sql's call
 #   recorded     decisions_c_recommend.sql's call
@@ -20,7 +21,7 @@
 #                first, so that the key table has grown as in a benchmark)
 #   usage        usage_c_report.sql's
 #
-#   test/perf/instructions.sh [--callgrind] [CALLS]    (default 500; under a minute here)
+#   test/perf/instructions.sh [--callgrind] [--prepared] [CALLS]    (default 500; under a minute here)
 #
 # Prints instructions per call; keeps the cachegrind files
 # (build/instructions/*.out) for cg_diff and cg_annotate. --callgrind runs
@@ -39,14 +40,20 @@ source scripts/lib/license.sh
 source scripts/lib/perf_database.sh
 
 tool_args=(--cache-sim=no)
-if [ "${1:-}" = --callgrind ]; then
-    export KR_VALGRIND_TOOL=callgrind
-    tool_args=(--cache-sim=no --dump-instr=no)
+prepared=no
+while [ $# -gt 0 ]; do
+    case $1 in
+        --callgrind)
+            export KR_VALGRIND_TOOL=callgrind
+            tool_args=(--cache-sim=no --dump-instr=no) ;;
+        --prepared) prepared=yes ;;
+        *) break ;;
+    esac
     shift
-fi
+done
 calls=${1:-500}
-if ! [[ "$calls" =~ ^[1-9][0-9]*$ ]]; then
-    echo "usage: test/perf/instructions.sh [--callgrind] [CALLS]" >&2
+if [ $# -gt 1 ] || ! [[ "$calls" =~ ^[1-9][0-9]*$ ]]; then
+    echo "usage: test/perf/instructions.sh [--callgrind] [--prepared] [CALLS]" >&2
     exit 2
 fi
 kr_valgrind_bench instructions
@@ -54,27 +61,37 @@ kr_valgrind_bench instructions
 echo "== loading the suite's database"
 kr_suite_database "$work" 1
 
-# call PATH I: the statement of call number I of PATH, then an empty line
-# (which ends a command of postgres --single -j: one transaction per call).
-call() {
-    local customer
-    customer="'cust-' || lpad(($2 % 1000 + 1)::text, 4, '0')"
+# statement PATH N: the statement of PATH's call number N (an expression:
+# a number, or $1 in a prepared statement).
+statement() {
+    local customer="'cust-' || lpad(($2 % 1000 + 1)::text, 4, '0')" key="'count-$2'"
+    [ "$2" = '$1' ] && key="'count-' || \$1"  # the literal in a plain call, as before
     case $1 in
         dry_run) echo "SELECT kaireon_recommend(jsonb_build_object('customerId', $customer, 'flow', 'homepage',
   'context', '{\"channel\": \"web\"}'::jsonb, 'dryRun', true));" ;;
         recorded) echo "SELECT kaireon_recommend(jsonb_build_object('customerId', $customer, 'flow', 'homepage',
   'context', '{\"channel\": \"web\"}'::jsonb));" ;;
         respond) echo "SELECT kaireon_respond(jsonb_build_object('customerId', 'c' || $2 % 1000, 'offerId', 'o' || $2 % 5 + 1,
-  'channel', 'web', 'outcome', 'impression', 'idempotencyKey', 'count-$2'));" ;;
+  'channel', 'web', 'outcome', 'impression', 'idempotencyKey', $key));" ;;
         usage) echo "SELECT kaireon.report_usage('perf_unlimited');" ;;
     esac
-    echo
 }
-script() {  # script PATH TENANT FROM TO
+# script PATH TENANT FROM TO: the calls, each followed by an empty line (which
+# ends a command of postgres --single -j: one transaction per call); with
+# --prepared, EXECUTEs of the statement prepared once, as pgbench -M prepared
+# runs it (no parsing and planning per call).
+script() {
     echo "SET kaireon.tenant = '$2';"
     echo
+    if [ "$prepared" = yes ]; then
+        echo "PREPARE call(int) AS $(statement "$1" '$1')"
+        echo
+    fi
     local i
-    for ((i = $3; i <= $4; i++)); do call "$1" "$i"; done
+    for ((i = $3; i <= $4; i++)); do
+        if [ "$prepared" = yes ]; then echo "EXECUTE call($i);"; else statement "$1" "$i"; fi
+        echo
+    done
 }
 
 echo "== ${KR_VALGRIND_TOOL:-cachegrind}: $calls calls of each path after the first ones (a few minutes)"
@@ -92,7 +109,7 @@ for path in dry_run recorded respond usage; do
     b=$(awk '/^summary:/ {print $2}' "$work/$path-B.out")
     results+=("$(printf '  %-10s %12s' "$path" "$(( (b - a) / calls ))")")
 done
-echo "instructions per call ($calls calls, each its own transaction):"
+echo "instructions per call ($calls calls, each its own transaction$([ "$prepared" = yes ] && echo ', prepared')):"
 printf '%s\n' "${results[@]}"
 if [ "${KR_VALGRIND_TOOL:-}" = callgrind ]; then
     echo "callgrind files in $out: callgrind_annotate --inclusive=yes PATH-B.out (A's warm-up calls included)"
