@@ -402,7 +402,9 @@ bool update_or_store(Relation rel, Oid key, const AttrNumber* attnums, size_t n,
                 updated->tts_isnull[attnums[i] - 1] = row.nulls[i];
             }
             ExecStoreVirtualTuple(updated);
-            // What ExecUpdate does for a row without triggers.
+            // What ExecUpdate does for a row without triggers (an UPDATE of a
+            // table published without a replica identity is refused).
+            CheckCmdReplicaIdentity(rel, CMD_UPDATE);
             if (desc->constr != nullptr) {
                 if (desc->constr->num_check > 0) target->ri_ConstraintExprs = prepared_checks(target, estate);
                 ExecConstraints(target, updated, estate);
