@@ -5,20 +5,21 @@
 // and its idempotency key, a decision, an audit record, a usage event and
 // its slot): an INSERT through SPI spends about as many instructions
 // starting, running and ending its plan as storing the row and its index
-// entries (docs/performance.md, "Rows written without the executor"). insert_row does what INSERT does for a table as the extension
-// made it: the columns not given get their defaults (identity and clock
-// included), the row goes to its partition (or fails as INSERT does when none
-// takes it), NOT NULL and CHECK constraints are checked with INSERT's
-// errors, the tuple and its index entries are stored (a unique index refuses
-// a duplicate, waiting for a racing transaction as INSERT does), and the next
-// command of the transaction sees the row.
+// entries (docs/performance.md, "Rows written without the executor").
+// insert_row does what INSERT does for a table as the extension made it: the
+// columns not given get their defaults (identity and clock included), the
+// row goes to its partition (or fails as INSERT does when none takes it),
+// NOT NULL and CHECK constraints are checked with INSERT's errors, the tuple
+// and its index entries are stored (a unique index refuses a duplicate,
+// waiting for a racing transaction as INSERT does), and the next command of
+// the transaction sees the row.
 //
 // Where INSERT would do more, insert_row runs the INSERT statement itself,
 // through SPI, with the same values: a table or partition with an INSERT
 // trigger (but the one the caller names as its own), a rule or a stored
-// generated column, a partition that is not a
-// plain table, a deferrable unique index, or a calling role who may not
-// insert into the table or whose inserts its policies would check.
+// generated column, a partition that is not a plain table, a deferrable
+// unique index, or a calling role who may not insert into the table or whose
+// inserts its policies would check.
 #pragma once
 #include "pg/postgres_headers.h"
 #include "pg/spi.h"
