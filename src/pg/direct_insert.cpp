@@ -1,7 +1,6 @@
 #include "pg/direct_insert.h"
 
 extern "C" {
-#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/tupconvert.h"
@@ -19,6 +18,7 @@ extern "C" {
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/rls.h"
 }
 
@@ -180,6 +180,14 @@ ResultRelInfo* result_relation(Relation rel, EState** estate_out, std::span<cons
     return target;
 }
 
+// put_given sets the given columns' values of a virtual `slot` being filled.
+void put_given(TupleTableSlot* slot, const AttrNumber* attnums, size_t n, const Datum* values, const bool* nulls) {
+    for (size_t i = 0; i < n; ++i) {
+        slot->tts_values[attnums[i] - 1] = values[i];
+        slot->tts_isnull[attnums[i] - 1] = nulls[i];
+    }
+}
+
 // store inserts the row (given values at `attnums`, defaults elsewhere) into
 // `rel` or the partition that takes it, unless that partition does more
 // than store: then it writes nothing and returns false. A default may have
@@ -197,11 +205,8 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
         slot->tts_values[a] = 0;
         slot->tts_isnull[a] = true;
     }
-    for (size_t i = 0; i < n; ++i) {
-        slot->tts_values[attnums[i] - 1] = row.values[i];
-        slot->tts_isnull[attnums[i] - 1] = row.nulls[i];
-        given[attnums[i] - 1] = true;
-    }
+    put_given(slot, attnums, n, row.values, row.nulls);
+    for (size_t i = 0; i < n; ++i) given[attnums[i] - 1] = true;
     const ParsedExprs& parsed = parsed_exprs(rel);
     for (int a = 0; a < desc->natts; ++a) {
         if (given[a] || parsed.defaults[a] == nullptr) continue;
@@ -281,32 +286,14 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
     return direct;
 }
 
-AttrNumber column_number(TupleDesc desc, const char* table, const char* column) {
-    for (int a = 0; a < desc->natts; ++a) {
-        Form_pg_attribute attr = TupleDescAttr(desc, a);
-        if (!attr->attisdropped && strcmp(NameStr(attr->attname), column) == 0) return attr->attnum;
-    }
-    elog(ERROR, "kaireon: kaireon.%s has no column %s", table, column);
-}
-
 // resolve_columns finds the given columns in `rel` and reads their values
 // as the columns take them.
 void resolve_columns(Relation rel, const char* table, const ColumnValue* row, size_t n, AttrNumber* attnums,
                      Attempt* out) {
     TupleDesc desc = RelationGetDescr(rel);
-    int next = 0;  // callers mostly name the columns in the table's order
     for (size_t i = 0; i < n; ++i) {
-        attnums[i] = InvalidAttrNumber;
-        for (int k = 0; k < desc->natts && attnums[i] == InvalidAttrNumber; ++k) {
-            const int a = (next + k) % desc->natts;
-            Form_pg_attribute attr = TupleDescAttr(desc, a);
-            if (!attr->attisdropped && strcmp(NameStr(attr->attname), row[i].column) == 0) {
-                attnums[i] = attr->attnum;
-                next = a + 1;
-            }
-        }
-        if (attnums[i] == InvalidAttrNumber)
-            elog(ERROR, "kaireon: kaireon.%s has no column %s", table, row[i].column);
+        // Callers mostly name the columns in the table's order.
+        attnums[i] = kaireon_column(desc, table, row[i].column, i == 0 ? 0 : attnums[i - 1]);
         for (size_t j = 0; j < i; ++j)
             if (attnums[j] == attnums[i]) elog(ERROR, "kaireon: kaireon.%s.%s given twice", table, row[i].column);
         Form_pg_attribute attr = TupleDescAttr(desc, attnums[i] - 1);
@@ -331,7 +318,7 @@ void attempt(const char* table, const ColumnValue* row, size_t n, const InsertEx
     Relation rel = table_open(relid, RowExclusiveLock);
     TupleDesc desc = RelationGetDescr(rel);
     for (size_t i = 0; i < extras.returning.size(); ++i)
-        out->returning[i] = column_number(desc, table, extras.returning[i]);
+        out->returning[i] = kaireon_column(desc, table, extras.returning[i]);
     AttrNumber attnums[kMaxInsertColumns];
     resolve_columns(rel, table, row, n, attnums, out);
     // What INSERT would check or apply beyond storing: the statement does it.
@@ -356,13 +343,12 @@ bool has_update_trigger(const TriggerDesc* triggers) {
 bool update_or_store(Relation rel, Oid key, const AttrNumber* attnums, size_t n, Attempt& row, UpsertMerge merge,
                      void* context) {
     TupleDesc desc = RelationGetDescr(rel);
-    Relation key_index = index_open(key, RowExclusiveLock);
-    for (int k = 0; k < IndexRelationGetNumberOfKeyAttributes(key_index); ++k) {
-        bool given = false;
-        for (size_t i = 0; i < n; ++i) given = given || attnums[i] == key_index->rd_index->indkey.values[k];
-        if (!given) elog(ERROR, "kaireon: an upsert of kaireon.%s must give its primary key", RelationGetRelationName(rel));
-    }
-    index_close(key_index, NoLock);
+    // The key's columns from the relcache (the search opens the index).
+    Bitmapset* key_columns = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+    for (size_t i = 0; i < n; ++i)
+        key_columns = bms_del_member(key_columns, attnums[i] - FirstLowInvalidHeapAttributeNumber);
+    if (!bms_is_empty(key_columns))
+        elog(ERROR, "kaireon: an upsert of kaireon.%s must give its primary key", RelationGetRelationName(rel));
 
     EState* estate = nullptr;
     ResultRelInfo* target = result_relation(rel, &estate, std::span(attnums, n));
@@ -375,10 +361,7 @@ bool update_or_store(Relation rel, Oid key, const AttrNumber* attnums, size_t n,
         TupleTableSlot* search = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
         ExecClearTuple(search);
         for (int a = 0; a < desc->natts; ++a) search->tts_isnull[a] = true;
-        for (size_t i = 0; i < n; ++i) {
-            search->tts_values[attnums[i] - 1] = row.values[i];
-            search->tts_isnull[attnums[i] - 1] = row.nulls[i];
-        }
+        put_given(search, attnums, n, row.values, row.nulls);
         ExecStoreVirtualTuple(search);
         TupleTableSlot* found = table_slot_create(rel, &estate->es_tupleTable);
         exists = RelationFindReplTupleByIndex(rel, key, LockTupleExclusive, search, found);
@@ -397,10 +380,7 @@ bool update_or_store(Relation rel, Oid key, const AttrNumber* attnums, size_t n,
                 updated->tts_values[a] = found->tts_values[a];
                 updated->tts_isnull[a] = found->tts_isnull[a];
             }
-            for (size_t i = 0; i < n; ++i) {
-                updated->tts_values[attnums[i] - 1] = row.values[i];
-                updated->tts_isnull[attnums[i] - 1] = row.nulls[i];
-            }
+            put_given(updated, attnums, n, row.values, row.nulls);
             ExecStoreVirtualTuple(updated);
             // What ExecUpdate does for a row without triggers (an UPDATE of a
             // table published without a replica identity is refused).

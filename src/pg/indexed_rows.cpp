@@ -70,15 +70,8 @@ Found scan(const char* table, const char* index_name, const SpiArg* keys, size_t
     TupleDesc desc = RelationGetDescr(heap);
     AttrNumber attnums[kMaxColumns];
     for (size_t c = 0; c < width; ++c) {
-        attnums[c] = InvalidAttrNumber;
-        for (int a = 0; a < desc->natts; ++a) {
-            Form_pg_attribute attr = TupleDescAttr(desc, a);
-            if (!attr->attisdropped && strcmp(NameStr(attr->attname), columns[c]) == 0) {
-                attnums[c] = attr->attnum;
-                types[c] = attr->atttypid;
-            }
-        }
-        if (attnums[c] == InvalidAttrNumber) elog(ERROR, "kaireon: kaireon.%s has no column %s", table, columns[c]);
+        attnums[c] = kaireon_column(desc, table, columns[c]);
+        types[c] = TupleDescAttr(desc, attnums[c] - 1)->atttypid;
     }
 
     if (!ActiveSnapshotSet()) elog(ERROR, "kaireon: kaireon.%s read without a snapshot", table);

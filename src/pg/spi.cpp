@@ -222,6 +222,14 @@ Oid kaireon_relation(const char* name) {
     return relid;
 }
 
+AttrNumber kaireon_column(TupleDesc desc, const char* table, const char* column, AttrNumber from) {
+    for (int k = 0; k < desc->natts; ++k) {
+        Form_pg_attribute attr = TupleDescAttr(desc, (from + k) % desc->natts);
+        if (!attr->attisdropped && strcmp(NameStr(attr->attname), column) == 0) return attr->attnum;
+    }
+    elog(ERROR, "kaireon: kaireon.%s has no column %s", table, column);
+}
+
 Oid extension_owner() {
     return pg_call([] {
         Oid schema = get_namespace_oid("kaireon", false);

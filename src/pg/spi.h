@@ -70,6 +70,11 @@ private:
 // kaireon_relation returns the oid of kaireon.`name`, or raises a
 // PostgreSQL error when there is none: call it inside pg_call.
 Oid kaireon_relation(const char* name);
+// kaireon_column returns the number of kaireon.`table`'s column `column`
+// (`desc` its tuple descriptor), searching from attribute number `from` + 1
+// round the descriptor (a caller naming columns in the table's order passes
+// the last one found), or raises a PostgreSQL error: call it inside pg_call.
+AttrNumber kaireon_column(TupleDesc desc, const char* table, const char* column, AttrNumber from = 0);
 
 // extension_owner returns the role that owns the kaireon schema (the
 // superuser who created the extension).
