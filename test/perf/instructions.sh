@@ -20,6 +20,12 @@
 #   respond      respond_c_respond.sql's (a new idempotency key each; 2,000
 #                first, so that the key table has grown as in a benchmark)
 #   usage        usage_c_report.sql's
+#   insert       the baseline of respond and the recorded decision: the
+#                single-row INSERT of respond_a_insert.sql (2,000 first)
+#   select       the baseline of the dry run: pgbench -S's primary-key SELECT
+#
+# The baselines are what the suite divides by: a path's instructions over
+# its baseline's say how far the CPU alone puts it from its target ratio.
 #
 #   test/perf/instructions.sh [--callgrind] [--prepared] [CALLS]    (default 500; under a minute here)
 #
@@ -74,6 +80,9 @@ statement() {
         respond) echo "SELECT kaireon_respond(jsonb_build_object('customerId', 'c' || $2 % 1000, 'offerId', 'o' || $2 % 5 + 1,
   'channel', 'web', 'outcome', 'impression', 'idempotencyKey', $key));" ;;
         usage) echo "SELECT kaireon.report_usage('perf_unlimited');" ;;
+        insert) echo "INSERT INTO perf_responses (idempotency_key, customer_id, offer_id, outcome)
+  VALUES ('1-' || $2, 'c' || $2 % 1000, 'o' || $2 % 5 + 1, 'impression');" ;;
+        select) echo "SELECT abalance FROM pgbench_accounts WHERE aid = $2 * 7919 % 1000000 + 1;" ;;
     esac
 }
 # script PATH TENANT FROM TO: the calls, each followed by an empty line (which
@@ -96,9 +105,10 @@ script() {
 
 echo "== ${KR_VALGRIND_TOOL:-cachegrind}: $calls calls of each path after the first ones (a few minutes)"
 results=()
-for path in dry_run recorded respond usage; do
+for path in dry_run recorded respond usage insert select; do
     tenant=perf warm=300
     [ "$path" = respond ] && tenant=perfresp warm=2000
+    [ "$path" = insert ] && warm=2000
     script "$path" "$tenant" 1 "$warm" >"$work/$path-A.sql"
     script "$path" "$tenant" 1 $((warm + calls)) >"$work/$path-B.sql"
     kr_cachegrind_single "$path-A" "$work" "${tool_args[@]}" &
