@@ -149,7 +149,18 @@ SELECT kaireon_selftest.insert_row('selftest_plain', '{"tenant_id": "w", "k": "v
 RESET ROLE;
 SELECT tenant_id, k FROM kaireon.selftest_plain ORDER BY tenant_id, k;
 
-DROP TABLE kaireon.selftest_rows, kaireon.selftest_plain;
+-- Relation oids are kept by name per backend (kaireon_relation): a table
+-- renamed away and another created under its name is written next; one
+-- dropped is unknown again.
+ALTER TABLE kaireon.selftest_plain RENAME TO selftest_plain_old;
+CREATE TABLE kaireon.selftest_plain (tenant_id text, k text, n int, PRIMARY KEY (tenant_id, k));
+SELECT kaireon_selftest.insert_row('selftest_plain', '{"tenant_id": "new", "k": "v"}');
+SELECT 'new' AS tbl, tenant_id, k FROM kaireon.selftest_plain UNION ALL
+SELECT 'old', tenant_id, k FROM kaireon.selftest_plain_old WHERE tenant_id = 'new';
+DROP TABLE kaireon.selftest_plain;
+SELECT kaireon_selftest.insert_row('selftest_plain', '{"tenant_id": "gone", "k": "v"}');
+
+DROP TABLE kaireon.selftest_rows, kaireon.selftest_plain_old;
 REVOKE USAGE ON SCHEMA kaireon, kaireon_selftest FROM regress_di_reader, regress_di_writer;
 DROP ROLE regress_di_reader, regress_di_writer;
 DROP SCHEMA kaireon_selftest CASCADE;

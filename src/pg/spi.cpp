@@ -216,9 +216,46 @@ std::optional<Oid> SpiSession::oid(uint64 row, int column) const {
     return DatumGetObjectId(value);
 }
 
+namespace {
+
+// The oids of the schema's relations by name and the schema's owner, looked
+// up once per backend: two catalog cache searches (hashing the names) for
+// every table a call reads or writes directly, several times a call. Any
+// change to a row of pg_class or pg_namespace (a relation created, renamed
+// or dropped, statistics updated, the extension dropped and created again)
+// forgets them all; a lookup during which one arrived is not kept.
+struct NamedRelation {
+    std::string name;
+    Oid relid;
+};
+std::vector<NamedRelation> g_relations;  // a dozen tables and indexes
+Oid g_schema_owner = InvalidOid;
+uint64 g_names_generation = 0;
+
+void forget_names(Datum, int, uint32) {
+    g_relations.clear();
+    g_schema_owner = InvalidOid;
+    ++g_names_generation;
+}
+
+void watch_names() {
+    static bool watched = false;
+    if (watched) return;
+    CacheRegisterSyscacheCallback(RELNAMENSP, forget_names, 0);
+    CacheRegisterSyscacheCallback(NAMESPACEOID, forget_names, 0);
+    watched = true;
+}
+
+}  // namespace
+
 Oid kaireon_relation(const char* name) {
+    for (const NamedRelation& known : g_relations)
+        if (known.name == name) return known.relid;
+    watch_names();
+    const uint64 generation = g_names_generation;
     Oid relid = get_relname_relid(name, get_namespace_oid("kaireon", false));
     if (!OidIsValid(relid)) elog(ERROR, "kaireon: relation kaireon.%s does not exist", name);
+    if (generation == g_names_generation) g_relations.push_back({name, relid});
     return relid;
 }
 
@@ -231,12 +268,16 @@ AttrNumber kaireon_column(TupleDesc desc, const char* table, const char* column,
 }
 
 Oid extension_owner() {
+    if (OidIsValid(g_schema_owner)) return g_schema_owner;
     return pg_call([] {
+        watch_names();
+        const uint64 generation = g_names_generation;
         Oid schema = get_namespace_oid("kaireon", false);
         HeapTuple tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(schema));
         if (!HeapTupleIsValid(tuple)) elog(ERROR, "kaireon: schema %u vanished", schema);
         Oid owner = reinterpret_cast<Form_pg_namespace>(GETSTRUCT(tuple))->nspowner;
         ReleaseSysCache(tuple);
+        if (generation == g_names_generation) g_schema_owner = owner;
         return owner;
     });
 }

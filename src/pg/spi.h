@@ -67,8 +67,9 @@ private:
     MemoryContext caller_context_;  // where results built during the session live
 };
 
-// kaireon_relation returns the oid of kaireon.`name`, or raises a
-// PostgreSQL error when there is none: call it inside pg_call.
+// kaireon_relation returns the oid of kaireon.`name` (kept per backend until
+// pg_class or pg_namespace changes), or raises a PostgreSQL error when there
+// is none: call it inside pg_call.
 Oid kaireon_relation(const char* name);
 // kaireon_column returns the number of kaireon.`table`'s column `column`
 // (`desc` its tuple descriptor), searching from attribute number `from` + 1
