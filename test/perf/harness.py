@@ -132,6 +132,20 @@ ANALYZE kaireon.customers;
 """)
 
 
+def cpu_times():
+    """The machine's CPU time so far (/proc/stat's first line, in ticks):
+    (busy, total); idle and iowait are not busy."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    total = sum(ticks[:8])  # guest time is counted in user already
+    return total - ticks[3] - ticks[4], total
+
+
+def catalog_compiles():
+    """Compiled catalogs this cluster's backends built, all tenants."""
+    return int(psql("SELECT coalesce(sum(cache_misses), 0) FROM kaireon.stats"))
+
+
 def pgbench(script, user, seconds, tag, logs, builtin=None):
     """One pgbench run. tps, p50 and p99 are the steady state: the
     transactions that ended in the second half of the run, from pgbench's
@@ -142,6 +156,7 @@ def pgbench(script, user, seconds, tag, logs, builtin=None):
     # WAL written during the run (cluster-wide, so autovacuum's counts too):
     # per committed transaction, and how much of it full-page images.
     wal_before = [float(v) for v in psql("SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal").split()]
+    misses_before = catalog_compiles()
     prefix = os.path.join(logs, tag)
     cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS), "-T", str(seconds),
            "-U", user, "-l", "--log-prefix", prefix]
@@ -150,12 +165,15 @@ def pgbench(script, user, seconds, tag, logs, builtin=None):
     for old in os.listdir(logs):
         if old.startswith(tag + "."):
             os.remove(os.path.join(logs, old))
+    cpu_before = cpu_times()
     out = subprocess.run(cmd, capture_output=True, text=True)
+    cpu_after = cpu_times()
     with open(os.path.join(logs, f"pgbench-{tag}.out"), "w") as f:
         f.write(out.stdout + out.stderr)
     if out.returncode != 0 or "aborted" in out.stdout + out.stderr:
         sys.exit(f"harness: pgbench {tag} failed:\n{out.stdout}{out.stderr}")
     wal_after = [float(v) for v in psql("SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal").split()]
+    misses_after = catalog_compiles()
     tps_whole = committed = None
     for line in out.stdout.splitlines():
         if line.startswith("tps = "):
@@ -186,7 +204,14 @@ def pgbench(script, user, seconds, tag, logs, builtin=None):
     return {"tps": len(steady) / (last - half), "tps_whole": tps_whole, "p50_ms": percentile(0.50),
             "p99_ms": percentile(0.99), "committed": committed,
             "wal_bytes_per_tx": round((wal_after[0] - wal_before[0]) / per_tx),
-            "wal_fpi_per_tx": round((wal_after[1] - wal_before[1]) / per_tx, 2)}
+            "wal_fpi_per_tx": round((wal_after[1] - wal_before[1]) / per_tx, 2),
+            # Catalogs compiled during the run (kaireon.stats cache_misses):
+            # about one per tenant and new backend; more, a cache was dropped.
+            "catalog_compiles": misses_after - misses_before,
+            # Busy share of all cores over the run (pgbench and the server
+            # alike): near 1, the path is bound by the CPU; well below, by
+            # waiting (the WAL flush of each commit, a row lock).
+            "cpu_busy": round((cpu_after[0] - cpu_before[0]) / max(cpu_after[1] - cpu_before[1], 1), 2)}
 
 
 def cold_catalog_ms():
@@ -231,7 +256,8 @@ def measure_pair(a, b, user, args, seconds=None):
 
 def report_run(path, i, run):
     print(f"    {path} run {i + 1}: {run['tps']:.0f} tps steady ({run['tps_whole']:.0f} over the run), "
-          f"WAL {run['wal_bytes_per_tx']} bytes and {run['wal_fpi_per_tx']} full-page images per transaction",
+          f"WAL {run['wal_bytes_per_tx']} bytes and {run['wal_fpi_per_tx']} full-page images per transaction, "
+          f"CPU {run['cpu_busy']:.0%} busy, {run['catalog_compiles']} catalogs compiled",
           flush=True)
 
 
@@ -441,6 +467,7 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
                      "baseline": baseline, "ratio": round(ratio, 3) if ratio is not None else None,
                      "target": target, "holds": holds, "runs_tps": r.get("runs_tps"),
                      "wal_bytes_per_tx": r.get("wal_bytes_per_tx"), "wal_fpi_per_tx": r.get("wal_fpi_per_tx"),
+                     "cpu_busy": r.get("cpu_busy"), "catalog_compiles": r.get("catalog_compiles"),
                      "target_ratio": target_ratio if relation == ">=" else None,
                      "target_band": (1 - target_ratio, 1 + target_ratio) if relation == "within" else None})
 
@@ -475,20 +502,21 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
             rows += json.load(f)
 
     print()
-    print(f"{'path':36} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'WAL B/tx':>9} {'ratio':>7}  {'target':32} holds")
+    print(f"{'path':36} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'WAL B/tx':>9} {'CPU':>5} {'ratio':>7}  {'target':32} holds")
     for r in rows:
         tps = f"{r['tps']:.0f}" if r["tps"] is not None else "-"
         p50 = "-" if r["p50_ms"] is None else f"{r['p50_ms']:.3f}" if r["p50_ms"] >= 0.01 else f"{r['p50_ms']:.6f}"
         p99 = f"{r['p99_ms']:.3f}" if r["p99_ms"] is not None else "-"
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
         wal = f"{r['wal_bytes_per_tx']}" if r.get("wal_bytes_per_tx") is not None else "-"
+        cpu = f"{r['cpu_busy']:.0%}" if r.get("cpu_busy") is not None else "-"
         extra = f" ({r['bytes'] / 1048576:.1f} MB; 100 offers {r['bytes_100_offers'] / 1048576:.1f} MB)" if "bytes" in r else ""
         if "warm_ms" in r:
             extra = f" (the second: {r['warm_ms']:.2f} ms)"
         holds = "-" if r["holds"] is None else ("yes" if r["holds"] else "NO")
         # A row without a target says what its ratio is of.
         target = r["target"] or (f"(of {r['baseline']})" if r["baseline"] else "-")
-        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {wal:>9} {ratio:>7}  {target:32} {holds}{extra}")
+        print(f"{r['path']:36} {tps:>9} {p50:>8} {p99:>8} {wal:>9} {cpu:>5} {ratio:>7}  {target:32} {holds}{extra}")
     print()
     failed = False
     for name, ok, detail in checks:
