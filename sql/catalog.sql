@@ -696,6 +696,27 @@ SELECT kaireon.apply_catalog('{"offers": [{"id": "tz", "startAt": "2030-01-01T01
 SELECT kaireon.apply_catalog('{"offers": [{"id": "tz", "startAt": "2030-01-01T00:00:00.000Z"}]}') -> 'applied' -> 'offers' AS utc;
 SELECT o -> 'startAt' AS exported FROM jsonb_array_elements(kaireon.export_catalog() -> 'offers') o WHERE o ->> 'id' = 'tz';
 ROLLBACK;
+-- Catalog rows are read column by column (read_catalog_rows, column_json):
+-- what each tenant's first decision in a backend and every export read. The
+-- reference is the row through to_jsonb: the same JSON for every entity,
+-- dumped alike (3 is not 3.0), also with floats printed with fewer digits
+-- and timestamps in another zone.
+CREATE SCHEMA kaireon_selftest;
+CREATE FUNCTION kaireon_selftest.catalog_rows(entity text) RETURNS int
+    AS 'kaireon', 'kaireon_selftest_catalog_rows' LANGUAGE C STRICT;
+BEGIN;
+INSERT INTO kaireon.offers (id, name, priority, value, lever, start_at, end_at) VALUES
+    ('f-big', E'\u00dcn\u00efc\u00f8d\u00e9 "q" \\ \t tab', 3, 1e20, 0.1, '2030-01-01 00:00:00.123456+05:30', NULL),
+    ('f-small', '', 99.999999999999, 1e-7, 1, '1999-12-31 23:59:59-08', '2031-06-30 12:00'),
+    ('f-whole', NULL, 0, 123456789.125, 0.3333333333333333, NULL, NULL);
+SELECT e AS entity, kaireon_selftest.catalog_rows(e) AS agreeing_rows
+FROM jsonb_object_keys(kaireon.export_catalog()) e ORDER BY e;
+SET LOCAL extra_float_digits = 0;
+SET LOCAL TimeZone = 'Asia/Kolkata';
+SELECT sum(kaireon_selftest.catalog_rows(e)) AS agreeing_rows_elsewhere FROM jsonb_object_keys(kaireon.export_catalog()) e;
+SELECT o - 'id' AS offer FROM jsonb_array_elements(kaireon.export_catalog() -> 'offers') o WHERE o ->> 'id' LIKE 'f-%' ORDER BY o ->> 'id';
+ROLLBACK;
+DROP SCHEMA kaireon_selftest CASCADE;
 CREATE ROLE regress_cat_reader IN ROLE kaireon_reader;
 SELECT kaireon.grant_tenant('regress_cat_reader', 'cat-b');
 SET ROLE regress_cat_reader;

@@ -822,15 +822,18 @@ Json object_of_columns(const Entity& entity, const Json& columns) {
     return object;
 }
 
+Json stored_value(const Field* field, Json value) {
+    if (field != nullptr && field->spec->kind == Kind::Timestamp && value.is_string())
+        if (std::optional<double> instant = expr::parse_timestamp(value.get<std::string>()))
+            return Json(format_timestamp(*instant));
+    return value;
+}
+
 Json stored_form(const Entity& entity, const Json& object) {
     Json out = Json::object();
     for (const auto& [key, value] : object.items()) {
         if (value.is_null()) continue;
-        const Field* f = entity.field(key);
-        std::optional<double> instant;
-        if (f != nullptr && f->spec->kind == Kind::Timestamp && value.is_string())
-            instant = expr::parse_timestamp(value.get<std::string>());
-        out[key] = instant ? Json(format_timestamp(*instant)) : value;
+        out[key] = stored_value(entity.field(key), value);
     }
     return out;
 }

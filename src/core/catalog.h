@@ -144,6 +144,9 @@ Json object_of_columns(const Entity& entity, const Json& columns);
 // format_timestamp writes them (the same instant reads the same however it
 // was written).
 Json stored_form(const Entity& entity, const Json& object);
+// stored_value is one field's value of that form (`field` may be null: a key
+// that is no field of the entity); a null value stays null.
+Json stored_value(const Field* field, Json value);
 
 // row_key returns the entity's key of a validated row as text: the id, or
 // "customerId/channelId" for consents.

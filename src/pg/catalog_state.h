@@ -30,6 +30,10 @@ catalog::Hooks catalog_hooks();
 // read_catalog_rows returns the tenant's rows of `entity` as document
 // objects (absent fields omitted, timestamps in UTC), sorted by key.
 std::vector<Json> read_catalog_rows(SpiSession& spi, const catalog::Entity& entity, const std::string& tenant);
+// read_catalog_rows_as_jsonb is the same through to_jsonb(row): the reference
+// the boundary test compares read_catalog_rows with, and its way for a
+// column type column_json does not know.
+std::vector<Json> read_catalog_rows_as_jsonb(SpiSession& spi, const catalog::Entity& entity, const std::string& tenant);
 
 // read_customer returns what decisions know of a customer of the tenant:
 // attributes, segments, time zone and consents by channel; KR400 "unknown

@@ -10,8 +10,11 @@
 #include <vector>
 
 extern "C" {
+#include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 }
@@ -385,6 +388,64 @@ Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits) {
     if (GetDatabaseEncoding() == PG_UTF8)
         if (std::optional<Json> direct = json_direct(value, limits)) return std::move(*direct);
     return json_from_jsonb_via_text(value, what, limits);
+}
+
+std::optional<Json> column_json(Oid type, Datum value, bool is_null, const JsonLimits& limits) {
+    if (GetDatabaseEncoding() != PG_UTF8) return std::nullopt;
+    switch (type) {
+        case TEXTOID:
+        case VARCHAROID:
+        case BOOLOID:
+        case INT2OID:
+        case INT4OID:
+        case INT8OID:
+        case FLOAT4OID:
+        case FLOAT8OID:
+        case JSONBOID:
+        case TIMESTAMPTZOID: break;
+        default: return std::nullopt;
+    }
+    if (is_null) return Json(nullptr);
+    switch (type) {
+        case TEXTOID:
+        case VARCHAROID: {
+            // Valid UTF-8 without NUL, as the database holds it: jsonb keeps
+            // the text as it is.
+            const char* bytes = pg_call([&] {
+                return reinterpret_cast<const char*>(pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value))));
+            });
+            return Json(std::string(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)));
+        }
+        case BOOLOID: return Json(static_cast<bool>(DatumGetBool(value)));
+        case INT2OID: return Json(static_cast<int64_t>(DatumGetInt16(value)));
+        case INT4OID: return Json(static_cast<int64_t>(DatumGetInt32(value)));
+        case INT8OID: return Json(static_cast<int64_t>(DatumGetInt64(value)));
+        case FLOAT4OID:
+        case FLOAT8OID: {
+            // to_jsonb prints the float (extra_float_digits applies) and
+            // keeps a valid JSON number as a numeric, else the text (NaN,
+            // Infinity); json_from_jsonb reads the numeric's own text.
+            const char* text = pg_call([&] {
+                return DatumGetCString(type == FLOAT4OID ? DirectFunctionCall1(float4out, value)
+                                                         : DirectFunctionCall1(float8out, value));
+            });
+            const int length = static_cast<int>(strlen(text));
+            if (!pg_call([&] { return IsValidJsonNumber(text, length); })) return Json(std::string(text, length));
+            const char* numeric_text = pg_call([&] {
+                return DatumGetCString(DirectFunctionCall1(
+                    numeric_out, DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid),
+                                                     Int32GetDatum(-1))));
+            });
+            if (std::optional<Json> number = number_json(numeric_text)) return number;
+            return std::nullopt;  // beyond a double (cannot be one read from a float)
+        }
+        case JSONBOID: return json_from_jsonb(value, "column", limits);
+        default: {
+            char buffer[MAXDATELEN + 1];
+            pg_call([&] { JsonEncodeDateTime(buffer, value, TIMESTAMPTZOID, nullptr); });
+            return Json(std::string(buffer));
+        }
+    }
 }
 
 Datum text_datum(std::string_view value) {

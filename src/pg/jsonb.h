@@ -2,6 +2,7 @@
 #pragma once
 #include "pg/guard.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,14 @@ Json json_from_jsonb(Datum value, const char* what, const JsonLimits& limits = J
 // json_from_jsonb_via_text is that text through parse_json (the reference
 // the boundary test compares json_from_jsonb with).
 Json json_from_jsonb_via_text(Datum value, const char* what, const JsonLimits& limits = JsonLimits{});
+
+// column_json returns a column's value (of `type`) as to_jsonb(row) holds
+// it, read back as json_from_jsonb reads it, without the row's jsonb: for
+// text, varchar, boolean, integer, float, jsonb and timestamptz columns in a
+// UTF-8 database (a timestamp as the session's time zone prints it); nullopt
+// for another type or encoding, whose rows the caller reads through
+// to_jsonb. SQL NULL is JSON null.
+std::optional<Json> column_json(Oid type, Datum value, bool is_null, const JsonLimits& limits);
 
 // text_datum / text_from_datum convert between text Datums and std::string.
 Datum text_datum(std::string_view value);

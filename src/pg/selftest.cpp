@@ -2,14 +2,17 @@
 // The extension script does not create them; the regression test binds them
 // (CREATE FUNCTION ... AS 'kaireon', 'kaireon_selftest_...') in a scratch
 // schema, so a production database never sees them.
+#include "core/catalog.h"
 #include "core/error.h"
 
+#include "pg/catalog_state.h"
 #include "pg/direct_insert.h"
 #include "pg/guard.h"
 #include "pg/indexed_rows.h"
 #include "pg/jsonb.h"
 #include "pg/shared_state.h"
 #include "pg/spi.h"
+#include "pg/tenant_access.h"
 #include "pg/xact_state.h"
 
 #include <malloc.h>
@@ -18,6 +21,7 @@ extern "C" {
 #include "utils/jsonb.h"
 }
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -297,4 +301,27 @@ KAIREON_FUNCTION(kaireon_selftest_insert_row) {
     }
     const auto path = kaireon::pg::insert_row(table.c_str(), columns);
     return kaireon::pg::text_datum(path == kaireon::pg::InsertPath::Direct ? "direct" : "statement");
+}
+
+// kaireon_selftest_catalog_rows(entity text) returns int: the current
+// tenant's rows of the catalog entity (its document key), read column by
+// column (read_catalog_rows) and through to_jsonb(row) (the reference);
+// their count when both dump alike (3 and 3.0 differ), else an error with
+// the first row that differs.
+KAIREON_FUNCTION(kaireon_selftest_catalog_rows) {
+    const std::string key = kaireon::pg::text_from_datum(PG_GETARG_DATUM(0));
+    const kaireon::catalog::Entity* entity = kaireon::catalog::find_entity(key);
+    if (entity == nullptr) throw kaireon::Error(kaireon::ErrorCode::BadRequest, "selftest: no entity " + key);
+    const std::string tenant = kaireon::pg::require_current_tenant();
+    kaireon::pg::SpiSession spi;
+    const std::vector<kaireon::Json> direct = kaireon::pg::read_catalog_rows(spi, *entity, tenant);
+    const std::vector<kaireon::Json> reference = kaireon::pg::read_catalog_rows_as_jsonb(spi, *entity, tenant);
+    for (size_t i = 0; i < std::max(direct.size(), reference.size()); ++i) {
+        const std::string a = i < direct.size() ? direct[i].dump() : "(none)";
+        const std::string b = i < reference.size() ? reference[i].dump() : "(none)";
+        if (a != b)
+            throw kaireon::Error(kaireon::ErrorCode::Internal,
+                                 "selftest: " + key + " row " + std::to_string(i) + " read " + a + ", to_jsonb " + b);
+    }
+    PG_RETURN_INT32(static_cast<int32>(direct.size()));
 }

@@ -166,6 +166,18 @@ Datum SpiSession::datum(uint64 row, int column, bool* is_null) const {
     return pg_call([&] { return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column + 1, is_null); });
 }
 
+int SpiSession::column(const char* name) const {
+    if (SPI_tuptable == nullptr) throw Error(ErrorCode::Internal, "SPI result access out of range");
+    const int number = pg_call([&] { return SPI_fnumber(SPI_tuptable->tupdesc, name); });
+    return number > 0 ? number - 1 : -1;  // not a system column either
+}
+
+Oid SpiSession::type(int column) const {
+    if (SPI_tuptable == nullptr || column < 0 || column >= SPI_tuptable->tupdesc->natts)
+        throw Error(ErrorCode::Internal, "SPI result access out of range");
+    return TupleDescAttr(SPI_tuptable->tupdesc, column)->atttypid;
+}
+
 bool SpiSession::is_null(uint64 row, int column) const {
     bool null = false;
     datum(row, column, &null);

@@ -59,6 +59,10 @@ public:
     std::optional<std::vector<std::string>> texts(uint64 row, int column) const;
     // datum is the value itself, valid until the next query of the session.
     Datum datum(uint64 row, int column, bool* is_null) const;
+    // column is the number of the last result's column `name` (-1: none);
+    // type is a column's type.
+    int column(const char* name) const;
+    Oid type(int column) const;
 
 private:
     uint64 run(const char* sql, std::span<const SpiArg> args, bool read_only, int cursor_options);
