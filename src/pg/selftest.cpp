@@ -149,7 +149,7 @@ namespace {
 // random_json makes a document of the shapes the API answers with, and the
 // awkward values: big and negative integers, doubles of any bit pattern
 // (NaN, infinities, subnormals), strings with escapes, non-ASCII and
-// invalid UTF-8, empty containers, nesting, a key twice. (Not NUL:
+// invalid UTF-8 (also after eight ASCII bytes), empty containers, nesting, a key twice. (Not NUL:
 // jsonb_in refuses \u0000, and a PostgreSQL error ends the call.)
 kaireon::Json random_json(std::mt19937_64& rng, int depth) {
     const int pick = static_cast<int>(rng() % (depth > 0 ? 10 : 7));
@@ -170,7 +170,7 @@ kaireon::Json random_json(std::mt19937_64& rng, int depth) {
         case 5:
         case 6: {
             static const char* pieces[] = {"a", "Zz", "\"", "\\", "\n", "\t", "\x01", "\x1f", "/", "é", "日本", "😀",
-                                           "\xff", "\xc3", "\xed\xa0\x80", "", "0.5", " "};
+                                           "\xff", "\xc3", "\xed\xa0\x80", "", "0.5", " ", "offer-0123456789"};
             std::string text;
             const int count = static_cast<int>(rng() % 6);
             for (int i = 0; i < count; ++i) {
