@@ -432,9 +432,10 @@ std::optional<Json> column_json(Oid type, Datum value, bool is_null, const JsonL
         case VARCHAROID: {
             // Valid UTF-8 without NUL, as the database holds it: jsonb keeps
             // the text as it is.
-            const char* bytes = pg_call([&] {
-                return reinterpret_cast<const char*>(pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value))));
-            });
+            auto* raw = reinterpret_cast<struct varlena*>(DatumGetPointer(value));
+            const char* bytes = reinterpret_cast<const char*>(raw);
+            if (VARATT_IS_COMPRESSED(raw) || VARATT_IS_EXTERNAL(raw))  // else as pg_detoast_datum_packed leaves it
+                bytes = pg_call([&] { return reinterpret_cast<const char*>(pg_detoast_datum_packed(raw)); });
             return Json(std::string(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)));
         }
         case BOOLOID: return Json(static_cast<bool>(DatumGetBool(value)));
