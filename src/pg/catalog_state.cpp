@@ -29,10 +29,13 @@ struct CacheEntry {
 std::unordered_map<std::string, CacheEntry> g_cache;
 
 void forget_all_compiled() noexcept { g_cache.clear(); }
-// Relcache invalidations of the offers table (sent at COMMIT PREPARED, see
-// before_prepare, and when the extension is dropped) drop every compiled
-// catalog of this backend.
-CacheWatch g_catalog_watch({"offers"}, forget_all_compiled);
+// Relcache invalidations of the view kaireon.catalog_signal (sent at COMMIT
+// PREPARED, see before_prepare, after rows written with triggers off, and
+// when the extension is dropped) drop every compiled catalog of this
+// backend. Not the offers table's: VACUUM and ANALYZE send those too, when
+// they update its statistics, and every backend would compile every tenant
+// again.
+CacheWatch g_catalog_watch({"catalog_signal"}, forget_all_compiled);
 
 // ChangedTenants is the set of tenants whose catalog this transaction
 // changed; at its end their generations advance (on commit) and this
@@ -41,8 +44,8 @@ class ChangedTenants final : public XactState {
 public:
     ChangedTenants() { register_xact_state(this); }
 
-    void note(const std::string& tenant, Oid offers_relid) {
-        prepare_relid_ = offers_relid;
+    void note(const std::string& tenant, Oid signal_relid) {
+        prepare_relid_ = signal_relid;
         if (tenant.empty()) {
             all_ = true;
             g_cache.clear();
@@ -71,7 +74,7 @@ public:
     void reset_subxact(SubTransactionId) noexcept override { forget_local(); }
 
     // A prepared transaction commits elsewhere (COMMIT PREPARED), where no
-    // callback of ours runs: a relcache invalidation of the offers table,
+    // callback of ours runs: a relcache invalidation of kaireon.catalog_signal,
     // carried with the prepared transaction and sent when it commits, makes
     // every backend drop its compiled catalogs (g_catalog_watch).
     void before_prepare() override {
