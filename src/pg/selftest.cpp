@@ -149,8 +149,9 @@ namespace {
 // random_json makes a document of the shapes the API answers with, and the
 // awkward values: big and negative integers, doubles of any bit pattern
 // (NaN, infinities, subnormals), strings with escapes, non-ASCII and
-// invalid UTF-8 (also after eight ASCII bytes), empty containers, nesting, a key twice. (Not NUL:
-// jsonb_in refuses \u0000, and a PostgreSQL error ends the call.)
+// invalid UTF-8 (also after eight ASCII bytes), empty containers, nesting,
+// a key twice. (Not NUL: jsonb_in refuses \u0000, and a PostgreSQL error
+// ends the call.)
 kaireon::Json random_json(std::mt19937_64& rng, int depth) {
     const int pick = static_cast<int>(rng() % (depth > 0 ? 10 : 7));
     switch (pick) {
