@@ -44,6 +44,9 @@ SELECT * FROM kaireon.selftest_plain;
 SET enable_seqscan = off;
 SELECT k FROM kaireon.selftest_rows WHERE tenant_id = 't' AND k = 'b' AND at = '2026-02-03 04:05:06+00';
 SELECT k FROM kaireon.selftest_rows WHERE note = 'n';
+-- (the partial index holds only rows with a note: its predicate, planned once)
+EXPLAIN (COSTS OFF) SELECT k FROM kaireon.selftest_rows WHERE note IS NOT NULL;
+SELECT k FROM kaireon.selftest_rows WHERE note IS NOT NULL;
 SELECT k FROM kaireon.selftest_plain WHERE tenant_id = 't' AND k = 'p';
 RESET enable_seqscan;
 

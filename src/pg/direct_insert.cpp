@@ -71,7 +71,9 @@ bool stores_only(Relation rel, const char* callers_trigger) {
 // TABLE of it) or of any function marks them stale; they are read again at
 // their next use, not freed in the callback, which may run while they are
 // being prepared (a catalog lookup takes a lock). (A domain's default is read
-// with them and not watched: the extension's tables use none.)
+// with them and not watched: the extension's tables use none.) For an index,
+// its predicate when partial (ExecInsertIndexTuples would plan it for every
+// row).
 struct ParsedExprs {
     Oid relid;  // the hash key
     bool stale;
@@ -80,6 +82,7 @@ struct ParsedExprs {
     Expr** checks;
     int column_count;  // natts; defaults[a] is null for none
     Expr** defaults;
+    List* predicate;  // an index's, implicit AND; NIL for none
 };
 
 HTAB* g_parsed = nullptr;
@@ -127,10 +130,16 @@ const ParsedExprs& parsed_exprs(Relation rel) {
         entry->checks[i] = expression_planner(static_cast<Expr*>(stringToNode(desc->constr->check[i].ccbin)));
     entry->column_count = desc->natts;
     entry->defaults = static_cast<Expr**>(palloc0(sizeof(Expr*) * static_cast<size_t>(desc->natts + 1)));
-    for (int a = 0; a < desc->natts; ++a)
-        if (!TupleDescAttr(desc, a)->attisdropped)
-            if (Node* fallback = build_column_default(rel, a + 1))
-                entry->defaults[a] = expression_planner(reinterpret_cast<Expr*>(fallback));
+    entry->predicate = NIL;
+    if (rel->rd_rel->relkind == RELKIND_INDEX) {
+        if (List* predicate = RelationGetIndexPredicate(rel))
+            entry->predicate = reinterpret_cast<List*>(expression_planner(reinterpret_cast<Expr*>(predicate)));
+    } else {
+        for (int a = 0; a < desc->natts; ++a)
+            if (!TupleDescAttr(desc, a)->attisdropped)
+                if (Node* fallback = build_column_default(rel, a + 1))
+                    entry->defaults[a] = expression_planner(reinterpret_cast<Expr*>(fallback));
+    }
     MemoryContextSwitchTo(caller);
     entry->stale = false;
     return *entry;
@@ -145,6 +154,20 @@ ExprState** prepared_checks(ResultRelInfo* target, EState* estate) {
     for (int i = 0; i < parsed.check_count; ++i) states[i] = ExecInitExpr(parsed.checks[i], nullptr);
     MemoryContextSwitchTo(caller);
     return states;
+}
+
+// prepare_predicates sets the predicates of `target`'s partial indexes ready
+// to evaluate, as ExecInsertIndexTuples would prepare them (it uses them when
+// set).
+void prepare_predicates(ResultRelInfo* target, EState* estate) {
+    for (int i = 0; i < target->ri_NumIndices; ++i) {
+        IndexInfo* info = target->ri_IndexRelationInfo[i];
+        if (info->ii_Predicate == NIL || info->ii_PredicateState != nullptr) continue;
+        const ParsedExprs& parsed = parsed_exprs(target->ri_IndexRelationDescs[i]);
+        MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
+        info->ii_PredicateState = ExecInitQual(parsed.predicate, nullptr);
+        MemoryContextSwitchTo(caller);
+    }
 }
 
 // column_value is `value` as a value of the column `attr` (text read by the
@@ -262,8 +285,10 @@ bool store(Relation rel, const AttrNumber* attnums, size_t n, const Attempt& row
             ExecConstraints(target, stored_slot, estate);
         }
         table_tuple_insert(leaf, stored_slot, estate->es_output_cid, 0, nullptr);
-        if (target->ri_NumIndices > 0)
+        if (target->ri_NumIndices > 0) {
+            prepare_predicates(target, estate);
             list_free(ExecInsertIndexTuples(target, stored_slot, estate, false, false, nullptr, NIL));
+        }
         // Copied out of the executor state's memory, freed below.
         for (size_t i = 0; i < extras.returning.size(); ++i) {
             const int a = row.returning[i] - 1;
@@ -391,8 +416,10 @@ bool update_or_store(Relation rel, Oid key, const AttrNumber* attnums, size_t n,
             }
             bool update_indexes = false;
             simple_table_tuple_update(rel, &found->tts_tid, updated, estate->es_snapshot, &update_indexes);
-            if (update_indexes && target->ri_NumIndices > 0)
+            if (update_indexes && target->ri_NumIndices > 0) {
+                prepare_predicates(target, estate);
                 list_free(ExecInsertIndexTuples(target, updated, estate, true, false, nullptr, NIL));
+            }
         }
     }
     ExecCloseIndices(target);
