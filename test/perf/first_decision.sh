@@ -26,12 +26,9 @@ source scripts/lib/license.sh
 # shellcheck source=../../scripts/lib/perf_database.sh
 source scripts/lib/perf_database.sh
 
-tool_args=(--cache-sim=no)
 case ${1:-} in
-    --callgrind)
-        export KR_VALGRIND_TOOL=callgrind
-        tool_args=(--cache-sim=no --dump-instr=no) ;;
-    "") ;;
+    --callgrind) kr_valgrind_tool callgrind ;;
+    "") kr_valgrind_tool cachegrind ;;
     *) echo "usage: test/perf/first_decision.sh [--callgrind]" >&2; exit 2 ;;
 esac
 tenants=20
@@ -54,12 +51,7 @@ first_decisions() {
 first_decisions 1 >"$work/A.sql"
 first_decisions "$tenants" >"$work/B.sql"
 
-echo "== ${KR_VALGRIND_TOOL:-cachegrind}: first decisions of 1 and of $tenants tenants"
-kr_cachegrind_single A "$work" "${tool_args[@]}" &
-kr_cachegrind_single B "$work" "${tool_args[@]}" &
-wait
-for name in A B; do kr_cachegrind_kept "$name"; done
-a=$(awk '/^summary:/ {print $2}' "$work/A.out")
-b=$(awk '/^summary:/ {print $2}' "$work/B.out")
-echo "instructions per first decision of a tenant in a backend: $(( (b - a) / (tenants - 1) ))"
+echo "== $KR_VALGRIND_TOOL: first decisions of 1 and of $tenants tenants"
+difference=$(kr_instructions_between A B)
+echo "instructions per first decision of a tenant in a backend: $(( difference / (tenants - 1) ))"
 echo "files in $out"

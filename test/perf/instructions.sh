@@ -45,13 +45,11 @@ source scripts/lib/license.sh
 # shellcheck source=../../scripts/lib/perf_database.sh
 source scripts/lib/perf_database.sh
 
-tool_args=(--cache-sim=no)
+kr_valgrind_tool cachegrind
 prepared=no
 while [ $# -gt 0 ]; do
     case $1 in
-        --callgrind)
-            export KR_VALGRIND_TOOL=callgrind
-            tool_args=(--cache-sim=no --dump-instr=no) ;;
+        --callgrind) kr_valgrind_tool callgrind ;;
         --prepared) prepared=yes ;;
         *) break ;;
     esac
@@ -103,7 +101,7 @@ script() {
     done
 }
 
-echo "== ${KR_VALGRIND_TOOL:-cachegrind}: $calls calls of each path after the first ones (a few minutes)"
+echo "== $KR_VALGRIND_TOOL: $calls calls of each path after the first ones (a few minutes)"
 results=()
 for path in dry_run recorded respond usage insert select; do
     tenant=perf warm=300
@@ -111,17 +109,12 @@ for path in dry_run recorded respond usage insert select; do
     [ "$path" = insert ] && warm=2000
     script "$path" "$tenant" 1 "$warm" >"$work/$path-A.sql"
     script "$path" "$tenant" 1 $((warm + calls)) >"$work/$path-B.sql"
-    kr_cachegrind_single "$path-A" "$work" "${tool_args[@]}" &
-    kr_cachegrind_single "$path-B" "$work" "${tool_args[@]}" &
-    wait
-    for name in "$path-A" "$path-B"; do kr_cachegrind_kept "$name"; done
-    a=$(awk '/^summary:/ {print $2}' "$work/$path-A.out")
-    b=$(awk '/^summary:/ {print $2}' "$work/$path-B.out")
-    results+=("$(printf '  %-10s %12s' "$path" "$(( (b - a) / calls ))")")
+    difference=$(kr_instructions_between "$path-A" "$path-B")
+    results+=("$(printf '  %-10s %12s' "$path" "$(( difference / calls ))")")
 done
 echo "instructions per call ($calls calls, each its own transaction$([ "$prepared" = yes ] && echo ', prepared')):"
 printf '%s\n' "${results[@]}"
-if [ "${KR_VALGRIND_TOOL:-}" = callgrind ]; then
+if [ "$KR_VALGRIND_TOOL" = callgrind ]; then
     echo "callgrind files in $out: callgrind_annotate --inclusive=yes PATH-B.out (A's warm-up calls included)"
 else
     echo "cachegrind files in $out: cg_diff PATH-A.out PATH-B.out > d; cg_annotate d"
