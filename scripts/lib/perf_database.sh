@@ -81,8 +81,9 @@ kr_cachegrind_kept() {
 }
 
 # kr_valgrind_tool cachegrind|callgrind: the tool of the counting runs below
-# (callgrind for callgrind_annotate --inclusive=yes; cachegrind's counts are
-# within 0.2 % and it runs twice as fast); sets tool_args, no cache simulation.
+# (callgrind for callgrind_annotate --inclusive=yes; cachegrind runs about
+# twice as fast, its counts within 0.6 % of callgrind's in instructions.sh
+# and first_decision.sh); sets tool_args, no cache simulation.
 kr_valgrind_tool() {
     export KR_VALGRIND_TOOL=$1
     # shellcheck disable=SC2034  # the caller's
