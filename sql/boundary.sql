@@ -92,9 +92,10 @@ ROLLBACK TO SAVEPOINT s;
 SELECT kaireon_selftest.xact_notes() AS after_savepoint_rollback;
 COMMIT;
 
--- The API's answers are built as jsonb directly: 3,000 random documents
--- (any double, big integers, escapes, non-ASCII and invalid UTF-8, nesting)
--- print exactly as their text through jsonb_in does.
+-- The API's answers are written as jsonb directly: 3,000 random documents
+-- (any double, big integers, escapes, non-ASCII and invalid UTF-8, nesting,
+-- containers past jsonb's offset stride) are byte for byte what their text
+-- through jsonb_in is.
 SELECT kaireon_selftest.jsonb_paths(1, 1000) AS differ_1, kaireon_selftest.jsonb_paths(2, 1000) AS differ_2,
        kaireon_selftest.jsonb_paths(3, 1000) AS differ_3;
 -- And requests and stored documents are read from jsonb directly: 3,000

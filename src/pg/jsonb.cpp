@@ -55,28 +55,111 @@ bool plain_utf8(std::string_view text) {
     return true;
 }
 
-// numeric_of returns the numeric jsonb_in would read from the number's
-// dump (the same serializer, so the same digits). An integer within int64
-// is that numeric already (scale 0), without the text.
-Datum numeric_of(const Json& number) {
-    const bool beyond_int64 = number.is_number_unsigned() && number.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
-    if (number.is_number_integer() && !beyond_int64) {
-        const int64 integer = number.get<int64_t>();
-        return pg_call([&] { return NumericGetDatum(int64_to_numeric(integer)); });
+// Decimal is a JSON number as numeric_in reads its dump: digits / 10^scale.
+struct Decimal {
+    bool negative = false;
+    uint64_t digits = 0;
+    int scale = 0;  // may be negative (1e+20: 1 / 10^-20)
+};
+
+// decimal_of reads a double's digits as to_chars writes them ("-0.00125",
+// "123.0", "1.5e+20"): the scale is the digits after the point less the
+// exponent, as numeric_in counts them. Nullopt past 18 significant digits
+// (to_chars writes at most 17).
+std::optional<Decimal> decimal_of(const char* text) {
+    Decimal decimal;
+    decimal.negative = *text == '-';
+    if (decimal.negative) ++text;
+    int significant = 0, after_point = 0;
+    bool point = false;
+    for (; *text != '\0' && *text != 'e'; ++text) {
+        if (*text == '.') {
+            point = true;
+            continue;
+        }
+        if (*text < '0' || *text > '9') return std::nullopt;
+        if (decimal.digits != 0 || *text != '0') ++significant;
+        if (significant > 18) return std::nullopt;
+        decimal.digits = decimal.digits * 10 + static_cast<uint64_t>(*text - '0');
+        if (point) ++after_point;
     }
-    // A double's digits as dump() writes them (its serializer's to_chars),
-    // without the string and output adapter dump() makes around them.
+    int exponent = 0;
+    if (*text == 'e') {
+        const char* end = text + 1 + strlen(text + 1);
+        const char* from = text[1] == '+' ? text + 2 : text + 1;
+        if (std::from_chars(from, end, exponent).ptr != end) return std::nullopt;
+    }
+    decimal.scale = after_point - exponent;
+    return decimal;
+}
+
+// decimal_of a JSON number: an integer as it is (scale 0), a double from
+// the digits dump() writes for it (its serializer's to_chars, without the
+// string and output adapter dump() makes around them).
+std::optional<Decimal> decimal_of(const Json& number) {
+    if (number.is_number_unsigned()) return Decimal{false, number.get<uint64_t>(), 0};
+    if (number.is_number_integer()) {
+        const int64_t integer = number.get<int64_t>();
+        // (The magnitude of INT64_MIN too, in unsigned arithmetic.)
+        return Decimal{integer < 0, integer < 0 ? 0 - static_cast<uint64_t>(integer) : static_cast<uint64_t>(integer), 0};
+    }
     char digits[64];
-    std::string unsigned_text;
-    const char* text = digits;
-    if (number.is_number_float()) {
-        *nlohmann::detail::to_chars(digits, digits + sizeof(digits) - 1, number.get<double>()) = '\0';
-    } else {
-        unsigned_text = number.dump();
-        text = unsigned_text.c_str();
+    *nlohmann::detail::to_chars(digits, digits + sizeof(digits) - 1, number.get<double>()) = '\0';
+    return decimal_of(digits);
+}
+
+// numeric_bytes writes `decimal` as the numeric datum numeric_in makes of
+// its text (numeric.c's make_result: base-10000 digits without leading or
+// trailing zero digits, the short header when scale and weight fit it, a
+// zero positive with weight 0) into `out`; returns its length.
+size_t numeric_bytes(const Decimal& decimal, char* out) {
+    // numeric.c's digits (DEC_DIGITS decimal digits each) and headers, not
+    // exported: their values here.
+    using Digit = int16;
+    constexpr int digit_decimals = 4, base = 10000;
+    const int dscale = std::max(decimal.scale, 0);
+    // The decimal point moved onto a base-10000 digit boundary.
+    unsigned __int128 value = decimal.digits;
+    int scale = decimal.scale;
+    if (const int within = ((scale % digit_decimals) + digit_decimals) % digit_decimals; within != 0) {
+        static constexpr uint32_t pow10[] = {1, 10, 100, 1000};
+        value *= pow10[digit_decimals - within];
+        scale += digit_decimals - within;
     }
-    return pg_call([&] { return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid),
-                                                    Int32GetDatum(-1)); });
+    Digit groups[8];  // least significant first; 2^64 * 1000 < 10000^6
+    int count = 0;
+    for (; value != 0; value /= base) groups[count++] = static_cast<Digit>(value % base);
+    int weight = count - 1 - scale / digit_decimals;
+    int lowest = 0;
+    while (lowest < count && groups[lowest] == 0) ++lowest;
+    const int kept = count - lowest;
+    bool negative = decimal.negative;
+    if (kept == 0) {
+        weight = 0;
+        negative = false;
+    }
+    constexpr uint16 short_flag = 0x8000, short_negative = 0x2000, short_weight_negative = 0x0040,
+                     short_weight_mask = 0x003F, long_negative = 0x4000, long_dscale_mask = 0x3FFF;
+    constexpr int short_dscale_shift = 7, short_dscale_max = 63, short_weight_max = 63, short_weight_min = -64;
+    size_t at = VARHDRSZ;
+    if (dscale <= short_dscale_max && weight <= short_weight_max && weight >= short_weight_min) {
+        const uint16 header = short_flag | (negative ? short_negative : 0) | static_cast<uint16>(dscale << short_dscale_shift) |
+                              (weight < 0 ? short_weight_negative : 0) | (static_cast<uint16>(weight) & short_weight_mask);
+        memcpy(out + at, &header, sizeof(header));
+        at += sizeof(header);
+    } else {
+        const uint16 sign_dscale = (negative ? long_negative : 0) | (static_cast<uint16>(dscale) & long_dscale_mask);
+        const int16 long_weight = static_cast<int16>(weight);
+        memcpy(out + at, &sign_dscale, sizeof(sign_dscale));
+        memcpy(out + at + sizeof(sign_dscale), &long_weight, sizeof(long_weight));
+        at += sizeof(sign_dscale) + sizeof(long_weight);
+    }
+    for (int i = count - 1; i >= lowest; --i) {
+        memcpy(out + at, &groups[i], sizeof(Digit));
+        at += sizeof(Digit);
+    }
+    SET_VARSIZE(out, at);
+    return at;
 }
 
 // The most members jsonb takes in one object or array (jsonb_util.c's
@@ -84,127 +167,170 @@ Datum numeric_of(const Json& number) {
 constexpr size_t max_pairs = std::min<size_t>(MaxAllocSize / sizeof(JsonbPair), JB_CMASK);
 constexpr size_t max_elements = std::min<size_t>(MaxAllocSize / sizeof(JsonbValue), JB_CMASK);
 
-// JsonbTree is the JsonbValue tree of a Json object or array, as
-// pushJsonbValue would leave it (each object's pairs in jsonb's key order,
-// the last of equal keys kept), for JsonbValueToJsonb to write out in one
-// pass. Its pairs and elements live here, in two arrays sized by a first
-// walk, so their addresses hold; strings and keys point at the Json's own
-// bytes, numbers are palloc'd. Built outside any PostgreSQL call but the
-// numbers' (no sort or copy through pushJsonbValue's state).
-class JsonbTree {
+// JsonbWriter writes a Json object or array in jsonb's binary format, byte
+// for byte what jsonb_in makes of its dump: convertToJsonb's layout
+// (jsonb_util.c: a container's header and JEntries, then its children's
+// data; every JB_OFFSET_STRIDE'th JEntry an end offset; numbers and
+// containers aligned to 4 bytes with zeros) of the tree pushJsonbValue
+// builds (an object's keys shorter first, then bytewise; of equal keys the
+// last written). Written here, outside PostgreSQL but for the numbers,
+// into one buffer copied out once: no JsonbValue tree between.
+class JsonbWriter {
 public:
-    // plain is false when the text path must decide (see plain_utf8, the
-    // limits above, and what dumps as null).
-    explicit JsonbTree(const Json& value) {
-        plain_ = count(value);
-        if (!plain_) return;
-        pairs_.resize(pair_count_);
-        elements_.resize(element_count_);
-        fill(value, root_);
+    // False when the text path must decide: a string plain_utf8 refuses,
+    // more members than jsonb takes, data past a JEntry's length field, or
+    // a value that has no dump.
+    bool write(const Json& value) {
+        buffer_.reserve(1024);
+        buffer_.assign(VARHDRSZ, '\0');
+        uint32 root = 0;
+        return container(value, root) && buffer_.size() <= MaxAllocSize;
     }
-    bool plain() const { return plain_; }
-    Datum datum() {
-        return pg_call([&] { return JsonbPGetDatum(JsonbValueToJsonb(&root_)); });
+    Datum datum() const {
+        return pg_call([&] {
+            auto* jsonb = static_cast<char*>(palloc(buffer_.size()));
+            memcpy(jsonb, buffer_.data(), buffer_.size());
+            SET_VARSIZE(jsonb, buffer_.size());
+            return PointerGetDatum(jsonb);
+        });
     }
 
 private:
+    struct Member {
+        const std::string* key;
+        const Json* value;
+        uint32 order;
+    };
+
     static bool fits(std::string_view text) { return text.size() <= JENTRY_OFFLENMASK && plain_utf8(text); }
 
-    bool count(const Json& value) {
-        switch (value.type()) {
-            case Json::value_t::object:
-                if (value.size() > max_pairs) return false;
-                pair_count_ += value.size();
-                for (const auto& [key, member] : value.get_ref<const Json::object_t&>())
-                    if (!fits(key) || !count(member)) return false;
-                return true;
-            case Json::value_t::array:
-                if (value.size() > max_elements) return false;
-                element_count_ += value.size();
-                for (const Json& element : value)
-                    if (!count(element)) return false;
-                return true;
-            case Json::value_t::string: return fits(value.get_ref<const std::string&>());
-            case Json::value_t::discarded:
-            case Json::value_t::binary: return false;
-            default: return true;
-        }
+    // Jsonb's key order; of equal keys the latest first, so that keeping
+    // the first of each run keeps the last written (uniqueifyJsonbObject).
+    static int key_order(const Member& a, const Member& b) {
+        if (a.key->size() != b.key->size()) return a.key->size() < b.key->size() ? -1 : 1;
+        return memcmp(a.key->data(), b.key->data(), a.key->size());
     }
-
-    // Jsonb's key order: shorter first, then bytewise.
-    static int key_order(const JsonbPair& a, const JsonbPair& b) {
-        const auto& x = a.key.val.string;
-        const auto& y = b.key.val.string;
-        if (x.len != y.len) return x.len < y.len ? -1 : 1;
-        return memcmp(x.val, y.val, static_cast<size_t>(x.len));
-    }
-    // Equal keys latest first, so that keeping the first of each run keeps
-    // the last written (pushJsonbValue's uniqueifyJsonbObject).
-    static bool key_before(const JsonbPair& a, const JsonbPair& b) {
+    static bool key_before(const Member& a, const Member& b) {
         const int order = key_order(a, b);
         return order != 0 ? order < 0 : a.order > b.order;
     }
-    static bool same_key(const JsonbPair& a, const JsonbPair& b) { return key_order(a, b) == 0; }
 
-    static void set_string(JsonbValue& out, const std::string& text) {
-        out.type = jbvString;
-        out.val.string.val = const_cast<char*>(text.data());
-        out.val.string.len = static_cast<int>(text.size());
+    size_t pad_to_int() {
+        const size_t pad = INTALIGN(buffer_.size()) - buffer_.size();
+        buffer_.append(pad, '\0');
+        return pad;
+    }
+    size_t reserve(size_t bytes) {
+        const size_t at = buffer_.size();
+        buffer_.append(bytes, '\0');
+        return at;
+    }
+    void put(size_t at, uint32 word) { memcpy(buffer_.data() + at, &word, sizeof(word)); }
+    void append(uint32 word) { buffer_.append(reinterpret_cast<const char*>(&word), sizeof(word)); }
+
+    // child adds a child's length to the container's running total and
+    // writes its JEntry, an end offset every JB_OFFSET_STRIDE'th.
+    bool child(size_t index, uint32 entry, size_t& total, size_t entries) {
+        total += JBE_OFFLENFLD(entry);
+        if (total > JENTRY_OFFLENMASK) return false;
+        if (index % JB_OFFSET_STRIDE == 0) entry = (entry & JENTRY_TYPEMASK) | static_cast<uint32>(total) | JENTRY_HAS_OFF;
+        put(entries + index * sizeof(JEntry), entry);
+        return true;
+    }
+    bool finish(size_t base, uint32& entry) {
+        const size_t total = buffer_.size() - base;
+        if (total > JENTRY_OFFLENMASK) return false;
+        entry = JENTRY_ISCONTAINER | static_cast<uint32>(total);
+        return true;
     }
 
-    void fill(const Json& value, JsonbValue& out) {
+    bool container(const Json& value, uint32& entry) {
+        const size_t base = buffer_.size();
+        size_t total = 0;
+        if (value.is_array()) {
+            const size_t count = value.size();
+            if (count > max_elements) return false;
+            pad_to_int();
+            append(static_cast<uint32>(count) | JB_FARRAY);
+            const size_t entries = reserve(sizeof(JEntry) * count);
+            size_t index = 0;
+            for (const Json& element : value) {
+                uint32 element_entry = 0;
+                if (!scalar_or_container(element, element_entry) || !child(index++, element_entry, total, entries))
+                    return false;
+            }
+            return finish(base, entry);
+        }
+        const auto& members = value.get_ref<const Json::object_t&>();
+        if (members.size() > max_pairs) return false;
+        // This object's members sorted at the end of the scratch list (a
+        // nested object's go after them, so by index: the list may move).
+        const size_t first = members_.size();
+        uint32 order = 0;
+        for (const auto& [key, member] : members) {
+            if (!fits(key)) return false;
+            members_.push_back(Member{&key, &member, order++});
+        }
+        std::sort(members_.begin() + static_cast<ptrdiff_t>(first), members_.end(), key_before);
+        const size_t count = static_cast<size_t>(
+            std::unique(members_.begin() + static_cast<ptrdiff_t>(first), members_.end(),
+                        [](const Member& a, const Member& b) { return key_order(a, b) == 0; }) -
+            (members_.begin() + static_cast<ptrdiff_t>(first)));
+        members_.resize(first + count);
+        pad_to_int();
+        append(static_cast<uint32>(count) | JB_FOBJECT);
+        const size_t entries = reserve(sizeof(JEntry) * count * 2);
+        for (size_t i = 0; i < count; ++i) {
+            const std::string& key = *members_[first + i].key;
+            buffer_.append(key);
+            if (!child(i, static_cast<uint32>(key.size()), total, entries)) return false;
+        }
+        for (size_t i = 0; i < count; ++i) {
+            uint32 member_entry = 0;
+            if (!scalar_or_container(*members_[first + i].value, member_entry) ||
+                !child(count + i, member_entry, total, entries))
+                return false;
+        }
+        members_.resize(first);
+        return finish(base, entry);
+    }
+
+    bool scalar_or_container(const Json& value, uint32& entry) {
         switch (value.type()) {
-            case Json::value_t::object: {
-                JsonbPair* pairs = pairs_.data() + next_pair_;
-                next_pair_ += value.size();
-                uint32 n = 0;
-                for (const auto& [key, member] : value.get_ref<const Json::object_t&>()) {
-                    JsonbPair& pair = pairs[n];
-                    set_string(pair.key, key);
-                    pair.order = n++;
-                    fill(member, pair.value);
-                }
-                std::sort(pairs, pairs + n, key_before);
-                out.type = jbvObject;
-                out.val.object.pairs = pairs;
-                out.val.object.nPairs = static_cast<int>(std::unique(pairs, pairs + n, same_key) - pairs);
-                return;
+            case Json::value_t::object:
+            case Json::value_t::array: return container(value, entry);
+            case Json::value_t::string: {
+                const std::string& text = value.get_ref<const std::string&>();
+                if (!fits(text)) return false;
+                buffer_.append(text);
+                entry = JENTRY_ISSTRING | static_cast<uint32>(text.size());
+                return true;
             }
-            case Json::value_t::array: {
-                JsonbValue* elements = elements_.data() + next_element_;
-                next_element_ += value.size();
-                int n = 0;
-                for (const Json& element : value) fill(element, elements[n++]);
-                out.type = jbvArray;
-                out.val.array.elems = elements;
-                out.val.array.nElems = n;
-                out.val.array.rawScalar = false;
-                return;
-            }
-            case Json::value_t::string: set_string(out, value.get_ref<const std::string&>()); return;
-            case Json::value_t::boolean:
-                out.type = jbvBool;
-                out.val.boolean = value.get<bool>();
-                return;
+            case Json::value_t::boolean: entry = value.get<bool>() ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE; return true;
             case Json::value_t::number_float:
                 // NaN and infinities dump as null.
                 if (!std::isfinite(value.get<double>())) break;
                 [[fallthrough]];
             case Json::value_t::number_integer:
-            case Json::value_t::number_unsigned:
-                out.type = jbvNumeric;
-                out.val.numeric = DatumGetNumeric(numeric_of(value));
-                return;
-            default: break;
+            case Json::value_t::number_unsigned: {
+                const std::optional<Decimal> decimal = decimal_of(value);
+                if (!decimal) return false;  // the text path's numeric_in decides
+                char number[64];
+                const size_t length = numeric_bytes(*decimal, number);
+                const size_t pad = pad_to_int();
+                buffer_.append(number, length);
+                entry = JENTRY_ISNUMERIC | static_cast<uint32>(pad + length);
+                return true;
+            }
+            case Json::value_t::null: break;
+            default: return false;  // discarded, binary: the dump decides
         }
-        out.type = jbvNull;
+        entry = JENTRY_ISNULL;
+        return true;
     }
 
-    bool plain_ = false;
-    size_t pair_count_ = 0, element_count_ = 0, next_pair_ = 0, next_element_ = 0;
-    std::vector<JsonbPair> pairs_;
-    std::vector<JsonbValue> elements_;
-    JsonbValue root_{};
+    std::string buffer_;
+    std::vector<Member> members_;
 };
 
 }  // namespace
@@ -221,9 +347,9 @@ Datum jsonb_datum(const Json& value) {
     // goes through the text, as before.
     if (!value.is_object() && !value.is_array()) return jsonb_datum_via_text(value);
     if (GetDatabaseEncoding() != PG_UTF8) return jsonb_datum_via_text(value);
-    JsonbTree tree(value);
-    if (!tree.plain()) return jsonb_datum_via_text(value);
-    return tree.datum();
+    JsonbWriter writer;
+    if (!writer.write(value)) return jsonb_datum_via_text(value);
+    return writer.datum();
 }
 
 namespace {
