@@ -107,6 +107,19 @@ Json json_object(size_t members) {
     return object;
 }
 
+void release_json(Json& value, int max_depth) {
+    if (max_depth <= 0) return;
+    if (value.is_object()) {
+        auto& members = value.get_ref<Json::object_t&>();
+        for (auto& member : members) release_json(member.second, max_depth - 1);
+        members.clear();
+    } else if (value.is_array()) {
+        auto& elements = value.get_ref<Json::array_t&>();
+        for (Json& element : elements) release_json(element, max_depth - 1);
+        elements.clear();
+    }
+}
+
 std::vector<std::string> string_items(const Json& object, const char* key) {
     std::vector<std::string> out;
     if (auto it = object.find(key); it != object.end() && it->is_array())

@@ -352,6 +352,12 @@ Datum jsonb_datum(const Json& value) {
     return writer.datum();
 }
 
+Datum jsonb_datum(Json&& value) {
+    const Datum datum = jsonb_datum(static_cast<const Json&>(value));
+    release_json(value);
+    return datum;
+}
+
 namespace {
 
 // One token of a jsonb document as JsonbIteratorNext gives it, in plain

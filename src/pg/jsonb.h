@@ -12,6 +12,9 @@ namespace kaireon::pg {
 // jsonb_datum returns `value` as a jsonb Datum (palloc'd): the same value
 // jsonb_in gives for its dump, built directly for objects and arrays.
 Datum jsonb_datum(const Json& value);
+// The same for a value the caller is done with (an answer): also frees it,
+// leaves first (release_json), cheaper than its destructor would.
+Datum jsonb_datum(Json&& value);
 
 // jsonb_datum_via_text is that dump through jsonb_in (the reference the
 // boundary test compares jsonb_datum with).

@@ -257,7 +257,7 @@ KAIREON_FUNCTION(kaireon_respond) {
     answer["outcome"] = request.outcome;
     answer["kind"] = kind->second;
     answer["caps"] = std::move(caps_answer);
-    return pg::jsonb_datum(answer);
+    return pg::jsonb_datum(std::move(answer));
 }
 
 // kaireon_cap_state(tenant_id, cap_id) returns (current_count, reset_at) of

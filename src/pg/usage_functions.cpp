@@ -144,7 +144,7 @@ KAIREON_FUNCTION(kaireon_report_usage) {
              pg::SpiArg{JSONBOID, properties}, pg::SpiArg{INT8OID, Int64GetDatum(event_id)},
              pg::SpiArg{JSONBOID, pg::jsonb_datum(result)}});
     }
-    return pg::jsonb_datum(result);
+    return pg::jsonb_datum(std::move(result));
 }
 
 // kaireon_purge_idempotency_keys() deletes expired idempotency keys of every

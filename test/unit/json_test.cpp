@@ -403,5 +403,32 @@ TEST(TypeName, NamesEveryType) {
     EXPECT_STREQ(type_name(Json(Json::value_t::discarded)), "discarded");
 }
 
+TEST(ReleaseJson, EmptiesEveryContainerLeavesFirst) {
+    Json answer = parse_json(R"({"offers": [{"offerId": "a-long-offer-identifier", "score": 0.5, "tags": ["x"]}],
+                                 "quota": {"usage": {"current": 1, "limit": null}}, "flow": "homepage"})");
+    release_json(answer);
+    EXPECT_TRUE(answer.is_object());
+    EXPECT_TRUE(answer.empty());
+    release_json(answer);  // again: nothing left to do
+    EXPECT_TRUE(answer.empty());
+    Json scalar = "text";
+    release_json(scalar);
+    EXPECT_EQ(scalar, "text");  // scalars stay as they are
+}
+
+TEST(ReleaseJson, LeavesWhatIsDeeperThanItsLimitToTheDestructor) {
+    // 100,000 levels: the destructor's own stack frees what release_json
+    // leaves below its depth (AddressSanitizer sees a leak or a double free).
+    Json deep = Json::array();
+    Json* level = &deep;
+    for (int i = 0; i < 100000; ++i) level = &level->emplace_back(Json::array());
+    level->push_back("the-deepest-string-of-all-these");
+    release_json(deep, 3);
+    EXPECT_TRUE(deep.empty());
+    Json nested = parse_json(R"({"a": {"b": {"c": [1, 2, {"d": "e"}]}}})");
+    release_json(nested, 2);  // the two outer levels emptied, below them freed by clear()
+    EXPECT_TRUE(nested.empty());
+}
+
 }  // namespace
 }  // namespace kaireon
