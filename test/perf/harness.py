@@ -5,7 +5,8 @@ Against the throw-away cluster in PGHOST/PGPORT (its superuser): one
 database, one run. Plain-PostgreSQL baselines with pgbench (the built-in
 select-only test, a single-row INSERT, a naive hot-row UPDATE), then
 kaireon's paths with pgbench custom scripts, every path 8 clients, measured
-`--runs` times and the median taken; then the core's Google Benchmark
+`--runs` times in rounds (each path's first run, then each one's second,
+...) and the median taken; then the core's Google Benchmark
 numbers. Prints a table and writes results.json (rows: path, tps, p50_ms,
 p99_ms, baseline, ratio, target, holds) and an SVG chart of the ratios.
 
@@ -232,26 +233,31 @@ def cold_catalog_ms():
     return statistics.median(first), statistics.median(second)
 
 
-def measure(path, script, user, args, builtin=None, seconds=None):
-    """`args.runs` runs of one path; the run with the median tps."""
-    runs = []
+def measure_rounds(paths, args, seconds=None, counter=None):
+    """Paths measured in rounds: run 1 of each path, one after the other,
+    then run 2 of each, ... (a, b, c, a, b, c, ...), so that a path and the
+    baseline it is divided by meet the same table sizes, checkpoints and
+    phase of this noisy machine (three runs of one path in a row met
+    another phase than its baseline's, minutes earlier); each path the
+    median of its runs. paths: (name, script, user, builtin) tuples.
+    counter: read before and after every run; its differences are summed
+    per path, as `counted`."""
+    runs = {name: [] for name, *_ in paths}
+    counted = {name: 0 for name, *_ in paths}
     for i in range(args.runs):
-        runs.append(pgbench(script, user, seconds or args.seconds, f"{path}-{i + 1}", args.logs, builtin))
-        report_run(path, i, runs[-1])
-    return median_run(runs)
+        for name, script, user, builtin in paths:
+            before = counter() if counter else 0
+            runs[name].append(pgbench(script, user, seconds or args.seconds, f"{name}-{i + 1}", args.logs, builtin))
+            if counter:
+                counted[name] += counter() - before
+            report_run(name, i, runs[name][-1])
+    return {name: dict(median_run(r), counted=counted[name]) for name, r in runs.items()}
 
 
 def measure_pair(a, b, user, args, seconds=None):
-    """Two paths compared with each other (the scale rows): their runs
-    interleaved (a, b, a, b, ...) on the same database, so both meet the same
-    table sizes, checkpoints and machine; each the median of its runs.
-    a and b are (name, script) pairs."""
-    runs = {a[0]: [], b[0]: []}
-    for i in range(args.runs):
-        for name, script in (a, b):
-            runs[name].append(pgbench(script, user, seconds or args.seconds, f"{name}-{i + 1}", args.logs))
-            report_run(name, i, runs[name][-1])
-    return {name: median_run(r) for name, r in runs.items()}
+    """Two paths compared with each other (the scale rows), in rounds on the
+    same database. a and b are (name, script) pairs."""
+    return measure_rounds([(a[0], a[1], user, None), (b[0], b[1], user, None)], args, seconds)
 
 
 def report_run(path, i, run):
@@ -267,6 +273,7 @@ def median_run(runs):
     ordered = sorted(runs, key=lambda r: r["tps"])
     median = dict(ordered[len(ordered) // 2])
     median["runs_tps"] = [round(r["tps"], 1) for r in ordered]
+    median["round_tps"] = [r["tps"] for r in runs]  # in the order run
     median["committed_total"] = sum(r["committed"] or 0 for r in ordered)
     return median
 
@@ -396,27 +403,27 @@ def main():
 
     print(f"== setup (demo catalog, baselines, pgbench -i -s 10)", flush=True)
     setup(args)
-    results = {}
-    print(f"== baselines ({CLIENTS} clients, {args.seconds}s x {args.runs} runs each)", flush=True)
-    results["select-only"] = measure("select-only", None, APP, args, builtin="select-only")
-    results["insert"] = measure("insert", "respond_a_insert.sql", APP, args)
-    results["hot-update"] = measure("hot-update", "respond_b_hot_update.sql", APP, args)
+    print(f"== baselines and kaireon's paths in rounds ({CLIENTS} clients, {args.seconds}s x {args.runs} runs each)",
+          flush=True)
 
-    print("== kaireon", flush=True)
-    decisions_before = int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
-    results["recommend"] = measure("recommend", "decisions_c_recommend.sql", APP, args)
-    decisions_after = int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
-    results["recommend-dry-run"] = measure("recommend-dry-run", "decisions_d_dry_run.sql", ADMIN, args)
-    decisions_dry = int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
-    results["respond"] = measure("respond", "respond_c_respond.sql", RESPONDER, args)
-    results["report-usage"] = measure("report-usage", "usage_c_report.sql", APP, args)
+    def decisions():
+        return int(psql(f"SELECT count(*) FROM kaireon.decisions WHERE tenant_id = '{TENANT}'"))
+
+    results = measure_rounds([("select-only", None, APP, "select-only"),
+                              ("insert", "respond_a_insert.sql", APP, None),
+                              ("hot-update", "respond_b_hot_update.sql", APP, None),
+                              ("recommend", "decisions_c_recommend.sql", APP, None),
+                              ("recommend-dry-run", "decisions_d_dry_run.sql", ADMIN, None),
+                              ("respond", "respond_c_respond.sql", RESPONDER, None),
+                              ("report-usage", "usage_c_report.sql", APP, None)], args, counter=decisions)
 
     # What must hold whatever the speed.
     checks = []
     checks.append(("every committed recommend recorded once",
-                   decisions_after - decisions_before == results["recommend"]["committed_total"],
-                   f"{decisions_after - decisions_before} recorded, {results['recommend']['committed_total']} committed"))
-    checks.append(("dry runs record nothing", decisions_dry == decisions_after, f"{decisions_dry - decisions_after} recorded"))
+                   results["recommend"]["counted"] == results["recommend"]["committed_total"],
+                   f"{results['recommend']['counted']} recorded, {results['recommend']['committed_total']} committed"))
+    others = sum(r["counted"] for name, r in results.items() if name != "recommend")
+    checks.append(("dry runs (and the other paths) record nothing", others == 0, f"{others} recorded"))
     cap, impressions, interactions = psql(f"""
 SET kaireon.tenant = 'perfresp';
 SELECT f.current_count || ' ' ||
@@ -459,6 +466,11 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
     def row(path, r, baseline=None, target_ratio=None, target=None, relation=">="):
         base = results[baseline]["tps"] if baseline else None
         ratio = r["tps"] / base if base else None
+        # Each round's ratio (path and baseline run one after the other):
+        # their spread shows how far the machine's noise moves the ratio.
+        base_rounds = results[baseline].get("round_tps", []) if baseline else []
+        round_ratios = [round(a / b, 3) for a, b in zip(r.get("round_tps", []), base_rounds) if b] \
+            if len(r.get("round_tps", [])) == len(base_rounds) else []
         holds = None
         if target_ratio is not None and ratio is not None:
             holds = ratio >= target_ratio if relation == ">=" else abs(ratio - 1) < target_ratio
@@ -468,6 +480,7 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
                      "target": target, "holds": holds, "runs_tps": r.get("runs_tps"),
                      "wal_bytes_per_tx": r.get("wal_bytes_per_tx"), "wal_fpi_per_tx": r.get("wal_fpi_per_tx"),
                      "cpu_busy": r.get("cpu_busy"), "catalog_compiles": r.get("catalog_compiles"),
+                     "round_ratios": round_ratios or None,
                      "target_ratio": target_ratio if relation == ">=" else None,
                      "target_band": (1 - target_ratio, 1 + target_ratio) if relation == "within" else None})
 
@@ -513,6 +526,8 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
         extra = f" ({r['bytes'] / 1048576:.1f} MB; 100 offers {r['bytes_100_offers'] / 1048576:.1f} MB)" if "bytes" in r else ""
         if "warm_ms" in r:
             extra = f" (the second: {r['warm_ms']:.2f} ms)"
+        if r.get("round_ratios"):
+            extra = " (by round: " + ", ".join(f"{x:.2f}" for x in r["round_ratios"]) + ")"
         holds = "-" if r["holds"] is None else ("yes" if r["holds"] else "NO")
         # A row without a target says what its ratio is of.
         target = r["target"] or (f"(of {r['baseline']})" if r["baseline"] else "-")
