@@ -150,7 +150,6 @@ struct Decided {
     Json license;             // {"tier", "state"}
     std::optional<experiments::Assignment> experiment;  // with experiment_id
     std::string experiment_id;
-
 };
 
 // assign_experiment places the customer in the active experiment of the
