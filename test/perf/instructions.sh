@@ -33,7 +33,11 @@
 # (build/instructions/*.out) for cg_diff and cg_annotate. --callgrind runs
 # callgrind instead (about twice as long; its counts are within 0.2 % of
 # cachegrind's), for callgrind_annotate --inclusive=yes: where the
-# instructions go, by caller.
+# instructions go, by caller; it also prints what one call asks of
+# PostgreSQL (callgrind's call counts per call: heap rows inserted and
+# updated, index entries, index scan steps, partition routings, lock
+# acquisitions), the work the targets' ratios are made of
+# (docs/performance.md).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -115,6 +119,23 @@ done
 echo "instructions per call ($calls calls, each its own transaction$([ "$prepared" = yes ] && echo ', prepared')):"
 printf '%s\n' "${results[@]}"
 if [ "$KR_VALGRIND_TOOL" = callgrind ]; then
+    # calls_of FILE: "function calls" for the functions below, summed over
+    # their callers (callgrind_annotate's "> function (Nx)" lines).
+    calls_of() {
+        callgrind_annotate --tree=calling --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+            sed -nE 's/^ *[0-9,]+ +\([^)]*\) +> +\?\?\?:(heap_insert|heap_update|_bt_doinsert|index_getnext_slot|ExecFindPartition|LockAcquireExtended) \(([0-9,]+)x\).*/\1 \2/p' |
+            tr -d , | awk '{n[$1] += $2} END {for (f in n) print f, n[f]}'
+    }
+    echo "what one call asks of PostgreSQL (callgrind's call counts, per call):"
+    printf '  %-10s %8s %8s %8s %8s %8s %8s\n' path heap-ins heap-upd idx-ins idx-scan routed locks
+    for path in dry_run recorded respond usage insert select; do
+        # shellcheck disable=SC2046  # six numbers
+        printf '  %-10s %8s %8s %8s %8s %8s %8s\n' "$path" $(
+            awk -v calls="$calls" 'NR == FNR {a[$1] = $2; next} {b[$1] = $2}
+                END {split("heap_insert heap_update _bt_doinsert index_getnext_slot ExecFindPartition LockAcquireExtended", f, " ");
+                     for (i = 1; i <= 6; i++) printf "%.2f ", (b[f[i]] - a[f[i]]) / calls}' \
+                <(calls_of "$out/$path-A.out") <(calls_of "$out/$path-B.out"))
+    done
     echo "callgrind files in $out: callgrind_annotate --inclusive=yes PATH-B.out (A's warm-up calls included)"
 else
     echo "cachegrind files in $out: cg_diff PATH-A.out PATH-B.out > d; cg_annotate d"
