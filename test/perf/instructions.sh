@@ -129,7 +129,7 @@ if [ "$KR_VALGRIND_TOOL" = callgrind ]; then
     echo "what one call asks of PostgreSQL (callgrind's call counts, per call):"
     printf '  %-10s %8s %8s %8s %8s %8s %8s\n' path heap-ins heap-upd idx-ins idx-scan routed locks
     for path in dry_run recorded respond usage insert select; do
-        # shellcheck disable=SC2046  # six numbers
+        # shellcheck disable=SC2046,SC2183  # six numbers, split
         printf '  %-10s %8s %8s %8s %8s %8s %8s\n' "$path" $(
             awk -v calls="$calls" 'NR == FNR {a[$1] = $2; next} {b[$1] = $2}
                 END {split("heap_insert heap_update _bt_doinsert index_getnext_slot ExecFindPartition LockAcquireExtended", f, " ");
