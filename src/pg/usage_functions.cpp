@@ -132,7 +132,8 @@ KAIREON_FUNCTION(kaireon_report_usage) {
             pg::aggregate_reported_event(tenant, event_id, feature_key, PG_GETARG_DATUM(kValue),
                                          DatumGetTimestampTz(returned[1].value), key, properties);
     }
-    Json result = answer(tenant, *feature);
+    // One jsonb for the caller and, under a key, for the replays.
+    const Datum result = pg::jsonb_datum(answer(tenant, *feature));
     if (key) {
         pg::SpiSession spi;
         spi.execute(
@@ -142,9 +143,9 @@ KAIREON_FUNCTION(kaireon_report_usage) {
             {pg::text_arg(tenant), pg::text_arg(*key), pg::text_arg(feature_key),
              nullable(fcinfo, kValue, NUMERICOID), nullable(fcinfo, kOccurredAt, TIMESTAMPTZOID),
              pg::SpiArg{JSONBOID, properties}, pg::SpiArg{INT8OID, Int64GetDatum(event_id)},
-             pg::SpiArg{JSONBOID, pg::jsonb_datum(result)}});
+             pg::SpiArg{JSONBOID, result}});
     }
-    return pg::jsonb_datum(std::move(result));
+    return result;
 }
 
 // kaireon_purge_idempotency_keys() deletes expired idempotency keys of every
