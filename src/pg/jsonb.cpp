@@ -132,9 +132,8 @@ size_t numeric_bytes(const Decimal& decimal, char* out) {
     int weight = count - 1 - scale / digit_decimals;
     int lowest = 0;
     while (lowest < count && groups[lowest] == 0) ++lowest;
-    const int kept = count - lowest;
     bool negative = decimal.negative;
-    if (kept == 0) {
+    if (lowest == count) {  // zero
         weight = 0;
         negative = false;
     }
