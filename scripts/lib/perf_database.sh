@@ -22,8 +22,8 @@ kr_valgrind_bench() {
 
 # kr_suite_database WORK TENANTS: starts a throw-away cluster, loads the
 # suite's database into it (test/perf/harness.py: the demo catalog for tenant
-# perf under an enterprise licence, the response and usage tenants, and
-# TENANTS - 1 copies of perf), and stops the server. Its data directory is
+# perf under an enterprise licence, the response and usage tenants, the
+# plain SQL's tables, and TENANTS - 1 copies of perf), and stops the server. Its data directory is
 # $KR_CLUSTER_DIR/data; the caller's EXIT trap runs kr_cluster_stop.
 kr_suite_database() {
     local work=$1 tenants=$2 i
@@ -43,6 +43,7 @@ work, tenants = sys.argv[1], int(sys.argv[2])
 args = types.SimpleNamespace(public_key_text=open(f"{work}/demo-key.pub.pem").read(),
                              licenses=open(f"{work}/licenses").read().split())
 harness.setup(args)
+harness.setup_plain_sql()
 if tenants > 1:
     harness.add_tenants(args, tenants)
 PY

@@ -4,7 +4,8 @@
 Against the throw-away cluster in PGHOST/PGPORT (its superuser): one
 database, one run. Plain-PostgreSQL baselines with pgbench (the built-in
 select-only test, a single-row INSERT, a naive hot-row UPDATE), then
-kaireon's paths with pgbench custom scripts, every path 8 clients, measured
+kaireon's paths with pgbench custom scripts, and the same reads and writes
+in plain SQL without kaireon (plain_sql_*.sql), every path 8 clients, measured
 `--runs` times in rounds (each path's first run, then each one's second,
 ...) and the median taken; then the core's Google Benchmark
 numbers. Prints a table and writes results.json (rows: path, tps, p50_ms,
@@ -21,13 +22,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PERF = os.path.join(ROOT, "test", "perf")
 DB = "kr_perf"
 APP, ADMIN, RESPONDER = "kr_perf_app", "kr_perf_admin", "kr_perf_responder"
+SUPERUSER = "postgres"  # the plain SQL's tables are granted to no one
 TENANT = "perf"
 CLIENTS, THREADS = 8, 2
 
@@ -104,6 +105,52 @@ GRANT SELECT, UPDATE ON public.perf_counters TO {APP};
         sys.exit(f"harness: pgbench -i failed:\n{out.stderr}")
     psql(f"GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history TO {APP}; "
          "VACUUM ANALYZE")
+
+
+# The same rows in plain SQL (test/perf/plain_sql_*.sql): each path's reads
+# and writes as an application would make them without kaireon, into copies
+# of the tables the paths write.
+PLAIN_SQL_TABLES = ("interactions", "interaction_keys", "usage_events", "usage_rollups", "audit_log", "decisions")
+
+
+def setup_plain_sql():
+    """Schema plain_sql: a copy of each table the paths write (the same
+    columns, defaults, identities and checks; the same partitioning, with
+    a default partition; the indexes of kaireon's leaf), without kaireon's
+    triggers, and plain_sql.dry_run_answer(), a dry run's answer (the plain
+    SQL decisions answer with one of the same size)."""
+    tables = ", ".join(f"'{t}'" for t in PLAIN_SQL_TABLES)
+    psql(f"""
+CREATE SCHEMA plain_sql;
+DO $$
+DECLARE
+    t text;
+    partition_key text;
+    leaf text;
+    definition text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY[{tables}] LOOP
+        partition_key := pg_get_partkeydef(format('kaireon.%I', t)::regclass);
+        EXECUTE format('CREATE TABLE plain_sql.%I (LIKE kaireon.%I INCLUDING DEFAULTS INCLUDING IDENTITY '
+                       'INCLUDING CONSTRAINTS INCLUDING GENERATED)', t, t)
+                || coalesce(' PARTITION BY ' || partition_key, '');
+        leaf := t;
+        IF partition_key IS NOT NULL THEN
+            leaf := t || '_default';
+            EXECUTE format('CREATE TABLE plain_sql.%I PARTITION OF plain_sql.%I DEFAULT', leaf, t);
+        END IF;
+        FOR definition IN SELECT pg_get_indexdef(indexrelid) FROM pg_index
+                          WHERE indrelid = format('kaireon.%I', leaf)::regclass LOOP
+            EXECUTE replace(definition, ' ON kaireon.', ' ON plain_sql.');
+        END LOOP;
+    END LOOP;
+END $$;
+""")
+    answer = psql("SELECT kaireon_recommend(jsonb_build_object('customerId', 'cust-0001', 'flow', 'homepage', "
+                  "'context', '{\"channel\": \"web\"}'::jsonb, 'dryRun', true))", user=ADMIN)
+    psql("SELECT format('CREATE FUNCTION plain_sql.dry_run_answer() RETURNS jsonb IMMUTABLE LANGUAGE sql AS %L', "
+         "'SELECT ' || quote_literal(:'answer') || '::jsonb') \\gexec", variables={"answer": answer})
+    psql("VACUUM ANALYZE")
 
 
 def add_tenants(args, count):
@@ -359,9 +406,9 @@ def svg_chart(rows, path):
     most = max([r["ratio"] for r in bars] + [2.2])
     width = 330 + int(scale * most) + 40
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-           f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
-           f'<text x="10" y="20" font-weight="bold">kaireon vs plain PostgreSQL: ratio of tps (bar), target '
-           f'(line; dashed: the band to stay within)</text>']
+           'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+           '<text x="10" y="20" font-weight="bold">kaireon vs plain PostgreSQL: ratio of tps (bar), target '
+           '(line; dashed: the band to stay within)</text>']
     for i, r in enumerate(bars):
         y = 36 + 28 * i
         colour = {True: "#2e7d32", False: "#c62828"}.get(r["holds"], "#757575")
@@ -401,8 +448,9 @@ def main():
     os.makedirs(args.logs, exist_ok=True)
     started = time.time()
 
-    print(f"== setup (demo catalog, baselines, pgbench -i -s 10)", flush=True)
+    print("== setup (demo catalog, baselines, plain SQL's tables, pgbench -i -s 10)", flush=True)
     setup(args)
+    setup_plain_sql()
     print(f"== baselines and kaireon's paths in rounds ({CLIENTS} clients, {args.seconds}s x {args.runs} runs each)",
           flush=True)
 
@@ -415,7 +463,11 @@ def main():
                               ("recommend", "decisions_c_recommend.sql", APP, None),
                               ("recommend-dry-run", "decisions_d_dry_run.sql", ADMIN, None),
                               ("respond", "respond_c_respond.sql", RESPONDER, None),
-                              ("report-usage", "usage_c_report.sql", APP, None)], args, counter=decisions)
+                              ("report-usage", "usage_c_report.sql", APP, None),
+                              ("plain-sql-recommend", "plain_sql_recommend.sql", SUPERUSER, None),
+                              ("plain-sql-dry-run", "plain_sql_dry_run.sql", SUPERUSER, None),
+                              ("plain-sql-respond", "plain_sql_respond.sql", SUPERUSER, None),
+                              ("plain-sql-usage", "plain_sql_usage.sql", SUPERUSER, None)], args, counter=decisions)
 
     # What must hold whatever the speed.
     checks = []
@@ -424,7 +476,7 @@ def main():
                    f"{results['recommend']['counted']} recorded, {results['recommend']['committed_total']} committed"))
     others = sum(r["counted"] for name, r in results.items() if name != "recommend")
     checks.append(("dry runs (and the other paths) record nothing", others == 0, f"{others} recorded"))
-    cap, impressions, interactions = psql(f"""
+    cap, impressions, interactions = psql("""
 SET kaireon.tenant = 'perfresp';
 SELECT f.current_count || ' ' ||
        (SELECT count(*) FROM kaireon.interactions i WHERE i.tenant_id = 'perfresp' AND i.kind = 'impression'
@@ -492,6 +544,12 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
     row("kaireon_respond, hot cap", results["respond"], "insert", 0.8, ">= 0.8 x single-row INSERT")
     row("kaireon_respond vs hot UPDATE", results["respond"], "hot-update", 2.0, ">= 2 x hot-row UPDATE")
     row("report_usage", results["report-usage"], "insert", 0.8, ">= 0.8 x single-row INSERT")
+    # The same reads and writes in plain SQL, against the same baselines:
+    # how far the data model itself goes on this machine, without kaireon.
+    row("plain SQL: recommend's rows", results["plain-sql-recommend"], "insert")
+    row("plain SQL: dry run's reads", results["plain-sql-dry-run"], "select-only")
+    row("plain SQL: respond's rows", results["plain-sql-respond"], "insert")
+    row("plain SQL: report_usage's rows", results["plain-sql-usage"], "insert")
     row("recommend, 1 tenant (beside 100)", results["recommend-1-tenant"])
     row(f"recommend, {tenants} tenants", results[f"recommend-{tenants}-tenants"], "recommend-1-tenant", 0.2,
         "within 20 % of 1 tenant", relation="within")

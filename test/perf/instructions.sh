@@ -23,11 +23,14 @@
 #   insert       the baseline of respond and the recorded decision: the
 #                single-row INSERT of respond_a_insert.sql (2,000 first)
 #   select       the baseline of the dry run: pgbench -S's primary-key SELECT
+#   plain_sql_*  the same reads and writes in plain SQL (plain_sql_*.sql,
+#                their pgbench variables from the call's number): what the
+#                data model costs without kaireon
 #
 # The baselines are what the suite divides by: a path's instructions over
 # its baseline's say how far the CPU alone puts it from its target ratio.
 #
-#   test/perf/instructions.sh [--callgrind] [--prepared] [CALLS]    (default 500; under a minute here)
+#   test/perf/instructions.sh [--callgrind] [--prepared] [CALLS]    (default 500; a minute or two here)
 #
 # Prints instructions per call; keeps the cachegrind files
 # (build/instructions/*.out) for cg_diff and cg_annotate. --callgrind runs
@@ -85,6 +88,10 @@ statement() {
         insert) echo "INSERT INTO perf_responses (idempotency_key, customer_id, offer_id, outcome)
   VALUES ('1-' || $2, 'c' || $2 % 1000, 'o' || $2 % 5 + 1, 'impression');" ;;
         select) echo "SELECT abalance FROM pgbench_accounts WHERE aid = $2 * 7919 % 1000000 + 1;" ;;
+        # The plain SQL's pgbench scripts (one statement, no empty line),
+        # their variables from the call's number.
+        plain_sql_*) sed -e '/^--/d' -e '/^\\set/d' -e 's/:client_id/1/g' -e "s/:r::bigint/($2)::bigint/g" \
+                     -e "s/:n::text/(($2) % 1000 + 1)::text/g" "test/perf/$1.sql" ;;
     esac
 }
 # script PATH TENANT FROM TO: the calls, each followed by an empty line (which
@@ -107,14 +114,16 @@ script() {
 
 echo "== $KR_VALGRIND_TOOL: $calls calls of each path after the first ones (a few minutes)"
 results=()
-for path in dry_run recorded respond usage insert select; do
+paths=(dry_run recorded respond usage insert select plain_sql_dry_run plain_sql_recommend plain_sql_respond
+       plain_sql_usage)
+for path in "${paths[@]}"; do
     tenant=perf warm=300
     [ "$path" = respond ] && tenant=perfresp warm=2000
-    [ "$path" = insert ] && warm=2000
+    [ "$path" = insert ] || [ "$path" = plain_sql_respond ] && warm=2000
     script "$path" "$tenant" 1 "$warm" >"$work/$path-A.sql"
     script "$path" "$tenant" 1 $((warm + calls)) >"$work/$path-B.sql"
     difference=$(kr_instructions_between "$path-A" "$path-B")
-    results+=("$(printf '  %-10s %12s' "$path" "$(( difference / calls ))")")
+    results+=("$(printf '  %-19s %12s' "$path" "$(( difference / calls ))")")
 done
 echo "instructions per call ($calls calls, each its own transaction$([ "$prepared" = yes ] && echo ', prepared')):"
 printf '%s\n' "${results[@]}"
@@ -127,10 +136,10 @@ if [ "$KR_VALGRIND_TOOL" = callgrind ]; then
             tr -d , | awk '{n[$1] += $2} END {for (f in n) print f, n[f]}'
     }
     echo "what one call asks of PostgreSQL (callgrind's call counts, per call):"
-    printf '  %-10s %8s %8s %8s %8s %8s %8s\n' path heap-ins heap-upd idx-ins idx-scan routed locks
-    for path in dry_run recorded respond usage insert select; do
+    printf '  %-19s %8s %8s %8s %8s %8s %8s\n' path heap-ins heap-upd idx-ins idx-scan routed locks
+    for path in "${paths[@]}"; do
         # shellcheck disable=SC2046,SC2183  # six numbers, split
-        printf '  %-10s %8s %8s %8s %8s %8s %8s\n' "$path" $(
+        printf '  %-19s %8s %8s %8s %8s %8s %8s\n' "$path" $(
             awk -v calls="$calls" 'NR == FNR {a[$1] = $2; next} {b[$1] = $2}
                 END {split("heap_insert heap_update _bt_doinsert index_getnext_slot ExecFindPartition LockAcquireExtended", f, " ");
                      for (i = 1; i <= 6; i++) printf "%.2f ", (b[f[i]] - a[f[i]]) / calls}' \
