@@ -117,8 +117,8 @@ def setup_plain_sql():
     """Schema plain_sql: a copy of each table the paths write (the same
     columns, defaults, identities and checks; the same partitioning, with
     a default partition; the indexes of kaireon's leaf), without kaireon's
-    triggers, and plain_sql.dry_run_answer(), a dry run's answer (the plain
-    SQL decisions answer with one of the same size)."""
+    triggers, and plain_sql.dry_run_answer(), a real dry run's answer (the
+    plain SQL decisions give an answer of the same size)."""
     tables = ", ".join(f"'{t}'" for t in PLAIN_SQL_TABLES)
     psql(f"""
 CREATE SCHEMA plain_sql;
