@@ -23,8 +23,9 @@ kr_valgrind_bench() {
 # kr_suite_database WORK TENANTS: starts a throw-away cluster, loads the
 # suite's database into it (test/perf/harness.py: the demo catalog for tenant
 # perf under an enterprise licence, the response and usage tenants, the
-# plain SQL's tables, and TENANTS - 1 copies of perf), and stops the server. Its data directory is
-# $KR_CLUSTER_DIR/data; the caller's EXIT trap runs kr_cluster_stop.
+# plain SQL's tables, and TENANTS - 1 copies of perf), and stops the
+# server. Its data directory is $KR_CLUSTER_DIR/data; the caller's EXIT trap
+# runs kr_cluster_stop.
 kr_suite_database() {
     local work=$1 tenants=$2 i
     kr_cluster_start >/dev/null

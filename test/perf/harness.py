@@ -5,8 +5,8 @@ Against the throw-away cluster in PGHOST/PGPORT (its superuser): one
 database, one run. Plain-PostgreSQL baselines with pgbench (the built-in
 select-only test, a single-row INSERT, a naive hot-row UPDATE), then
 kaireon's paths with pgbench custom scripts, and the same reads and writes
-in plain SQL without kaireon (plain_sql_*.sql), every path 8 clients, measured
-`--runs` times in rounds (each path's first run, then each one's second,
+in plain SQL without kaireon (plain_sql_*.sql), every path 8 clients,
+measured `--runs` times in rounds (each path's first run, then each one's second,
 ...) and the median taken; then the core's Google Benchmark
 numbers. Prints a table and writes results.json (rows: path, tps, p50_ms,
 p99_ms, baseline, ratio, target, holds) and an SVG chart of the ratios.
