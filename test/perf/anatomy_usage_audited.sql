@@ -1,0 +1,15 @@
+-- (anatomy) plain_sql_usage.sql's usage event and its audit record, without
+-- the rollup (test/perf/anatomy.sh).
+WITH event AS (
+    INSERT INTO plain_sql.usage_events (tenant_id, feature, value, occurred_at, recorded_at)
+    VALUES ('perf', 'perf_unlimited', 1, now(), now())
+    RETURNING value),
+audit AS (
+    INSERT INTO plain_sql.audit_log (tenant_id, actor, action, target, details)
+    SELECT 'perf', current_user, 'usage.reported', 'perf_unlimited',
+           jsonb_build_object('events', 1, 'keyedEvents', 0,
+                              'features', jsonb_build_object('perf_unlimited', jsonb_build_object('events', 1, 'total', value)))
+    FROM event)
+SELECT jsonb_build_object('entitlement', 'perf_unlimited', 'type', 'numeric', 'enabled', true, 'limit', null,
+                          'currentUsage', value, 'percentageUsed', null, 'status', 'ACCEPTED')
+FROM event;
