@@ -1,8 +1,18 @@
 # shellcheck shell=bash
-# scripts/lib/perf_database.sh - sourced by the benchmarks that count with
-# valgrind on single-user backends (test/perf/cache_lines.sh and
-# instructions.sh), after scripts/lib/cluster.sh and license.sh, from the
-# repository's root.
+# scripts/lib/perf_database.sh - sourced by the benchmarks that load the
+# suite's database (test/perf/run, anatomy.sh, and those that count with
+# valgrind on single-user backends: cache_lines.sh, instructions.sh), after
+# scripts/lib/cluster.sh and license.sh, from the repository's root.
+
+# kr_suite_settings: the running throw-away cluster restarted with the
+# suite's settings, the same for every path: durable commits (unlike the
+# test clusters), buffers that hold the data set.
+kr_suite_settings() {
+    psql -qX -d postgres -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET full_page_writes = on" \
+        -c "ALTER SYSTEM SET synchronous_commit = on" -c "ALTER SYSTEM SET shared_buffers = '512MB'" \
+        -c "ALTER SYSTEM SET max_wal_size = '4GB'" >/dev/null
+    kr_cluster_restart
+}
 
 # kr_valgrind_bench NAME: what a counting benchmark needs first: valgrind
 # (installed when missing), $out = build/NAME for the cachegrind files it

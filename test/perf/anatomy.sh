@@ -7,7 +7,7 @@
 # indexes, a second row, the API's JSON, the spec's rows; anatomy_*.sql,
 # plain_sql_*.sql), in rounds with them; then what the backends wait for
 # during the write paths. Uses the kaireon installed (make install first).
-# A benchmark: prints, never fails on speed. About 8 minutes.
+# A benchmark: prints, never fails on speed. About 6 minutes.
 #
 #   test/perf/anatomy.sh [SECONDS]    (per pgbench run; default 5)
 set -euo pipefail
@@ -17,6 +17,8 @@ cd "$root"
 source scripts/lib/cluster.sh
 # shellcheck source=../../scripts/lib/license.sh
 source scripts/lib/license.sh
+# shellcheck source=../../scripts/lib/perf_database.sh
+source scripts/lib/perf_database.sh
 seconds=${1:-5}
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
     echo "usage: test/perf/anatomy.sh [SECONDS]" >&2
@@ -26,11 +28,7 @@ work=$(mktemp -d)
 chmod 755 "$work"
 kr_cluster_start
 trap 'kr_cluster_stop; rm -rf "$work"' EXIT
-# test/perf/run's settings: durable commits, buffers that hold the data set.
-psql -qX -d postgres -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET full_page_writes = on" \
-    -c "ALTER SYSTEM SET synchronous_commit = on" -c "ALTER SYSTEM SET shared_buffers = '512MB'" \
-    -c "ALTER SYSTEM SET max_wal_size = '4GB'" >/dev/null
-kr_cluster_restart
+kr_suite_settings
 kr_demo_key "$work"
 kr_mint_license "$work/demo-key.pem" perf-key perf enterprise 30 >"$work/licenses"
 /usr/bin/python3 "$root/test/perf/anatomy.py" --public-key "$work/demo-key.pub.pem" --licenses "$work/licenses" \

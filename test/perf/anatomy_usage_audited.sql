@@ -6,10 +6,7 @@ WITH event AS (
     RETURNING value),
 audit AS (
     INSERT INTO plain_sql.audit_log (tenant_id, actor, action, target, details)
-    SELECT 'perf', current_user, 'usage.reported', 'perf_unlimited',
-           jsonb_build_object('events', 1, 'keyedEvents', 0,
-                              'features', jsonb_build_object('perf_unlimited', jsonb_build_object('events', 1, 'total', value)))
+    SELECT 'perf', current_user, 'usage.reported', 'perf_unlimited', plain_sql.usage_audit_details(value)
     FROM event)
-SELECT jsonb_build_object('entitlement', 'perf_unlimited', 'type', 'numeric', 'enabled', true, 'limit', null,
-                          'currentUsage', value, 'percentageUsed', null, 'status', 'ACCEPTED')
+SELECT plain_sql.usage_answer(value)
 FROM event;

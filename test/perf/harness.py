@@ -150,6 +150,32 @@ END $$;
                   "'context', '{\"channel\": \"web\"}'::jsonb, 'dryRun', true))", user=ADMIN)
     psql("SELECT format('CREATE FUNCTION plain_sql.dry_run_answer() RETURNS jsonb IMMUTABLE LANGUAGE sql AS %L', "
          "'SELECT ' || quote_literal(:'answer') || '::jsonb') \\gexec", variables={"answer": answer})
+    # The request and answer shapes the plain SQL statements share: SQL
+    # functions of one expression, which the planner inlines into the
+    # statements' plans (no call at run time).
+    psql("""
+CREATE FUNCTION plain_sql.respond_request(r bigint, client int) RETURNS jsonb STABLE LANGUAGE sql AS $$
+    SELECT jsonb_build_object('customerId', 'c' || r % 1000, 'offerId', 'o' || r % 5 + 1, 'channel', 'web',
+                              'outcome', 'impression', 'idempotencyKey', client::text || '-' || r)
+$$;
+CREATE FUNCTION plain_sql.respond_answer(id uuid, customer_id text, offer_id text, outcome text) RETURNS jsonb
+STABLE LANGUAGE sql AS $$
+    SELECT jsonb_build_object('recorded', true, 'duplicate', false, 'interactionId', id, 'decisionId', null,
+                              'customerId', customer_id, 'offerId', offer_id, 'outcome', outcome, 'kind', 'impression',
+                              'caps', jsonb_build_array(jsonb_build_object('capId', 'web-hot', 'name', 'Web',
+                                                                           'maxVolume', 1000000000, 'currentCount', 1,
+                                                                           'exhausted', false,
+                                                                           'resetAt', '2026-12-08T00:00:00Z')))
+$$;
+CREATE FUNCTION plain_sql.usage_audit_details(total numeric) RETURNS jsonb STABLE LANGUAGE sql AS $$
+    SELECT jsonb_build_object('events', 1, 'keyedEvents', 0,
+                              'features', jsonb_build_object('perf_unlimited', jsonb_build_object('events', 1, 'total', total)))
+$$;
+CREATE FUNCTION plain_sql.usage_answer(current_usage numeric) RETURNS jsonb STABLE LANGUAGE sql AS $$
+    SELECT jsonb_build_object('entitlement', 'perf_unlimited', 'type', 'numeric', 'enabled', true, 'limit', null,
+                              'currentUsage', current_usage, 'percentageUsed', null, 'status', 'ACCEPTED')
+$$;
+""")
     psql("VACUUM ANALYZE")
 
 

@@ -8,12 +8,10 @@
 -- plain SQL").
 \set r random(1, 1000000000000000)
 WITH request AS (
-    SELECT jsonb_build_object('customerId', 'c' || :r::bigint % 1000, 'offerId', 'o' || :r::bigint % 5 + 1,
-                              'channel', 'web', 'outcome', 'impression',
-                              'idempotencyKey', :client_id::text || '-' || :r::bigint) AS q),
+    SELECT plain_sql.respond_request(:r::bigint, :client_id) AS q),
 stored_key AS (
-    INSERT INTO plain_sql.interaction_keys (tenant_id, idempotency_key, interaction_id, recorded_at, customer_id, offer_id,
-                                        outcome)
+    INSERT INTO plain_sql.interaction_keys (tenant_id, idempotency_key, interaction_id, recorded_at, customer_id,
+                                            offer_id, outcome)
     SELECT 'perfresp', q ->> 'idempotencyKey', gen_random_uuid(), now(), q ->> 'customerId', q ->> 'offerId',
            q ->> 'outcome'
     FROM request
@@ -21,15 +19,10 @@ stored_key AS (
     RETURNING *),
 interaction AS (
     INSERT INTO plain_sql.interactions (tenant_id, id, idempotency_key, customer_id, offer_id, channel, outcome, kind,
-                                    occurred_at, recorded_at)
+                                        occurred_at, recorded_at)
     SELECT k.tenant_id, k.interaction_id, k.idempotency_key, k.customer_id, k.offer_id, q ->> 'channel', k.outcome,
            'impression', k.recorded_at, k.recorded_at
     FROM stored_key k, request
     RETURNING id, customer_id, offer_id, outcome)
-SELECT jsonb_build_object('recorded', true, 'duplicate', false, 'interactionId', id, 'decisionId', null,
-                          'customerId', customer_id, 'offerId', offer_id, 'outcome', outcome, 'kind', 'impression',
-                          'caps', jsonb_build_array(jsonb_build_object('capId', 'web-hot', 'name', 'Web',
-                                                                       'maxVolume', 1000000000, 'currentCount', 1,
-                                                                       'exhausted', false,
-                                                                       'resetAt', '2026-12-08T00:00:00Z')))
+SELECT plain_sql.respond_answer(id, customer_id, offer_id, outcome)
 FROM interaction;

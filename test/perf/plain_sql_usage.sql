@@ -12,13 +12,11 @@ WITH event AS (
     RETURNING id, value, occurred_at),
 audit AS (
     INSERT INTO plain_sql.audit_log (tenant_id, actor, action, target, details)
-    SELECT 'perf', current_user, 'usage.reported', 'perf_unlimited',
-           jsonb_build_object('events', 1, 'keyedEvents', 0,
-                              'features', jsonb_build_object('perf_unlimited', jsonb_build_object('events', 1, 'total', value)))
+    SELECT 'perf', current_user, 'usage.reported', 'perf_unlimited', plain_sql.usage_audit_details(value)
     FROM event),
 slot AS (
-    INSERT INTO plain_sql.usage_rollups AS r (tenant_id, feature, period_start, slot, sum, count, max, min, latest_value,
-                                          latest_at, latest_event_id)
+    INSERT INTO plain_sql.usage_rollups AS r (tenant_id, feature, period_start, slot, sum, count, max, min,
+                                              latest_value, latest_at, latest_event_id)
     SELECT 'perf', 'perf_unlimited', date_trunc('month', occurred_at, 'UTC'), pg_backend_pid(), value, 1, value, value,
            value, occurred_at, id
     FROM event
@@ -27,9 +25,7 @@ slot AS (
         min = least(r.min, EXCLUDED.min), latest_value = EXCLUDED.latest_value, latest_at = EXCLUDED.latest_at,
         latest_event_id = EXCLUDED.latest_event_id
     RETURNING period_start)
-SELECT jsonb_build_object('entitlement', 'perf_unlimited', 'type', 'numeric', 'enabled', true, 'limit', null,
-                          'currentUsage', e.value + coalesce((SELECT sum(r.sum) FROM plain_sql.usage_rollups r
-                                                              WHERE r.tenant_id = 'perf' AND r.feature = 'perf_unlimited'
-                                                                AND r.period_start = s.period_start), 0),
-                          'percentageUsed', null, 'status', 'ACCEPTED')
-FROM event e, slot s;
+SELECT plain_sql.usage_answer(e.value + period.total)
+FROM event e, slot s,
+     LATERAL (SELECT coalesce(sum(r.sum), 0) AS total FROM plain_sql.usage_rollups r
+              WHERE r.tenant_id = 'perf' AND r.feature = 'perf_unlimited' AND r.period_start = s.period_start) period;
