@@ -12,6 +12,7 @@ backends wait for during a run of the write paths (pg_stat_activity
 sampled every 5 ms). Prints two tables; a benchmark, never a test.
 """
 import argparse
+import collections
 import os
 import subprocess
 import sys
@@ -88,13 +89,9 @@ def waits(name, script, user, args):
     os.remove(sampler_script)
     lines = [line for line in out.splitlines() if line]
     count = max(lines.count("#"), 1)
-    waited = {}
-    for line in lines:
-        if line != "#":
-            waited[line] = waited.get(line, 0) + 1
-    top = sorted(waited.items(), key=lambda item: -item[1])[:5]
+    waited = collections.Counter(line for line in lines if line != "#")
     print(f"  {name:28} {run['tps']:8.0f} tps, CPU {run['cpu_busy']:.0%} busy: " +
-          ", ".join(f"{event} {n / count:.2f}" for event, n in top), flush=True)
+          ", ".join(f"{event} {n / count:.2f}" for event, n in waited.most_common(5)), flush=True)
 
 
 def main():
@@ -123,7 +120,7 @@ def main():
         if baseline:
             base = results[baseline]
             ratio = f"{r['tps'] / base['tps']:.2f}x"
-            rounds = ", ".join(f"{a / b:.2f}" for a, b in zip(r["round_tps"], base["round_tps"]) if b)
+            rounds = ", ".join(f"{x:.2f}" for x in harness.round_ratios(r, base))
         print(f"{name:36} {r['tps']:8.0f} {r['wal_bytes_per_tx']:>9} {r['cpu_busy']:>5.0%} {ratio:>7}  {rounds}")
     print(f"\n== what the backends wait for ({args.seconds}s runs; active backends per sample, of {harness.CLIENTS})",
           flush=True)

@@ -6,8 +6,8 @@ database, one run. Plain-PostgreSQL baselines with pgbench (the built-in
 select-only test, a single-row INSERT, a naive hot-row UPDATE), then
 kaireon's paths with pgbench custom scripts, and the same reads and writes
 in plain SQL without kaireon (plain_sql_*.sql), every path 8 clients,
-measured `--runs` times in rounds (each path's first run, then each one's second,
-...) and the median taken; then the core's Google Benchmark
+measured `--runs` times in rounds (each path's first run, then each one's
+second, ...) and the median taken; then the core's Google Benchmark
 numbers. Prints a table and writes results.json (rows: path, tps, p50_ms,
 p99_ms, baseline, ratio, target, holds) and an SVG chart of the ratios.
 
@@ -340,6 +340,16 @@ def report_run(path, i, run):
           flush=True)
 
 
+def round_ratios(r, base):
+    """Each round's ratio of a path to its baseline (measure_rounds ran them
+    one after the other): how far the machine's noise moves the ratio.
+    Empty when their rounds do not pair up."""
+    path_rounds, base_rounds = r.get("round_tps", []), base.get("round_tps", [])
+    if len(path_rounds) != len(base_rounds):
+        return []
+    return [round(a / b, 3) for a, b in zip(path_rounds, base_rounds) if b]
+
+
 def median_run(runs):
     """The run with the median tps, with every run's tps and the sum of the
     committed transactions."""
@@ -544,11 +554,7 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
     def row(path, r, baseline=None, target_ratio=None, target=None, relation=">="):
         base = results[baseline]["tps"] if baseline else None
         ratio = r["tps"] / base if base else None
-        # Each round's ratio (path and baseline run one after the other):
-        # their spread shows how far the machine's noise moves the ratio.
-        base_rounds = results[baseline].get("round_tps", []) if baseline else []
-        round_ratios = [round(a / b, 3) for a, b in zip(r.get("round_tps", []), base_rounds) if b] \
-            if len(r.get("round_tps", [])) == len(base_rounds) else []
+        by_round = round_ratios(r, results[baseline]) if baseline else []
         holds = None
         if target_ratio is not None and ratio is not None:
             holds = ratio >= target_ratio if relation == ">=" else abs(ratio - 1) < target_ratio
@@ -558,7 +564,7 @@ FROM kaireon.frequency_caps f WHERE f.tenant_id = 'perfresp' AND f.id = 'web-hot
                      "target": target, "holds": holds, "runs_tps": r.get("runs_tps"),
                      "wal_bytes_per_tx": r.get("wal_bytes_per_tx"), "wal_fpi_per_tx": r.get("wal_fpi_per_tx"),
                      "cpu_busy": r.get("cpu_busy"), "catalog_compiles": r.get("catalog_compiles"),
-                     "round_ratios": round_ratios or None,
+                     "round_ratios": by_round or None,
                      "target_ratio": target_ratio if relation == ">=" else None,
                      "target_band": (1 - target_ratio, 1 + target_ratio) if relation == "within" else None})
 
